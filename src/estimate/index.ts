@@ -1,0 +1,1 @@
+export { repairTimeHours, dueAt, type RepairTimeModel } from './repair-time';

@@ -1,0 +1,3 @@
+export { FaultService, type FaultServiceDeps, type IngestResult } from './service';
+export { renderRecord, renderComment, ticketContext, alertView, type FaultRecord, type TicketContext } from './render';
+export { faultIdent, labelText, timelineJson, type OperationKind, type OperationPayload, type FaultState } from './model';

@@ -1,0 +1,199 @@
+import { formatDuration } from '../config';
+import type { Category } from '../rules';
+import type { AlertRow, FaultRow } from '../store';
+import { labelText, parseTimeline, type OperationKind, type OperationPayload } from './model';
+
+/** Alerts listed in a ticket body; the record attached to the ticket has them all. */
+const ALERTS_IN_BODY = 20;
+
+export interface AlertView {
+  source: string;
+  sourceId: string;
+  status: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  endsAt: string | null;
+  generatorURL: string | null;
+  fs: number;
+  firstReceivedAt: string;
+  lastReceivedAt: string;
+}
+
+export function alertView(row: AlertRow): AlertView {
+  return {
+    source: row.source,
+    sourceId: row.source_id,
+    status: row.status,
+    labels: JSON.parse(row.labels) as Record<string, string>,
+    annotations: JSON.parse(row.annotations) as Record<string, string>,
+    startsAt: iso(row.starts_at),
+    endsAt: row.ends_at === null ? null : iso(row.ends_at),
+    generatorURL: row.generator_url,
+    fs: row.fs,
+    firstReceivedAt: iso(row.first_received_at),
+    lastReceivedAt: iso(row.last_received_at),
+  };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** What the templates of a category see. */
+export interface TicketContext {
+  faultId: string;
+  category: string;
+  key: string;
+  keyLabels: Record<string, string>;
+  where: string;
+  state: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  fs: number;
+  priority: string;
+  repairTimeHours: number;
+  openedAt: string;
+  dueAt: string;
+  rule: string;
+  alertCount: number;
+  firingCount: number;
+  alerts: AlertView[];
+  alertsOmitted: number;
+  runbook: string;
+  graph: string;
+  hints: string[];
+}
+
+/** Labels that say where a fault is, in the order we prefer them. */
+const WHERE_LABELS = ['instance', 'host', 'hostname', 'pod', 'node', 'service', 'job'];
+
+export function ticketContext(fault: FaultRow, alerts: readonly AlertRow[], category: Category | undefined): TicketContext {
+  const views = alerts.map(alertView);
+  const first = views[0];
+  const labels = first?.labels ?? {};
+  const keyLabels = JSON.parse(fault.key_labels) as Record<string, string>;
+  const where = category?.faultKey
+    ? Object.entries(keyLabels)
+        .filter(([k]) => k !== 'alertname')
+        .map(([, v]) => v)
+        .join(' ')
+    : (WHERE_LABELS.map((l) => labels[l]).find((v) => v) ?? '');
+  const base = {
+    faultId: fault.id,
+    category: fault.category,
+    key: fault.fault_key,
+    keyLabels,
+    where,
+    state: fault.state,
+    labels,
+    annotations: first?.annotations ?? {},
+    fs: fault.severity,
+    priority: fault.priority,
+    repairTimeHours: Math.round(fault.repair_time_hours * 100) / 100,
+    openedAt: iso(fault.opened_at),
+    dueAt: iso(fault.due_at),
+    rule: `${fault.rule_file}:${fault.rule_line}`,
+    alertCount: fault.alert_count,
+    firingCount: fault.firing_count,
+    alerts: views.slice(0, ALERTS_IN_BODY),
+    alertsOmitted: Math.max(0, fault.alert_count - Math.min(views.length, ALERTS_IN_BODY)),
+  };
+  const render = (t: { render(c: object): string } | undefined) => (t ? t.render(base).trim() : '');
+  return {
+    ...base,
+    runbook: render(category?.diagnosis.runbook) || base.annotations.runbook_url || base.annotations.runbook || '',
+    graph: render(category?.diagnosis.graph) || first?.generatorURL || '',
+    hints: (category?.diagnosis.hints ?? []).map((h) => render(h)).filter((h) => h !== ''),
+  };
+}
+
+export interface FaultRecord {
+  markdown: string;
+  json: string;
+}
+
+/** The fault record attached to the ticket: everything faultdesk knows of the fault. */
+export function renderRecord(fault: FaultRow, alerts: readonly AlertRow[], category: Category | undefined): FaultRecord {
+  const ctx = ticketContext(fault, alerts, category);
+  const views = alerts.map(alertView);
+  const timeline = parseTimeline(fault.timeline);
+  const doc = {
+    kind: 'faultdesk.fault-record/v1',
+    id: fault.id,
+    category: fault.category,
+    key: fault.fault_key,
+    keyLabels: ctx.keyLabels,
+    rule: { file: fault.rule_file, line: fault.rule_line },
+    state: fault.state,
+    severity: fault.severity,
+    priority: fault.priority,
+    repairTimeHours: fault.repair_time_hours,
+    repairTimeModel: { a: fault.rt_a, b: fault.rt_b },
+    openedAt: ctx.openedAt,
+    dueAt: ctx.dueAt,
+    resolvedAt: fault.resolved_at === null ? null : iso(fault.resolved_at),
+    diagnosis: { runbook: ctx.runbook || null, graph: ctx.graph || null, hints: ctx.hints },
+    ticket: fault.ticket_id ? { system: fault.ticket_system, id: fault.ticket_id, status: fault.ticket_status } : null,
+    alerts: views,
+    timeline: timeline.entries.map((e) => ({ at: iso(e.at), event: e.event, ...(e.detail ? { detail: e.detail } : {}) })),
+    timelineOmitted: timeline.omitted,
+  };
+  const md: string[] = [
+    `# Fault ${fault.category} ${fault.fault_key}`,
+    '',
+    `- Fault id: ${fault.id}`,
+    `- State: ${fault.state}`,
+    `- Category: ${fault.category} (rule ${fault.rule_file}:${fault.rule_line})`,
+    `- Fault severity (FS): ${fault.severity}/10, priority ${fault.priority}`,
+    `- Estimated repair time: ${formatDuration(fault.repair_time_hours * 3_600_000)} (RT = ${fault.rt_a}·ln(1 + ${fault.rt_b}·FS) h)`,
+    `- Opened: ${ctx.openedAt}; due: ${ctx.dueAt}${doc.resolvedAt ? `; resolved: ${doc.resolvedAt}` : ''}`,
+  ];
+  if (ctx.runbook) md.push(`- Runbook: ${ctx.runbook}`);
+  if (ctx.graph) md.push(`- Graph: ${ctx.graph}`);
+  if (ctx.hints.length) md.push('', '## Diagnosis', '', ...ctx.hints.map((h) => `- ${h}`));
+  md.push('', `## Alerts (${fault.firing_count} firing of ${fault.alert_count})`, '');
+  for (const a of views) {
+    md.push(`### [${a.status}] ${labelText(a.labels)}`, '');
+    md.push(`- Source: ${a.source} ${a.sourceId}`, `- Starts: ${a.startsAt}${a.endsAt ? `; ends: ${a.endsAt}` : ''}`);
+    if (a.generatorURL) md.push(`- Source link: ${a.generatorURL}`);
+    for (const [k, v] of Object.entries(a.annotations)) md.push(`- ${k}: ${v.replace(/\n/g, ' ')}`);
+    md.push('');
+  }
+  md.push('## Timeline', '');
+  if (timeline.omitted > 0) md.push(`(${timeline.omitted} entries omitted)`);
+  for (const e of doc.timeline) md.push(`- ${e.at} ${e.event}${'detail' in e ? `: ${e.detail}` : ''}`);
+  return { markdown: md.join('\n') + '\n', json: JSON.stringify(doc, null, 2) + '\n' };
+}
+
+/** The comment an operation posts on the ticket. */
+export function renderComment(kind: OperationKind, payload: OperationPayload, fault: FaultRow): string {
+  const lines: string[] = [];
+  if (payload.note) lines.push(payload.note);
+  switch (kind) {
+    case 'escalate':
+      lines.push(
+        `Escalated: fault severity ${payload.fromFs} → ${payload.toFs}, priority now ${fault.priority}. ` +
+          `Estimated repair time ${formatDuration(fault.repair_time_hours * 3_600_000)}, due ${iso(fault.due_at)}.`,
+      );
+      break;
+    case 'resolve':
+      if (!payload.note) lines.push(`Resolved: every alert of this fault has resolved (${fault.alert_count} in all).`);
+      if (fault.resolved_at !== null) {
+        lines.push(
+          `Open for ${formatDuration(fault.resolved_at - fault.opened_at)}; estimated ${formatDuration(fault.repair_time_hours * 3_600_000)}.`,
+        );
+      }
+      break;
+    case 'reopen':
+      if (!payload.note) lines.push('Reopened: the fault is firing again.');
+      break;
+    case 'update':
+      lines.push(`Update: ${fault.firing_count} of ${fault.alert_count} alerts firing.`);
+      break;
+    default:
+      break;
+  }
+  if (payload.changes.length) lines.push('', ...payload.changes.map((c) => `- ${c}`));
+  return lines.join('\n');
+}

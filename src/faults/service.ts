@@ -1,0 +1,104 @@
+import type { Clock } from '../clock';
+import type { Logger } from '../log';
+import type { AlertOutcome, Metrics } from '../metrics';
+import type { RuleEngine } from '../rules';
+import type { Alert, SourceName } from '../sources';
+import type { Store } from '../store';
+import { FaultBatch, type ClassifiedAlert, type Transition } from './lifecycle';
+
+export interface IngestResult {
+  received: number;
+  outcomes: Partial<Record<AlertOutcome, number>>;
+  /** Ids of the faults the alerts joined, in the order of the alerts (null for dropped or ignored ones). */
+  faults: Array<string | null>;
+}
+
+export interface FaultServiceDeps {
+  store: Store;
+  rules: () => RuleEngine;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  /** Called after a commit that queued outbox operations, so delivery starts at once. */
+  onOperationsQueued?: () => void;
+}
+
+export class FaultService {
+  constructor(private readonly deps: FaultServiceDeps) {}
+
+  /**
+   * Classifies the alerts and applies them to their faults in one transaction.
+   * When this resolves, the alerts, the fault changes and the outbox
+   * operations are committed; when it throws, nothing is.
+   */
+  async ingest(source: SourceName, alerts: readonly Alert[]): Promise<IngestResult> {
+    const engine = this.deps.rules(); // one rule set for the whole batch, even across a reload
+    const now = this.deps.clock.now();
+    const outcomes: AlertOutcome[] = new Array(alerts.length);
+    const kept: Array<ClassifiedAlert & { index: number }> = [];
+    alerts.forEach((alert, index) => {
+      const classification = engine.classify(alert);
+      if (classification.category.action === 'drop') outcomes[index] = 'dropped';
+      else kept.push({ alert, classification, index });
+    });
+    const faultIds: Array<string | null> = alerts.map(() => null);
+    let transitions: Transition[] = [];
+    let operations = 0;
+    if (kept.length > 0) {
+      await this.deps.store.transaction(async (tx) => {
+        const batch = await FaultBatch.load(tx, now, kept);
+        for (const item of kept) {
+          outcomes[item.index] = batch.apply(item);
+          faultIds[item.index] = batch.faultIdOf(item);
+        }
+        ({ operations } = await batch.save());
+        transitions = batch.transitions;
+      });
+    }
+    const counts: Partial<Record<AlertOutcome, number>> = {};
+    for (const outcome of outcomes) {
+      counts[outcome] = (counts[outcome] ?? 0) + 1;
+      this.deps.metrics.alertsReceived.inc({ source, outcome });
+    }
+    this.report(transitions);
+    if (operations > 0) this.deps.onOperationsQueued?.();
+    return { received: alerts.length, outcomes: counts, faults: faultIds };
+  }
+
+  /** Flapping faults that have been quiet long enough take the state of their alerts. */
+  async settleFlapping(): Promise<number> {
+    const engine = this.deps.rules();
+    const now = this.deps.clock.now();
+    let transitions: Transition[] = [];
+    await this.deps.store.transaction(async (tx) => {
+      const flapping = await tx.faults.listCurrentInState('flapping');
+      const quiet = flapping.filter((f) => {
+        const category = engine.categories.find((c) => c.name === f.category) ?? engine.rules.fallback;
+        return now - f.last_change_at >= category.flapping.quietMs;
+      });
+      if (quiet.length === 0) return;
+      const batch = await FaultBatch.forFaults(tx, now, quiet);
+      for (const fault of quiet) {
+        batch.settle(fault, engine.categories.find((c) => c.name === fault.category) ?? engine.rules.fallback);
+      }
+      await batch.save();
+      transitions = batch.transitions;
+    });
+    this.report(transitions);
+    if (transitions.length > 0) this.deps.onOperationsQueued?.();
+    return transitions.length;
+  }
+
+  private report(transitions: readonly Transition[]): void {
+    for (const t of transitions) {
+      this.deps.metrics.faultTransitions.inc({ transition: t.transition });
+      this.deps.logger.info('fault transition', {
+        fault: t.faultId,
+        transition: t.transition,
+        category: t.category,
+        key: t.key,
+        severity: t.severity,
+      });
+    }
+  }
+}

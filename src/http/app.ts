@@ -1,0 +1,127 @@
+import express, { type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import type { Config } from '../config';
+import type { FaultService } from '../faults';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import type { Clock } from '../clock';
+import type { Source } from '../sources';
+import type { Store } from '../store';
+import { requireCredentials } from './auth';
+import { badRequest, errorHandler, notFound, unavailable } from './errors';
+import { faultDetailJson, faultJson, ticketJson } from './views';
+
+export interface AppDeps {
+  config: Pick<Config, 'auth' | 'http'>;
+  store: Store;
+  faults: FaultService;
+  sources: Record<'alertmanager', Source>;
+  metrics: Metrics;
+  logger: Logger;
+  clock: Clock;
+  /** False until the daemon has finished starting and after it begins to stop. */
+  isReady: () => boolean;
+}
+
+const listQuery = z.strictObject({
+  state: z.enum(['open', 'flapping', 'resolved']).optional(),
+  category: z.string().optional(),
+  status: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+function parseQuery(req: Request) {
+  const parsed = listQuery.safeParse(req.query);
+  if (!parsed.success) {
+    throw badRequest(
+      'invalid query',
+      parsed.error.issues.map((i) => ({ path: i.path.join('.') || i.code, message: i.message })),
+    );
+  }
+  return parsed.data;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const { config, store, faults, sources, metrics, logger, clock } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      metrics.httpDuration.observe({ method: req.method, route, code: String(res.statusCode) }, seconds);
+      logger.debug('request', { method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 });
+    });
+    next();
+  });
+
+  // Alert sources accept JSON whatever the Content-Type, since curl -d sends form-encoded by default.
+  const jsonBody = express.json({ limit: config.http.max_body_bytes, type: () => true, strict: false });
+
+  const ingest = (name: 'alertmanager'): RequestHandler[] => [
+    requireCredentials(config.auth.sources[name], `faultdesk ${name}`),
+    jsonBody,
+    async (req: Request, res: Response) => {
+      const parsed = sources[name].parse(req.body, clock.now());
+      if (!parsed.ok) {
+        metrics.payloadsRejected.inc({ source: name, reason: 'invalid' });
+        throw badRequest('invalid alertmanager payload', parsed.errors);
+      }
+      let result;
+      try {
+        result = await faults.ingest(name, parsed.alerts);
+      } catch (err) {
+        metrics.payloadsRejected.inc({ source: name, reason: 'store_unavailable' });
+        logger.error('could not store alerts; the sender will retry', { source: name, alerts: parsed.alerts.length, err });
+        throw unavailable('alerts could not be stored; retry later');
+      }
+      res.status(200).json({ status: 'success', ...result });
+    },
+  ];
+  app.post('/api/v1/alerts/alertmanager', ...ingest('alertmanager'));
+
+  app.get('/api/v1/faults', async (req, res) => {
+    const q = parseQuery(req);
+    const rows = await store.repos.faults.list({ state: q.state, category: q.category, limit: q.limit, offset: q.offset });
+    res.json({ faults: rows.map(faultJson) });
+  });
+
+  app.get('/api/v1/faults/:id', async (req, res) => {
+    const fault = await store.repos.faults.get(String(req.params.id));
+    if (!fault) throw notFound(`fault ${req.params.id}`);
+    const [alerts, ops] = await Promise.all([store.repos.alerts.listByFault(fault.id), store.repos.outbox.listByFault(fault.id)]);
+    res.json(faultDetailJson(fault, alerts, ops));
+  });
+
+  app.get('/api/v1/tickets', async (req, res) => {
+    const q = parseQuery(req);
+    const { tickets, comments, attachments } = await store.repos.localTickets.list({ status: q.status, limit: q.limit, offset: q.offset });
+    res.json({ tickets: tickets.map((t) => ticketJson(t, comments, attachments)) });
+  });
+
+  app.get('/api/v1/tickets/:id/attachments/:attachment', async (req, res) => {
+    const a = await store.repos.localTickets.attachment(Number(req.params.attachment));
+    if (!a || String(a.ticket_id) !== req.params.id) throw notFound('attachment');
+    res.type(a.content_type).set('Content-Disposition', `inline; filename="${a.filename}"`).send(a.content);
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get('/-/healthy', (_req, res) => {
+    res.type('text/plain').send('OK\n');
+  });
+  app.get('/-/ready', async (_req, res) => {
+    const ready = deps.isReady() && (await store.ping());
+    res.status(ready ? 200 : 503).type('text/plain').send(ready ? 'OK\n' : 'not ready\n');
+  });
+
+  app.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,78 @@
+import { alertView, timelineJson } from '../faults';
+import type { AlertRow, FaultRow, LocalTicketRow, OutboxRow } from '../store';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A fault as the API shows it (the operator's contract: id, state, category, key, severity, ...). */
+export function faultJson(f: FaultRow) {
+  return {
+    id: f.id,
+    state: f.state,
+    category: f.category,
+    key: f.fault_key,
+    keyLabels: JSON.parse(f.key_labels) as Record<string, string>,
+    summary: f.summary,
+    severity: f.severity,
+    priority: f.priority,
+    repairTimeHours: Math.round(f.repair_time_hours * 1000) / 1000,
+    openedAt: iso(f.opened_at),
+    dueAt: iso(f.due_at),
+    resolvedAt: iso(f.resolved_at),
+    updatedAt: iso(f.updated_at),
+    alerts: f.alert_count,
+    firingAlerts: f.firing_count,
+    rule: { file: f.rule_file, line: f.rule_line },
+    current: f.current === 1,
+    ticket: f.ticket_id ? { system: f.ticket_system, id: f.ticket_id, status: f.ticket_status, url: f.ticket_url } : null,
+    ticketSystem: f.ticket_system,
+    ticketError: f.ticket_error,
+  };
+}
+
+export function faultDetailJson(f: FaultRow, alerts: AlertRow[], ops: OutboxRow[]) {
+  return {
+    ...faultJson(f),
+    alerts: alerts.map(alertView),
+    alertCount: f.alert_count,
+    timeline: timelineJson(f.timeline),
+    operations: ops.map((o) => ({
+      id: o.id,
+      kind: o.kind,
+      system: o.system,
+      state: o.state,
+      attempts: o.attempts,
+      nextAttemptAt: iso(o.next_attempt_at),
+      lastError: o.last_error,
+      createdAt: iso(o.created_at),
+    })),
+  };
+}
+
+export function ticketJson(
+  t: LocalTicketRow,
+  comments: Array<{ ticket_id: number; body: string; created_at: number }>,
+  attachments: Array<{ id: number; ticket_id: number; filename: string; content_type: string; created_at: number; size: unknown }>,
+) {
+  return {
+    id: String(t.id),
+    faultId: t.fault_id,
+    status: t.status,
+    subject: t.subject,
+    body: t.body,
+    priority: t.priority,
+    fields: JSON.parse(t.fields) as Record<string, unknown>,
+    createdAt: iso(t.created_at),
+    updatedAt: iso(t.updated_at),
+    comments: comments.filter((c) => c.ticket_id === t.id).map((c) => ({ body: c.body, createdAt: iso(c.created_at) })),
+    attachments: attachments
+      .filter((a) => a.ticket_id === t.id)
+      .map((a) => ({
+        id: String(a.id),
+        filename: a.filename,
+        contentType: a.content_type,
+        size: Number(a.size),
+        createdAt: iso(a.created_at),
+        url: `/api/v1/tickets/${t.id}/attachments/${a.id}`,
+      })),
+  };
+}

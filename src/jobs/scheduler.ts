@@ -1,0 +1,65 @@
+import { schedule, type ScheduledTask } from 'node-cron';
+import { Histogram, type Registry } from 'prom-client';
+import type { Logger } from '../log';
+
+export interface Job {
+  name: string;
+  /** Cron expression; a leading sixth field is seconds. */
+  schedule: string;
+  run(): Promise<unknown>;
+}
+
+/**
+ * Runs every scheduled job: never two runs of one job at once, each run's
+ * failure logged with the job's name, a duration metric per job, and a clean stop.
+ */
+export class Scheduler {
+  private readonly tasks: ScheduledTask[] = [];
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly duration: Histogram<'job' | 'result'>;
+
+  constructor(
+    private readonly logger: Logger,
+    registry: Registry,
+  ) {
+    this.duration = new Histogram({
+      name: 'faultdesk_job_duration_seconds',
+      help: 'Duration of scheduled job runs, by job and result (ok, error).',
+      labelNames: ['job', 'result'] as const,
+      buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 30, 120],
+      registers: [registry],
+    });
+  }
+
+  add(job: Job): void {
+    const task = schedule(job.schedule, () => this.runNow(job), { name: job.name, noOverlap: true });
+    this.tasks.push(task);
+  }
+
+  /** Runs the job now unless a run of it is still going. */
+  runNow(job: Job): Promise<void> {
+    const current = this.inFlight.get(job.name);
+    if (current) return current;
+    const end = this.duration.startTimer({ job: job.name });
+    const run = (async () => {
+      try {
+        await job.run();
+        end({ result: 'ok' });
+      } catch (err) {
+        end({ result: 'error' });
+        this.logger.error('scheduled job failed', { job: job.name, err });
+      } finally {
+        this.inFlight.delete(job.name);
+      }
+    })();
+    this.inFlight.set(job.name, run);
+    return run;
+  }
+
+  /** Stops the schedules and waits for runs in progress. */
+  async stop(): Promise<void> {
+    for (const task of this.tasks) await task.stop();
+    this.tasks.length = 0;
+    await Promise.all(this.inFlight.values());
+  }
+}

@@ -1,0 +1,146 @@
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { Registry } from 'prom-client';
+import { systemClock, type Clock } from './clock';
+import type { Config } from './config';
+import { FaultService } from './faults';
+import { createApp } from './http/app';
+import { Scheduler } from './jobs';
+import { createLogger, type Logger } from './log';
+import { createMetrics, type Metrics } from './metrics';
+import { OutboxWorker } from './outbox';
+import { loadRules, RuleEngine, type RuleContext } from './rules';
+import { createSources } from './sources';
+import { openStore, type Store } from './store';
+import { LocalTicketSystem, type TicketSystem } from './tickets';
+
+export interface Daemon {
+  /** The address the HTTP server listens on (port 0 in the config gives a free one). */
+  address: AddressInfo;
+  url: string;
+  store: Store;
+  metrics: Metrics;
+  faults: FaultService;
+  outbox: OutboxWorker;
+  rules: () => RuleEngine;
+  /** Stops accepting requests, lets those in flight and the outbox operations in hand finish, closes the store. */
+  stop(): Promise<void>;
+}
+
+export interface DaemonOptions {
+  config: Config;
+  logger?: Logger;
+  clock?: Clock;
+  /** Off in tests: a daemon that only delivers when told to (outbox.runOnce). */
+  startWorkers?: boolean;
+  version?: string;
+}
+
+export function ruleContext(config: Config): RuleContext {
+  return {
+    defaultSystem: config.tickets.default,
+    updateIntervalMs: config.faults.update_interval,
+    reopenWithinMs: config.faults.reopen_within,
+    flapping: {
+      changes: config.faults.flapping.changes,
+      windowMs: config.faults.flapping.window,
+      quietMs: config.faults.flapping.quiet,
+    },
+  };
+}
+
+/** The composition root: config → store → stages → HTTP and jobs. */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: config.log.level, secrets: config.secrets });
+  const engine = new RuleEngine(loadRules(config.rules, ruleContext(config)));
+  const rules = () => engine;
+
+  const store = await openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous });
+  const registry = new Registry();
+  const metrics = createMetrics({
+    registry,
+    now: () => clock.now(),
+    version: options.version,
+    processMetrics: true,
+    state: {
+      faultsByState: () => store.repos.faults.countByState(),
+      outboxBySystem: () => store.repos.outbox.statsBySystem(),
+    },
+  });
+
+  const systems = new Map<string, TicketSystem>([['local', new LocalTicketSystem(store, clock)]]);
+  const outbox = new OutboxWorker({
+    store,
+    systems,
+    rules,
+    clock,
+    logger,
+    metrics,
+    options: {
+      concurrency: config.outbox.concurrency,
+      pollIntervalMs: config.outbox.poll_interval,
+      leaseMs: config.outbox.lease,
+      backoff: { initialMs: config.outbox.backoff_initial, maxMs: config.outbox.backoff_max },
+    },
+  });
+  const faults = new FaultService({ store, rules, clock, logger, metrics, onOperationsQueued: () => outbox.wake() });
+  const scheduler = new Scheduler(logger, registry);
+
+  let ready = false;
+  const app = createApp({ config, store, faults, sources: createSources(), metrics, logger, clock, isReady: () => ready });
+  const { host, port } = splitListen(config.listen);
+  const server: Server = createServer(app);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, host }, resolve);
+    });
+  } catch (err) {
+    await store.close();
+    throw new Error(`cannot listen on ${config.listen}: ${(err as Error).message}`);
+  }
+  server.keepAliveTimeout = 65_000;
+
+  if (options.startWorkers !== false) {
+    outbox.start();
+    scheduler.add({ name: 'settle_flapping', schedule: config.jobs.settle_flapping, run: () => faults.settleFlapping() });
+  }
+  ready = true;
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  logger.info('faultdesk listening', {
+    listen: `${shownHost}:${address.port}`,
+    store: store.dialect,
+    rules: engine.rules.files.length,
+    categories: engine.categories.length,
+  });
+
+  return {
+    address,
+    url: `http://${shownHost}:${address.port}`,
+    store,
+    metrics,
+    faults,
+    outbox,
+    rules,
+    async stop() {
+      ready = false;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await scheduler.stop();
+      await outbox.stop();
+      await store.close();
+      logger.info('faultdesk stopped');
+    },
+  };
+}
+
+export function splitListen(listen: string): { host: string | undefined; port: number } {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
+  return { host: host === '' ? undefined : host, port: Number(listen.slice(i + 1)) };
+}

@@ -1,0 +1,127 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const SOURCES = ['alertmanager', 'zabbix', 'nagios', 'generic'] as const;
+/** What became of one received alert; a small fixed set so it can be a label. */
+export const ALERT_OUTCOMES = ['opened', 'updated', 'duplicate', 'resolved', 'reopened', 'dropped', 'ignored', 'stale'] as const;
+export const FAULT_STATES = ['open', 'flapping', 'resolved'] as const;
+export const TICKET_SYSTEMS = ['local', 'zendesk', 'servicenow'] as const;
+export const TICKET_OPERATIONS = ['create', 'update', 'escalate', 'resolve', 'reopen', 'flapping', 'comment'] as const;
+
+export type AlertOutcome = (typeof ALERT_OUTCOMES)[number];
+
+/** Gauges read the store when scraped, so they can never drift from it. */
+export interface StateReader {
+  faultsByState(): Promise<Record<string, number>>;
+  outboxBySystem(): Promise<Array<{ system: string; depth: number; oldestCreatedAt: number | null }>>;
+}
+
+export interface Metrics {
+  registry: Registry;
+  alertsReceived: Counter<'source' | 'outcome'>;
+  payloadsRejected: Counter<'source' | 'reason'>;
+  ticketOperations: Counter<'system' | 'operation' | 'result'>;
+  httpDuration: Histogram<'method' | 'route' | 'code'>;
+  faultTransitions: Counter<'transition'>;
+}
+
+export interface MetricsOptions {
+  registry?: Registry;
+  state?: StateReader;
+  now?: () => number;
+  version?: string;
+  /** Process metrics (CPU, memory, event loop); off in tests to keep scrapes cheap. */
+  processMetrics?: boolean;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = options.registry ?? new Registry();
+  const now = options.now ?? Date.now;
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'faultdesk_' });
+
+  new Gauge({
+    name: 'faultdesk_build_info',
+    help: 'Build information; always 1.',
+    labelNames: ['version', 'nodejs'],
+    registers: [registry],
+  }).set({ version: options.version ?? 'dev', nodejs: process.version }, 1);
+
+  const alertsReceived = new Counter({
+    name: 'faultdesk_alerts_received_total',
+    help: 'Alerts received, by source and what became of them.',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [registry],
+  });
+  for (const source of SOURCES) for (const outcome of ALERT_OUTCOMES) alertsReceived.inc({ source, outcome }, 0);
+
+  const payloadsRejected = new Counter({
+    name: 'faultdesk_payloads_rejected_total',
+    help: 'Webhook requests refused, by source and reason (invalid, unauthorized, too_large, store_unavailable).',
+    labelNames: ['source', 'reason'] as const,
+    registers: [registry],
+  });
+
+  const ticketOperations = new Counter({
+    name: 'faultdesk_ticket_operations_total',
+    help: 'Ticket operations attempted, by system, operation and result (ok, retry, parked).',
+    labelNames: ['system', 'operation', 'result'] as const,
+    registers: [registry],
+  });
+
+  const faultTransitions = new Counter({
+    name: 'faultdesk_fault_transitions_total',
+    help: 'Fault state changes, by transition.',
+    labelNames: ['transition'] as const,
+    registers: [registry],
+  });
+
+  const httpDuration = new Histogram({
+    name: 'faultdesk_http_request_duration_seconds',
+    help: 'HTTP request latency, by method, route template and status code.',
+    labelNames: ['method', 'route', 'code'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+
+  const state = options.state;
+  new Gauge({
+    name: 'faultdesk_faults',
+    help: 'Current faults by state (resolved: those still within their reopen window).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      if (!state) return;
+      const counts = await state.faultsByState();
+      for (const s of FAULT_STATES) this.set({ state: s }, counts[s] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'faultdesk_outbox_depth',
+    help: 'Outbox operations not yet delivered (pending, in flight or parked), by system.',
+    labelNames: ['system'] as const,
+    registers: [registry],
+    async collect() {
+      if (!state) return;
+      const rows = await state.outboxBySystem();
+      this.reset();
+      for (const system of [...TICKET_SYSTEMS, 'email']) this.set({ system }, 0);
+      for (const row of rows) this.set({ system: row.system }, row.depth);
+    },
+  });
+  new Gauge({
+    name: 'faultdesk_outbox_oldest_age_seconds',
+    help: 'Age of the oldest undelivered outbox operation, by system; 0 when none.',
+    labelNames: ['system'] as const,
+    registers: [registry],
+    async collect() {
+      if (!state) return;
+      const rows = await state.outboxBySystem();
+      this.reset();
+      for (const system of [...TICKET_SYSTEMS, 'email']) this.set({ system }, 0);
+      for (const row of rows) {
+        this.set({ system: row.system }, row.oldestCreatedAt === null ? 0 : Math.max(0, (now() - row.oldestCreatedAt) / 1000));
+      }
+    },
+  });
+
+  return { registry, alertsReceived, payloadsRejected, ticketOperations, httpDuration, faultTransitions };
+}

@@ -1,0 +1,48 @@
+import type { RepairTimeModel } from '../estimate';
+import type { Matcher } from './matcher';
+import type { Template } from './templates';
+
+export type TicketSystemName = 'local' | 'zendesk' | 'servicenow';
+
+export interface SeverityRule {
+  fixed?: number;
+  label?: string;
+  map: Record<string, number>;
+  numericLabel?: string;
+  default: number;
+}
+
+export interface FlappingPolicy {
+  /** More state changes than this within `windowMs` make a fault flapping. */
+  changes: number;
+  windowMs: number;
+  /** A flapping fault settles after this long without a state change. */
+  quietMs: number;
+}
+
+/** A category, compiled: what the engine and the fault lifecycle work with. */
+export interface Category {
+  name: string;
+  /** Position in the rule order (first match wins). */
+  order: number;
+  file: string;
+  line: number;
+  matchers: Matcher[];
+  faultKey?: string[];
+  severity: SeverityRule;
+  repairTime: RepairTimeModel;
+  /** Bands sorted by `min` descending. */
+  priority: Array<{ min: number; value: string }>;
+  ticket: {
+    system: TicketSystemName;
+    subject: Template;
+    body: Template;
+    solveOnResolve: boolean;
+    fields: Record<string, Template | number | boolean>;
+  };
+  diagnosis: { runbook?: Template; graph?: Template; hints: Template[] };
+  updateIntervalMs: number;
+  reopenWithinMs: number;
+  flapping: FlappingPolicy;
+  action: 'ticket' | 'drop';
+}

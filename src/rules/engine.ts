@@ -1,0 +1,120 @@
+import type { Alert } from '../sources';
+import type { Category } from './category';
+import type { LoadedRules } from './loader';
+
+/** What the rules say about one alert. */
+export interface Classification {
+  category: Category;
+  /** Canonical text of the fault identity within the category, e.g. `{job="api",instance="a:9100"}`. */
+  key: string;
+  keyLabels: Record<string, string>;
+  /** Fault severity 1–10. */
+  fs: number;
+}
+
+/** Labels preferred as the index key of a category: the most selective in practice. */
+const PREFERRED_INDEX_LABELS = ['alertname', 'job', 'service'];
+
+/**
+ * First-match-wins classification. Each category is filed under one of its
+ * equality matchers, so an alert is only tested against the categories whose
+ * indexed label value it carries, plus those that have no equality matcher.
+ */
+export class RuleEngine {
+  private readonly index = new Map<string, Map<string, number[]>>();
+  private readonly unindexed: number[] = [];
+
+  constructor(readonly rules: LoadedRules) {
+    rules.categories.forEach((category, i) => {
+      const eq = category.matchers.filter((m) => m.type === '=');
+      const pick = PREFERRED_INDEX_LABELS.map((n) => eq.find((m) => m.name === n)).find(Boolean) ?? eq[0];
+      if (!pick) {
+        this.unindexed.push(i);
+        return;
+      }
+      let byValue = this.index.get(pick.name);
+      if (!byValue) this.index.set(pick.name, (byValue = new Map()));
+      const list = byValue.get(pick.value);
+      if (list) list.push(i);
+      else byValue.set(pick.value, [i]);
+    });
+  }
+
+  get categories(): readonly Category[] {
+    return this.rules.categories;
+  }
+
+  /** The matching category, or the fallback category. */
+  match(labels: Readonly<Record<string, string>>): Category {
+    const lists: number[][] = [];
+    for (const [name, byValue] of this.index) {
+      const list = byValue.get(labels[name] ?? '');
+      if (list) lists.push(list);
+    }
+    if (this.unindexed.length > 0) lists.push(this.unindexed);
+    const categories = this.rules.categories;
+    if (lists.length === 1) {
+      for (const i of lists[0] as number[]) {
+        const c = categories[i] as Category;
+        if (c.matchers.every((m) => m.matches(labels))) return c;
+      }
+      return this.rules.fallback;
+    }
+    // k-way merge of the sorted candidate lists, so categories are tried in rule order.
+    const heads = lists.map(() => 0);
+    for (;;) {
+      let best = -1;
+      let bestIndex = Infinity;
+      lists.forEach((list, k) => {
+        const v = list[heads[k] as number];
+        if (v !== undefined && v < bestIndex) {
+          bestIndex = v;
+          best = k;
+        }
+      });
+      if (best < 0) return this.rules.fallback;
+      heads[best] = (heads[best] as number) + 1;
+      const c = categories[bestIndex] as Category;
+      if (c.matchers.every((m) => m.matches(labels))) return c;
+    }
+  }
+
+  classify(alert: Pick<Alert, 'labels'>): Classification {
+    const category = this.match(alert.labels);
+    const { key, keyLabels } = faultKey(category, alert.labels);
+    return { category, key, keyLabels, fs: severityOf(category, alert.labels) };
+  }
+}
+
+export function faultKey(category: Category, labels: Readonly<Record<string, string>>) {
+  const names = category.faultKey ?? Object.keys(labels).sort();
+  const keyLabels: Record<string, string> = {};
+  const parts: string[] = [];
+  for (const name of names) {
+    const value = labels[name] ?? '';
+    keyLabels[name] = value;
+    parts.push(`${name}=${JSON.stringify(value)}`);
+  }
+  return { key: `{${parts.join(',')}}`, keyLabels };
+}
+
+export function severityOf(category: Category, labels: Readonly<Record<string, string>>): number {
+  const rule = category.severity;
+  if (rule.fixed !== undefined) return rule.fixed;
+  if (rule.numericLabel) {
+    const n = Number(labels[rule.numericLabel]);
+    if (labels[rule.numericLabel] !== undefined && Number.isFinite(n)) return Math.min(10, Math.max(1, Math.round(n)));
+  }
+  if (rule.label) {
+    const value = labels[rule.label];
+    if (value !== undefined) {
+      const mapped = rule.map[value.toLowerCase()];
+      if (mapped !== undefined) return mapped;
+    }
+  }
+  return rule.default;
+}
+
+export function priorityOf(category: Category, fs: number): string {
+  return (category.priority.find((band) => fs >= band.min) ?? category.priority[category.priority.length - 1])?.value ?? 'normal';
+}

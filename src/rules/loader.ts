@@ -1,0 +1,238 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseYamlSource, SourceError, type SourceProblem, type YamlSource } from '../config';
+import type { Category, FlappingPolicy, SeverityRule, TicketSystemName } from './category';
+import {
+  DEFAULT_BODY,
+  DEFAULT_PRIORITY_BANDS,
+  DEFAULT_REPAIR_TIME,
+  DEFAULT_SEVERITY_MAP,
+  DEFAULT_SUBJECT,
+} from './defaults';
+import { MatcherSyntaxError, parseMatchers, type Matcher } from './matcher';
+import { ruleFileSchema, type CategoryDefaults, type CategorySpec } from './schema';
+import { createTemplateEngine, type Template, type TemplateEngine } from './templates';
+
+/** Settings from the main config that rules inherit. */
+export interface RuleContext {
+  defaultSystem: TicketSystemName;
+  updateIntervalMs: number;
+  reopenWithinMs: number;
+  flapping: FlappingPolicy;
+}
+
+export interface LoadedRules {
+  files: string[];
+  categories: Category[];
+  /** Taken by alerts that match no category. */
+  fallback: Category;
+}
+
+/** Rule files of a folder, in name order; rule test files (`*.test.yaml`) are not rules. */
+export function listRuleFiles(paths: string | readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of typeof paths === 'string' ? [paths] : paths) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch {
+      throw new SourceError([{ file: p, line: 1, column: 1, message: 'rule path does not exist' }]);
+    }
+    if (!isDir) {
+      out.push(p);
+      continue;
+    }
+    const names = readdirSync(p)
+      .filter((n) => /\.ya?ml$/.test(n) && !/\.test\.ya?ml$/.test(n))
+      .sort();
+    out.push(...names.map((n) => path.join(p, n)));
+  }
+  return out;
+}
+
+/** Loads and compiles every rule file; all problems of all files are reported together. */
+export function loadRules(paths: string | readonly string[], context: RuleContext): LoadedRules {
+  const files = listRuleFiles(paths);
+  return compileRuleSources(
+    files.map((file) => ({ file, text: readFileSync(file, 'utf8') })),
+    context,
+  );
+}
+
+export function compileRuleSources(sources: Array<{ file: string; text: string }>, context: RuleContext): LoadedRules {
+  const templates = createTemplateEngine();
+  const problems: SourceProblem[] = [];
+  const categories: Category[] = [];
+  const seen = new Map<string, string>();
+  let fallback: Category | undefined;
+  let fallbackAt: string | undefined;
+
+  for (const { file, text } of sources) {
+    let source: YamlSource;
+    try {
+      source = parseYamlSource(file, text);
+    } catch (err) {
+      if (err instanceof SourceError) {
+        problems.push(...err.problems);
+        continue;
+      }
+      throw err;
+    }
+    const parsed = ruleFileSchema.safeParse(source.value ?? {});
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        let at = issue.path;
+        let message = `${issue.path.join('.') || '(file)'}: ${issue.message}`;
+        if (issue.code === 'unrecognized_keys') {
+          at = [...issue.path, issue.keys[0] ?? ''];
+          message = `${issue.path.join('.') || '(file)'}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+        }
+        problems.push(source.problemAt(at, message));
+      }
+      continue;
+    }
+    parsed.data.categories.forEach((spec, i) => {
+      const at = (...rest: PropertyKey[]) => ['categories', i, ...rest];
+      const report = (p: PropertyKey[], message: string) => problems.push(source.problemAt(p, message));
+      const where = `${file}:${source.locate(at()).line}`;
+      const earlier = seen.get(spec.name);
+      if (earlier) report(at('name'), `duplicate category name "${spec.name}" (first defined at ${earlier})`);
+      seen.set(spec.name, where);
+      const compiled = compileCategory(spec, parsed.data.defaults, context, templates, {
+        file,
+        line: source.locate(at()).line,
+        order: categories.length,
+        report: (rest, message) => report(at(...rest), message),
+      });
+      if (!compiled) return;
+      if (spec.default) {
+        if (fallbackAt) report(at('default'), `only one category may be the default (already ${fallbackAt})`);
+        fallback = compiled;
+        fallbackAt = where;
+      } else {
+        categories.push(compiled);
+      }
+    });
+  }
+  if (problems.length > 0) throw new SourceError(problems);
+  categories.forEach((c, i) => (c.order = i));
+  fallback ??= builtinFallback(context, templates);
+  fallback.order = categories.length;
+  return { files: sources.map((s) => s.file), categories, fallback };
+}
+
+interface CompileSite {
+  file: string;
+  line: number;
+  order: number;
+  report(path: PropertyKey[], message: string): void;
+}
+
+function compileCategory(
+  spec: CategorySpec,
+  defaults: CategoryDefaults | undefined,
+  context: RuleContext,
+  templates: TemplateEngine,
+  site: CompileSite,
+): Category | undefined {
+  let ok = true;
+  const matchers: Matcher[] = [];
+  spec.match.forEach((text, j) => {
+    try {
+      matchers.push(...parseMatchers(text));
+    } catch (err) {
+      if (!(err instanceof MatcherSyntaxError)) throw err;
+      site.report(['match', j], err.message);
+      ok = false;
+    }
+  });
+  const template = (p: PropertyKey[], text: string | undefined, fallback?: string): Template | undefined => {
+    const src = text ?? fallback;
+    if (src === undefined) return undefined;
+    try {
+      return templates.compile(src);
+    } catch (err) {
+      site.report(p, `template does not compile: ${(err as Error).message.split('\n').join(' ')}`);
+      ok = false;
+      return undefined;
+    }
+  };
+  const ticket = { ...defaults?.ticket, ...spec.ticket };
+  const diagnosis = { ...defaults?.diagnosis, ...spec.diagnosis };
+  const flapping = { ...defaults?.flapping, ...spec.flapping };
+  const subject = template(['ticket', 'subject'], ticket.subject, DEFAULT_SUBJECT);
+  const body = template(['ticket', 'body'], ticket.body, DEFAULT_BODY);
+  const fields: Category['ticket']['fields'] = {};
+  for (const [name, value] of Object.entries(ticket.fields ?? {})) {
+    const compiled = typeof value === 'string' ? template(['ticket', 'fields', name], value) : value;
+    if (compiled !== undefined) fields[name] = compiled;
+  }
+  const hints = (diagnosis.hints ?? []).map((h, j) => template(['diagnosis', 'hints', j], h));
+  const runbook = template(['diagnosis', 'runbook'], diagnosis.runbook);
+  const graph = template(['diagnosis', 'graph'], diagnosis.graph);
+  if (!ok || !subject || !body) return undefined;
+  return {
+    name: spec.name,
+    order: site.order,
+    file: site.file,
+    line: site.line,
+    matchers,
+    faultKey: spec.fault_key ?? defaults?.fault_key,
+    severity: severityRule(spec.severity ?? defaults?.severity),
+    repairTime: spec.repair_time ?? defaults?.repair_time ?? DEFAULT_REPAIR_TIME,
+    priority: [...(spec.priority ?? defaults?.priority ?? DEFAULT_PRIORITY_BANDS)].sort((x, y) => y.min - x.min),
+    ticket: {
+      system: ticket.system ?? context.defaultSystem,
+      subject,
+      body,
+      solveOnResolve: ticket.solve_on_resolve ?? true,
+      fields,
+    },
+    diagnosis: { runbook, graph, hints: hints.filter((h): h is Template => h !== undefined) },
+    updateIntervalMs: spec.update_interval ?? defaults?.update_interval ?? context.updateIntervalMs,
+    reopenWithinMs: spec.reopen_within ?? defaults?.reopen_within ?? context.reopenWithinMs,
+    flapping: {
+      changes: flapping.changes ?? context.flapping.changes,
+      windowMs: flapping.window ?? context.flapping.windowMs,
+      quietMs: flapping.quiet ?? context.flapping.quietMs,
+    },
+    action: spec.action ?? defaults?.action ?? 'ticket',
+  };
+}
+
+function severityRule(spec: CategorySpec['severity']): SeverityRule {
+  if (typeof spec === 'number') return { fixed: spec, map: {}, default: spec };
+  const map: Record<string, number> = {};
+  for (const [k, v] of Object.entries(spec?.map ?? DEFAULT_SEVERITY_MAP)) map[k.toLowerCase()] = v;
+  return {
+    label: spec?.label ?? (spec?.numeric_label ? undefined : 'severity'),
+    map,
+    numericLabel: spec?.numeric_label,
+    default: spec?.default ?? 5,
+  };
+}
+
+function builtinFallback(context: RuleContext, templates: TemplateEngine): Category {
+  return {
+    name: 'uncategorized',
+    order: 0,
+    file: '<built-in>',
+    line: 0,
+    matchers: [],
+    severity: severityRule(undefined),
+    repairTime: DEFAULT_REPAIR_TIME,
+    priority: DEFAULT_PRIORITY_BANDS,
+    ticket: {
+      system: context.defaultSystem,
+      subject: templates.compile(DEFAULT_SUBJECT),
+      body: templates.compile(DEFAULT_BODY),
+      solveOnResolve: true,
+      fields: {},
+    },
+    diagnosis: { hints: [] },
+    updateIntervalMs: context.updateIntervalMs,
+    reopenWithinMs: context.reopenWithinMs,
+    flapping: context.flapping,
+    action: 'ticket',
+  };
+}

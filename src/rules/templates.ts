@@ -1,0 +1,50 @@
+import Handlebars from 'handlebars';
+import { formatDuration } from '../config';
+
+/** A compiled template; `render` never throws for missing fields (they render empty). */
+export interface Template {
+  source: string;
+  render(context: object): string;
+}
+
+export type TemplateTarget = 'text' | 'html';
+
+/**
+ * One Handlebars environment with faultdesk's helpers. Text templates (subjects,
+ * ticket bodies in Markdown) are not escaped; HTML templates escape every value.
+ */
+export function createTemplateEngine() {
+  const hb = Handlebars.create();
+  hb.registerHelper('join', (list: unknown, sep: unknown) =>
+    Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : '',
+  );
+  hb.registerHelper('default', (value: unknown, fallback: unknown) =>
+    value === undefined || value === null || value === '' ? fallback : value,
+  );
+  hb.registerHelper('hours', (h: unknown) => (typeof h === 'number' ? formatDuration(h * 3_600_000) : ''));
+  hb.registerHelper('upper', (s: unknown) => (typeof s === 'string' ? s.toUpperCase() : ''));
+  hb.registerHelper('truncate', (s: unknown, n: unknown) => {
+    const text = typeof s === 'string' ? s : '';
+    const max = typeof n === 'number' ? n : 80;
+    return text.length > max ? `${text.slice(0, Math.max(0, max - 1))}…` : text;
+  });
+  hb.registerHelper('labelset', (labels: unknown) =>
+    labels && typeof labels === 'object'
+      ? Object.entries(labels as Record<string, string>)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(', ')
+      : '',
+  );
+
+  return {
+    /** Compiles now, so that a broken template is reported at load time, not at the first alert. */
+    compile(source: string, target: TemplateTarget = 'text'): Template {
+      // precompile parses the whole template and throws on any syntax error.
+      hb.precompile(source, { noEscape: target === 'text' });
+      const fn = hb.compile(source, { noEscape: target === 'text', strict: false });
+      return { source, render: (context) => fn(context, { allowProtoPropertiesByDefault: false }) };
+    },
+  };
+}
+
+export type TemplateEngine = ReturnType<typeof createTemplateEngine>;

@@ -1,0 +1,125 @@
+import type { ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * One migration source for every dialect; the only differences are the
+ * auto-increment key and the 64-bit time columns.
+ */
+export function migrations(dialect: Dialect): Record<string, Migration> {
+  const serial = dialect === 'postgres' ? 'bigserial' : 'integer';
+  const time = dialect === 'postgres' ? 'bigint' : 'integer';
+  const real = dialect === 'postgres' ? 'double precision' : 'real';
+  const idColumn = (c: ColumnDefinitionBuilder) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement());
+  return {
+    '0001_initial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('faults')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('ident', 'text', (c) => c.notNull())
+          .addColumn('current', 'integer')
+          .addColumn('category', 'text', (c) => c.notNull())
+          .addColumn('fault_key', 'text', (c) => c.notNull())
+          .addColumn('key_labels', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('severity', 'integer', (c) => c.notNull())
+          .addColumn('priority', 'text', (c) => c.notNull())
+          .addColumn('repair_time_hours', real, (c) => c.notNull())
+          .addColumn('rt_a', real, (c) => c.notNull())
+          .addColumn('rt_b', real, (c) => c.notNull())
+          .addColumn('opened_at', time, (c) => c.notNull())
+          .addColumn('due_at', time, (c) => c.notNull())
+          .addColumn('resolved_at', time)
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .addColumn('last_update_at', time)
+          .addColumn('alert_count', 'integer', (c) => c.notNull())
+          .addColumn('firing_count', 'integer', (c) => c.notNull())
+          .addColumn('state_changes', 'text', (c) => c.notNull())
+          .addColumn('last_change_at', time, (c) => c.notNull())
+          .addColumn('ticket_wanted', 'text', (c) => c.notNull())
+          .addColumn('ticket_system', 'text', (c) => c.notNull())
+          .addColumn('ticket_id', 'text')
+          .addColumn('ticket_status', 'text')
+          .addColumn('ticket_url', 'text')
+          .addColumn('ticket_error', 'text')
+          .addColumn('rule_file', 'text', (c) => c.notNull())
+          .addColumn('rule_line', 'integer', (c) => c.notNull())
+          .addColumn('summary', 'text', (c) => c.notNull())
+          .addColumn('timeline', 'text', (c) => c.notNull())
+          .execute();
+        // NULLs are distinct in a unique index, so superseded faults (current NULL) may share an ident.
+        await db.schema.createIndex('faults_current_ident').on('faults').columns(['ident', 'current']).unique().execute();
+        await db.schema.createIndex('faults_state').on('faults').columns(['state', 'current']).execute();
+        await db.schema.createIndex('faults_opened').on('faults').column('opened_at').execute();
+
+        await db.schema
+          .createTable('alerts')
+          .addColumn('id', serial, idColumn)
+          .addColumn('fault_id', 'text', (c) => c.notNull().references('faults.id'))
+          .addColumn('ident', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('source_id', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('labels', 'text', (c) => c.notNull())
+          .addColumn('annotations', 'text', (c) => c.notNull())
+          .addColumn('starts_at', time, (c) => c.notNull())
+          .addColumn('ends_at', time)
+          .addColumn('generator_url', 'text')
+          .addColumn('fs', 'integer', (c) => c.notNull())
+          .addColumn('first_received_at', time, (c) => c.notNull())
+          .addColumn('last_received_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('alerts_fault_ident').on('alerts').columns(['fault_id', 'ident']).unique().execute();
+        await db.schema.createIndex('alerts_ident').on('alerts').column('ident').execute();
+
+        await db.schema
+          .createTable('outbox')
+          .addColumn('id', serial, idColumn)
+          .addColumn('fault_id', 'text', (c) => c.notNull())
+          .addColumn('system', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('next_attempt_at', time, (c) => c.notNull())
+          .addColumn('claimed_until', time)
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('outbox_state_due').on('outbox').columns(['state', 'next_attempt_at']).execute();
+        await db.schema.createIndex('outbox_fault').on('outbox').columns(['fault_id', 'state']).execute();
+
+        await db.schema
+          .createTable('local_tickets')
+          .addColumn('id', serial, idColumn)
+          .addColumn('fault_id', 'text', (c) => c.notNull().unique())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('priority', 'text', (c) => c.notNull())
+          .addColumn('fields', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('local_ticket_comments')
+          .addColumn('id', serial, idColumn)
+          .addColumn('ticket_id', 'integer', (c) => c.notNull().references('local_tickets.id'))
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('local_ticket_attachments')
+          .addColumn('id', serial, idColumn)
+          .addColumn('ticket_id', 'integer', (c) => c.notNull().references('local_tickets.id'))
+          .addColumn('filename', 'text', (c) => c.notNull())
+          .addColumn('content_type', 'text', (c) => c.notNull())
+          .addColumn('content', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}

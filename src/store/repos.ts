@@ -1,0 +1,242 @@
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import type { AlertTable, Database, FaultTable, OutboxTable, TicketTable } from './schema';
+
+export type FaultRow = Selectable<FaultTable>;
+export type AlertRow = Selectable<AlertTable>;
+export type NewAlertRow = Insertable<AlertTable>;
+export type OutboxRow = Selectable<OutboxTable>;
+export type NewOutboxRow = Insertable<OutboxTable>;
+export type LocalTicketRow = Selectable<TicketTable>;
+
+/** SQLite limits bound parameters per statement; stay well under it. */
+const CHUNK = 500;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+/** Queries over one executor: the root connection or a transaction. */
+export function createRepos(db: Kysely<Database>) {
+  return {
+    faults: {
+      async findCurrent(idents: readonly string[]): Promise<FaultRow[]> {
+        const out: FaultRow[] = [];
+        for (const part of chunks(idents)) {
+          out.push(...(await db.selectFrom('faults').selectAll().where('current', '=', 1).where('ident', 'in', part).execute()));
+        }
+        return out;
+      },
+      async get(id: string): Promise<FaultRow | undefined> {
+        return db.selectFrom('faults').selectAll().where('id', '=', id).executeTakeFirst();
+      },
+      async insert(row: FaultRow): Promise<void> {
+        await db.insertInto('faults').values(row).execute();
+      },
+      async update(row: FaultRow): Promise<void> {
+        const { id, ...rest } = row;
+        await db.updateTable('faults').set(rest).where('id', '=', id).execute();
+      },
+      async setTicket(
+        id: string,
+        ticket: { ticket_id?: string | null; ticket_status?: string | null; ticket_url?: string | null; ticket_error?: string | null },
+      ): Promise<void> {
+        await db.updateTable('faults').set(ticket).where('id', '=', id).execute();
+      },
+      async list(filter: { state?: string; category?: string; limit: number; offset: number }): Promise<FaultRow[]> {
+        let q = db.selectFrom('faults').selectAll();
+        if (filter.state) q = q.where('state', '=', filter.state);
+        if (filter.category) q = q.where('category', '=', filter.category);
+        return q.orderBy('opened_at', 'desc').orderBy('id').limit(filter.limit).offset(filter.offset).execute();
+      },
+      async listCurrentInState(state: string): Promise<FaultRow[]> {
+        return db.selectFrom('faults').selectAll().where('current', '=', 1).where('state', '=', state).execute();
+      },
+      async countByState(): Promise<Record<string, number>> {
+        const rows = await db
+          .selectFrom('faults')
+          .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('current', '=', 1)
+          .groupBy('state')
+          .execute();
+        return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+      },
+    },
+
+    alerts: {
+      /** Alerts with these idents that belong to these faults. */
+      async findInFaults(faultIds: readonly string[], idents: readonly string[]): Promise<AlertRow[]> {
+        if (faultIds.length === 0 || idents.length === 0) return [];
+        const wanted = new Set(faultIds);
+        const out: AlertRow[] = [];
+        for (const part of chunks(idents)) {
+          const rows = await db.selectFrom('alerts').selectAll().where('ident', 'in', part).execute();
+          for (const row of rows) if (wanted.has(row.fault_id)) out.push(row);
+        }
+        return out;
+      },
+      async insert(rows: readonly NewAlertRow[]): Promise<void> {
+        // Ten columns a row: keep each statement under SQLite's parameter limit.
+        for (let i = 0; i < rows.length; i += 90) await db.insertInto('alerts').values(rows.slice(i, i + 90)).execute();
+      },
+      async update(row: AlertRow): Promise<void> {
+        const { id, ...rest } = row;
+        await db.updateTable('alerts').set(rest).where('id', '=', id).execute();
+      },
+      async touch(ids: readonly number[], at: number): Promise<void> {
+        for (const part of chunks(ids)) {
+          await db.updateTable('alerts').set({ last_received_at: at }).where('id', 'in', part).execute();
+        }
+      },
+      async listByFault(faultId: string, limit = 10_000): Promise<AlertRow[]> {
+        return db.selectFrom('alerts').selectAll().where('fault_id', '=', faultId).orderBy('id').limit(limit).execute();
+      },
+    },
+
+    outbox: {
+      async insert(row: NewOutboxRow): Promise<number> {
+        const r = await db.insertInto('outbox').values(row).returning('id').executeTakeFirstOrThrow();
+        return Number(r.id);
+      },
+      async pendingForFaults(faultIds: readonly string[]): Promise<OutboxRow[]> {
+        const out: OutboxRow[] = [];
+        for (const part of chunks(faultIds)) {
+          out.push(
+            ...(await db.selectFrom('outbox').selectAll().where('fault_id', 'in', part).where('state', '=', 'pending').orderBy('id').execute()),
+          );
+        }
+        return out;
+      },
+      async replacePayload(id: number, payload: string, nextAttemptAt: number, now: number): Promise<void> {
+        await db
+          .updateTable('outbox')
+          .set({ payload, next_attempt_at: nextAttemptAt, updated_at: now })
+          .where('id', '=', id)
+          .where('state', '=', 'pending')
+          .execute();
+      },
+      async delete(id: number): Promise<void> {
+        await db.deleteFrom('outbox').where('id', '=', id).where('state', '=', 'pending').execute();
+      },
+      /**
+       * Due operations that are first in line for their fault: an operation waits
+       * while an older one of the same fault is pending, in flight or parked.
+       */
+      async due(now: number, limit: number): Promise<OutboxRow[]> {
+        return db
+          .selectFrom('outbox as o')
+          .selectAll()
+          .where('o.state', '=', 'pending')
+          .where('o.next_attempt_at', '<=', now)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('outbox as e')
+                  .select('e.id')
+                  .whereRef('e.fault_id', '=', 'o.fault_id')
+                  .whereRef('e.id', '<', 'o.id')
+                  .where('e.state', 'in', ['pending', 'running', 'parked']),
+              ),
+            ),
+          )
+          .orderBy('o.id')
+          .limit(limit)
+          .execute();
+      },
+      /** Takes the operation if nobody else has; true when this caller got it. */
+      async claim(id: number, now: number, leaseUntil: number): Promise<boolean> {
+        const r = await db
+          .updateTable('outbox')
+          .set({ state: 'running', claimed_until: leaseUntil, attempts: sql`attempts + 1`, updated_at: now })
+          .where('id', '=', id)
+          .where('state', '=', 'pending')
+          .executeTakeFirst();
+        return Number(r.numUpdatedRows) === 1;
+      },
+      async complete(id: number, now: number): Promise<void> {
+        await db.updateTable('outbox').set({ state: 'done', claimed_until: null, last_error: null, updated_at: now }).where('id', '=', id).execute();
+      },
+      async retryLater(id: number, nextAttemptAt: number, error: string, now: number): Promise<void> {
+        await db
+          .updateTable('outbox')
+          .set({ state: 'pending', claimed_until: null, next_attempt_at: nextAttemptAt, last_error: error, updated_at: now })
+          .where('id', '=', id)
+          .execute();
+      },
+      async park(id: number, error: string, now: number): Promise<void> {
+        await db.updateTable('outbox').set({ state: 'parked', claimed_until: null, last_error: error, updated_at: now }).where('id', '=', id).execute();
+      },
+      /** Operations whose worker died mid-flight go back in line (their attempt count says they may have been sent). */
+      async releaseExpiredClaims(now: number): Promise<number> {
+        const r = await db
+          .updateTable('outbox')
+          .set({ state: 'pending', claimed_until: null, updated_at: now })
+          .where('state', '=', 'running')
+          .where('claimed_until', '<', now)
+          .executeTakeFirst();
+        return Number(r.numUpdatedRows);
+      },
+      async statsBySystem(): Promise<Array<{ system: string; depth: number; oldestCreatedAt: number | null }>> {
+        const rows = await db
+          .selectFrom('outbox')
+          .select(['system', (eb) => eb.fn.countAll<number>().as('depth'), (eb) => eb.fn.min('created_at').as('oldest')])
+          .where('state', 'in', ['pending', 'running', 'parked'])
+          .groupBy('system')
+          .execute();
+        return rows.map((r) => ({ system: r.system, depth: Number(r.depth), oldestCreatedAt: r.oldest === null ? null : Number(r.oldest) }));
+      },
+      async listByFault(faultId: string): Promise<OutboxRow[]> {
+        return db.selectFrom('outbox').selectAll().where('fault_id', '=', faultId).orderBy('id').execute();
+      },
+    },
+
+    localTickets: {
+      async findByFault(faultId: string): Promise<LocalTicketRow | undefined> {
+        return db.selectFrom('local_tickets').selectAll().where('fault_id', '=', faultId).executeTakeFirst();
+      },
+      async get(id: number): Promise<LocalTicketRow | undefined> {
+        return db.selectFrom('local_tickets').selectAll().where('id', '=', id).executeTakeFirst();
+      },
+      async insert(row: Omit<LocalTicketRow, 'id'>): Promise<number> {
+        const r = await db.insertInto('local_tickets').values(row).returning('id').executeTakeFirstOrThrow();
+        return Number(r.id);
+      },
+      async update(id: number, set: Partial<Omit<LocalTicketRow, 'id'>>): Promise<void> {
+        await db.updateTable('local_tickets').set(set).where('id', '=', id).execute();
+      },
+      async addComment(ticketId: number, body: string, at: number): Promise<void> {
+        await db.insertInto('local_ticket_comments').values({ ticket_id: ticketId, body, created_at: at }).execute();
+      },
+      async addAttachment(ticketId: number, a: { filename: string; contentType: string; content: string }, at: number): Promise<void> {
+        await db
+          .insertInto('local_ticket_attachments')
+          .values({ ticket_id: ticketId, filename: a.filename, content_type: a.contentType, content: a.content, created_at: at })
+          .execute();
+      },
+      async list(filter: { status?: string; limit: number; offset: number }) {
+        let q = db.selectFrom('local_tickets').selectAll();
+        if (filter.status) q = q.where('status', '=', filter.status);
+        const tickets = await q.orderBy('id', 'desc').limit(filter.limit).offset(filter.offset).execute();
+        const ids = tickets.map((t) => t.id);
+        const comments = ids.length
+          ? await db.selectFrom('local_ticket_comments').selectAll().where('ticket_id', 'in', ids).orderBy('id').execute()
+          : [];
+        const attachments = ids.length
+          ? await db
+              .selectFrom('local_ticket_attachments')
+              .select(['id', 'ticket_id', 'filename', 'content_type', 'created_at', (eb) => eb.fn('length', ['content']).as('size')])
+              .where('ticket_id', 'in', ids)
+              .orderBy('id')
+              .execute()
+          : [];
+        return { tickets, comments, attachments };
+      },
+      async attachment(id: number) {
+        return db.selectFrom('local_ticket_attachments').selectAll().where('id', '=', id).executeTakeFirst();
+      },
+    },
+  };
+}
+
+export type Repos = ReturnType<typeof createRepos>;

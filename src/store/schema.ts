@@ -1,0 +1,115 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Table shapes, shared by every dialect. Times are epoch milliseconds; JSON
+ * columns hold text so that SQLite and PostgreSQL read back the same values.
+ */
+export interface FaultTable {
+  id: string;
+  /** category + "\u001f" + key: what identifies a fault. */
+  ident: string;
+  /** 1 for the fault that new alerts of its ident join; NULL once superseded (unique with ident). */
+  current: number | null;
+  category: string;
+  fault_key: string;
+  key_labels: string;
+  state: string;
+  severity: number;
+  priority: string;
+  repair_time_hours: number;
+  rt_a: number;
+  rt_b: number;
+  opened_at: number;
+  due_at: number;
+  resolved_at: number | null;
+  updated_at: number;
+  /** When the last update or escalation was scheduled; paces coalesced updates. */
+  last_update_at: number | null;
+  alert_count: number;
+  firing_count: number;
+  /** Times of recent state changes, for flapping detection (JSON array). */
+  state_changes: string;
+  last_change_at: number;
+  /** The ticket state faultdesk last asked for: open or solved. */
+  ticket_wanted: string;
+  ticket_system: string;
+  ticket_id: string | null;
+  ticket_status: string | null;
+  ticket_url: string | null;
+  ticket_error: string | null;
+  rule_file: string;
+  rule_line: number;
+  summary: string;
+  timeline: string;
+}
+
+export interface AlertTable {
+  id: Generated<number>;
+  fault_id: string;
+  /** source + ":" + source id */
+  ident: string;
+  source: string;
+  source_id: string;
+  status: string;
+  labels: string;
+  annotations: string;
+  starts_at: number;
+  ends_at: number | null;
+  generator_url: string | null;
+  fs: number;
+  first_received_at: number;
+  last_received_at: number;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  fault_id: string;
+  system: string;
+  kind: string;
+  payload: string;
+  /** pending | running | done | parked */
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  claimed_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TicketTable {
+  id: Generated<number>;
+  fault_id: string;
+  status: string;
+  subject: string;
+  body: string;
+  priority: string;
+  fields: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TicketCommentTable {
+  id: Generated<number>;
+  ticket_id: number;
+  body: string;
+  created_at: number;
+}
+
+export interface TicketAttachmentTable {
+  id: Generated<number>;
+  ticket_id: number;
+  filename: string;
+  content_type: string;
+  content: string;
+  created_at: number;
+}
+
+export interface Database {
+  faults: FaultTable;
+  alerts: AlertTable;
+  outbox: OutboxTable;
+  local_tickets: TicketTable;
+  local_ticket_comments: TicketCommentTable;
+  local_ticket_attachments: TicketAttachmentTable;
+}

@@ -1,0 +1,70 @@
+import type { Clock } from '../clock';
+import type { Store } from '../store';
+import { TicketClosedError, TicketSystemError, type NewTicket, type TicketChange, type TicketRef, type TicketSystem } from './types';
+
+/**
+ * Tickets kept in faultdesk's own database: the default system, useful out of
+ * the box and as a shadow mode for new rules.
+ */
+export class LocalTicketSystem implements TicketSystem {
+  readonly name = 'local' as const;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  async findByFault(faultId: string): Promise<TicketRef | undefined> {
+    const row = await this.store.repos.localTickets.findByFault(faultId);
+    return row ? { id: String(row.id), status: row.status } : undefined;
+  }
+
+  /** Idempotent by fault: a second create for the same fault returns the first ticket. */
+  async create(ticket: NewTicket): Promise<TicketRef> {
+    return this.store.transaction(async (tx) => {
+      const existing = await tx.localTickets.findByFault(ticket.faultId);
+      if (existing) return { id: String(existing.id), status: existing.status };
+      const now = this.clock.now();
+      const body = ticket.relatedTicketId ? `${ticket.body}\n\nFollows closed ticket ${ticket.relatedTicketId}.` : ticket.body;
+      const id = await tx.localTickets.insert({
+        fault_id: ticket.faultId,
+        status: 'open',
+        subject: ticket.subject,
+        body,
+        priority: ticket.priority,
+        fields: JSON.stringify(ticket.fields),
+        created_at: now,
+        updated_at: now,
+      });
+      for (const a of ticket.attachments) await tx.localTickets.addAttachment(id, a, now);
+      return { id: String(id), status: 'open' };
+    });
+  }
+
+  update(ref: TicketRef, change: TicketChange): Promise<TicketRef> {
+    return this.change(ref, change, undefined);
+  }
+
+  resolve(ref: TicketRef, change: TicketChange & { solve: boolean }): Promise<TicketRef> {
+    return this.change(ref, change, change.solve ? 'solved' : undefined);
+  }
+
+  reopen(ref: TicketRef, change: TicketChange): Promise<TicketRef> {
+    return this.change(ref, change, 'open');
+  }
+
+  private async change(ref: TicketRef, change: TicketChange, status: string | undefined): Promise<TicketRef> {
+    return this.store.transaction(async (tx) => {
+      const id = Number(ref.id);
+      const row = await tx.localTickets.get(id);
+      if (!row) throw new TicketSystemError(`local ticket ${ref.id} does not exist`, 'not_found', false);
+      if (row.status === 'closed') throw new TicketClosedError(ref.id);
+      const now = this.clock.now();
+      await tx.localTickets.addComment(id, change.comment, now);
+      for (const a of change.attachments ?? []) await tx.localTickets.addAttachment(id, a, now);
+      const next = status ?? row.status;
+      await tx.localTickets.update(id, { status: next, priority: change.priority ?? row.priority, updated_at: now });
+      return { id: ref.id, status: next };
+    });
+  }
+}

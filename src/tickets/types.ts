@@ -1,0 +1,86 @@
+import type { TicketSystemName } from '../rules';
+
+export interface TicketRef {
+  id: string;
+  /** The system's own status word (local: open, solved, closed). */
+  status: string;
+  url?: string;
+}
+
+export interface Attachment {
+  filename: string;
+  contentType: string;
+  content: string;
+}
+
+export type FieldValue = string | number | boolean;
+
+export interface NewTicket {
+  faultId: string;
+  subject: string;
+  body: string;
+  /** faultdesk's priority word from the category's bands (e.g. urgent, high, normal, low). */
+  priority: string;
+  fields: Record<string, FieldValue>;
+  attachments: Attachment[];
+  /** A closed ticket this one continues, when a fault recurs after its ticket was closed. */
+  relatedTicketId?: string;
+}
+
+export interface TicketChange {
+  comment: string;
+  priority?: string;
+  attachments?: Attachment[];
+}
+
+/** Why an operation failed; a small fixed set, used as a metric label. */
+export type FailureReason =
+  | 'rate_limited'
+  | 'server_error'
+  | 'timeout'
+  | 'connection'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'bad_request'
+  | 'not_found'
+  | 'conflict'
+  | 'closed'
+  | 'unknown';
+
+export class TicketSystemError extends Error {
+  constructor(
+    message: string,
+    readonly reason: FailureReason,
+    readonly retryable: boolean,
+    /** From a Retry-After header, when the system sent one. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'TicketSystemError';
+  }
+}
+
+/** The ticket is closed for good: a recurrence needs a new ticket. */
+export class TicketClosedError extends TicketSystemError {
+  constructor(id: string) {
+    super(`ticket ${id} is closed and cannot be reopened`, 'closed', false);
+    this.name = 'TicketClosedError';
+  }
+}
+
+/**
+ * A help-desk system. Every method may be called again after a crash or a
+ * timeout, so `create` callers look up `findByFault` first when an earlier
+ * attempt may have reached the system.
+ */
+export interface TicketSystem {
+  readonly name: TicketSystemName;
+  findByFault(faultId: string): Promise<TicketRef | undefined>;
+  create(ticket: NewTicket): Promise<TicketRef>;
+  /** A comment, and a priority change when given. */
+  update(ref: TicketRef, change: TicketChange): Promise<TicketRef>;
+  /** A comment, and the solved state when `solve` is true. */
+  resolve(ref: TicketRef, change: TicketChange & { solve: boolean }): Promise<TicketRef>;
+  /** A comment and the open state; throws TicketClosedError for a closed ticket. */
+  reopen(ref: TicketRef, change: TicketChange): Promise<TicketRef>;
+}
