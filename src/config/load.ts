@@ -48,13 +48,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   applyEnvOverrides(value, env);
   const parsed = configSchema.safeParse(value);
   if (!parsed.success) {
-    throw new SourceError(parsed.error.issues.map((issue) => issueProblem(issue, options.file, source)));
+    throw new SourceError(parsed.error.issues.flatMap((issue) => issueProblems(issue, options.file, source)));
   }
   const secrets: string[] = [];
   const baseDir = options.file ? path.dirname(options.file) : process.cwd();
   const problems: SourceProblem[] = [];
   resolveSecretFiles(parsed.data, [], baseDir, secrets, (p, message) =>
-    problems.push(source ? source.problemAt(p, message) : { file: '<env>', line: 1, column: 1, message }),
+    problems.push(source ? source.problemAtKey(p, message) : { file: '<env>', line: 1, column: 1, message }),
   );
   if (problems.length > 0) throw new SourceError(problems);
   return { ...parsed.data, source: options.file ?? '<defaults>', secrets };
@@ -75,17 +75,17 @@ function applyEnvOverrides(value: Record<string, unknown>, env: Record<string, s
   }
 }
 
-function issueProblem(issue: z.core.$ZodIssue, file: string | undefined, source?: YamlSource): SourceProblem {
-  const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-  let message = `${where}: ${issue.message}`;
-  let at = issue.path;
+function issueProblems(issue: z.core.$ZodIssue, file: string | undefined, source?: YamlSource): SourceProblem[] {
+  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  const fromEnv = (message: string) => ({ file: file ?? '<environment>', line: 1, column: 1, message });
   if (issue.code === 'unrecognized_keys') {
-    message = `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    at = [...issue.path, issue.keys[0] ?? ''];
-    if (issue.path.length === 0) message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    return issue.keys.map((key) => {
+      const message = `${where}unknown key "${key}"`;
+      return source ? source.problemAtKey([...issue.path, key], message) : fromEnv(message);
+    });
   }
-  if (!source) return { file: file ?? '<defaults>', line: 1, column: 1, message };
-  return source.problemAt(at, message);
+  const message = `${where}${issue.message}`;
+  return [source ? source.problemAt(issue.path, message) : fromEnv(message)];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 
 /** A problem in a YAML file, located for the person who has to fix it. */
 export interface SourceProblem {
@@ -27,6 +27,8 @@ export interface YamlSource {
   /** Line and column of the value at `path`, or of its nearest existing parent. */
   locate(path: readonly PropertyKey[]): { line: number; column: number };
   problemAt(path: readonly PropertyKey[], message: string): SourceProblem;
+  /** Where the key (not the value) at `path` stands: for unknown keys. */
+  problemAtKey(path: readonly PropertyKey[], message: string): SourceProblem;
 }
 
 export function parseYamlSource(file: string, text: string): YamlSource {
@@ -51,11 +53,24 @@ export function parseYamlSource(file: string, text: string): YamlSource {
     }
     return { line: 1, column: 1 };
   };
+  const locateKey = (path: readonly PropertyKey[]) => {
+    const parent = path.length > 1 ? doc.getIn(path.slice(0, -1) as unknown[], true) : doc.contents;
+    if (isMap(parent)) {
+      const name = path[path.length - 1];
+      const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === name);
+      if (pair && isNode(pair.key) && pair.key.range) {
+        const pos = lineCounter.linePos(pair.key.range[0]);
+        return { line: pos.line, column: pos.col };
+      }
+    }
+    return locate(path);
+  };
   return {
     file,
     value: doc.toJS({ maxAliasCount: 100 }),
     locate,
     problemAt: (path, message) => ({ file, ...locate(path), message }),
+    problemAtKey: (path, message) => ({ file, ...locateKey(path), message }),
   };
 }
 

@@ -81,13 +81,12 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
     const parsed = ruleFileSchema.safeParse(source.value ?? {});
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
-        let at = issue.path;
-        let message = `${issue.path.join('.') || '(file)'}: ${issue.message}`;
+        const where = issue.path.join('.') || '(file)';
         if (issue.code === 'unrecognized_keys') {
-          at = [...issue.path, issue.keys[0] ?? ''];
-          message = `${issue.path.join('.') || '(file)'}: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+          for (const key of issue.keys) problems.push(source.problemAtKey([...issue.path, key], `${where}: unknown key "${key}"`));
+        } else {
+          problems.push(source.problemAt(issue.path, `${where}: ${issue.message}`));
         }
-        problems.push(source.problemAt(at, message));
       }
       continue;
     }
