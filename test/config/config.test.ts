@@ -77,7 +77,7 @@ describe('config', () => {
 
     const both = write('d.yaml', `auth:\n  admin: { bearer_token: abc, bearer_token_file: ${token} }\n`);
     expect(errorsOf(() => loadConfig({ file: both }))).toEqual([
-      `${both}:2:33: set either bearer_token or bearer_token_file, not both`,
+      `${both}:2:31: set either bearer_token or bearer_token_file, not both`,
     ]);
     const missing = write('e.yaml', `auth:\n  admin: { bearer_token_file: ${dir}/nope }\n`);
     expect(errorsOf(() => loadConfig({ file: missing }))[0]).toMatch(/bearer_token_file: cannot read .*nope: ENOENT/);
