@@ -49,6 +49,7 @@ export class FaultBatch {
   private readonly faults = new Map<string, FaultRow>();
   private readonly newFaults = new Set<string>();
   private readonly dirtyFaults = new Set<string>();
+  private readonly superseded: FaultRow[] = [];
   private readonly alerts = new Map<string, AlertSlot>();
   private readonly ops = new Map<string, PendingOp[]>();
   readonly transitions: Transition[] = [];
@@ -145,9 +146,10 @@ export class FaultBatch {
       this.reopen(fault, category, changes);
       if ((fault.state as string) === 'open') outcome = 'reopened';
       changes.length = 0;
-    } else if (fault.state === 'flapping' && !wasFiring) {
-      // The held fault's alerts flipped back to firing: one more state change.
-      this.recordStateChange(fault, category);
+    } else if (fault.state === 'flapping' && slot) {
+      // A flapping fault's alerts flipping back: one more state change, and no ticket comment.
+      if (!wasFiring) this.recordStateChange(fault, category);
+      changes.length = 0;
     }
     if (classification.fs > fault.severity) this.escalate(fault, category, classification.fs, changes);
     else this.coalesce(fault, category, changes);
@@ -169,6 +171,7 @@ export class FaultBatch {
     fault.firing_count -= 1;
     this.markDirty(fault);
     const change = `Alert resolved: ${labelText(alert.labels)}`;
+    if (fault.firing_count > 0 && fault.state === 'flapping') return 'updated';
     if (fault.firing_count > 0) {
       this.coalesce(fault, category, [`${change} (${fault.firing_count} still firing)`]);
       return 'updated';
@@ -363,7 +366,8 @@ export class FaultBatch {
 
   private supersede(fault: FaultRow): void {
     fault.current = null;
-    this.markDirty(fault);
+    fault.updated_at = this.now;
+    this.superseded.push(fault);
     this.note(fault, 'superseded');
   }
 
@@ -399,13 +403,12 @@ export class FaultBatch {
 
   /** Writes everything the batch changed; call inside the transaction it was loaded in. */
   async save(): Promise<{ operations: number }> {
-    const byId = new Map([...this.faults.values()].map((f) => [f.id, f]));
     // Superseded faults are written first: the new fault takes over their unique ident.
-    const superseded = [...this.dirtyFaults].filter((id) => byId.get(id)?.current === null);
-    for (const id of superseded) await this.tx.faults.update(byId.get(id) as FaultRow);
+    for (const fault of this.superseded) await this.tx.faults.update(fault);
+    const byId = new Map([...this.faults.values()].map((f) => [f.id, f]));
     for (const id of this.dirtyFaults) {
       const fault = byId.get(id);
-      if (!fault || fault.current === null) continue;
+      if (!fault) continue;
       if (this.newFaults.has(id)) await this.tx.faults.insert(fault);
       else await this.tx.faults.update(fault);
     }

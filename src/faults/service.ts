@@ -65,11 +65,12 @@ export class FaultService {
     return { received: alerts.length, outcomes: counts, faults: faultIds };
   }
 
-  /** Flapping faults that have been quiet long enough take the state of their alerts. */
+  /** Flapping faults that have been quiet long enough take the state of their alerts; returns how many settled. */
   async settleFlapping(): Promise<number> {
     const engine = this.deps.rules();
     const now = this.deps.clock.now();
     let transitions: Transition[] = [];
+    let settled = 0;
     await this.deps.store.transaction(async (tx) => {
       const flapping = await tx.faults.listCurrentInState('flapping');
       const quiet = flapping.filter((f) => {
@@ -83,10 +84,11 @@ export class FaultService {
       }
       await batch.save();
       transitions = batch.transitions;
+      settled = quiet.length;
     });
     this.report(transitions);
-    if (transitions.length > 0) this.deps.onOperationsQueued?.();
-    return transitions.length;
+    if (settled > 0) this.deps.onOperationsQueued?.();
+    return settled;
   }
 
   private report(transitions: readonly Transition[]): void {

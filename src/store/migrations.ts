@@ -94,7 +94,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema
           .createTable('local_tickets')
           .addColumn('id', serial, idColumn)
-          .addColumn('fault_id', 'text', (c) => c.notNull().unique())
+          .addColumn('fault_id', 'text', (c) => c.notNull())
           .addColumn('status', 'text', (c) => c.notNull())
           .addColumn('subject', 'text', (c) => c.notNull())
           .addColumn('body', 'text', (c) => c.notNull())
@@ -103,6 +103,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('created_at', time, (c) => c.notNull())
           .addColumn('updated_at', time, (c) => c.notNull())
           .execute();
+        await db.schema.createIndex('local_tickets_fault').on('local_tickets').column('fault_id').execute();
         await db.schema
           .createTable('local_ticket_comments')
           .addColumn('id', serial, idColumn)

@@ -192,8 +192,15 @@ export function createRepos(db: Kysely<Database>) {
     },
 
     localTickets: {
-      async findByFault(faultId: string): Promise<LocalTicketRow | undefined> {
-        return db.selectFrom('local_tickets').selectAll().where('fault_id', '=', faultId).executeTakeFirst();
+      /** The fault's newest ticket that is not closed. */
+      async findOpenByFault(faultId: string): Promise<LocalTicketRow | undefined> {
+        return db
+          .selectFrom('local_tickets')
+          .selectAll()
+          .where('fault_id', '=', faultId)
+          .where('status', '!=', 'closed')
+          .orderBy('id', 'desc')
+          .executeTakeFirst();
       },
       async get(id: number): Promise<LocalTicketRow | undefined> {
         return db.selectFrom('local_tickets').selectAll().where('id', '=', id).executeTakeFirst();

@@ -15,14 +15,17 @@ export class LocalTicketSystem implements TicketSystem {
   ) {}
 
   async findByFault(faultId: string): Promise<TicketRef | undefined> {
-    const row = await this.store.repos.localTickets.findByFault(faultId);
+    const row = await this.store.repos.localTickets.findOpenByFault(faultId);
     return row ? { id: String(row.id), status: row.status } : undefined;
   }
 
-  /** Idempotent by fault: a second create for the same fault returns the first ticket. */
+  /**
+   * Idempotent by fault: a create for a fault that has a ticket not closed
+   * returns that ticket; once it is closed, a recurrence gets a new one.
+   */
   async create(ticket: NewTicket): Promise<TicketRef> {
     return this.store.transaction(async (tx) => {
-      const existing = await tx.localTickets.findByFault(ticket.faultId);
+      const existing = await tx.localTickets.findOpenByFault(ticket.faultId);
       if (existing) return { id: String(existing.id), status: existing.status };
       const now = this.clock.now();
       const body = ticket.relatedTicketId ? `${ticket.body}\n\nFollows closed ticket ${ticket.relatedTicketId}.` : ticket.body;
