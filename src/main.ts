@@ -99,7 +99,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
   } catch (err) {
     await store.close();
-    throw new Error(`cannot listen on ${config.listen}: ${(err as Error).message}`);
+    throw new Error(`cannot listen on ${config.listen}: ${(err as Error).message}`, { cause: err });
   }
   server.keepAliveTimeout = 65_000;
 

@@ -51,9 +51,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new SourceError(parsed.error.issues.flatMap((issue) => issueProblems(issue, options.file, source)));
   }
   const secrets: string[] = [];
-  const baseDir = options.file ? path.dirname(options.file) : process.cwd();
   const problems: SourceProblem[] = [];
-  resolveSecretFiles(parsed.data, [], baseDir, secrets, (p, message) =>
+  resolveSecretFiles(parsed.data, [], secrets, (p, message) =>
     problems.push(source ? source.problemAtKey(p, message) : { file: '<env>', line: 1, column: 1, message }),
   );
   if (problems.length > 0) throw new SourceError(problems);
@@ -95,7 +94,6 @@ function issueProblems(issue: z.core.$ZodIssue, file: string | undefined, source
 function resolveSecretFiles(
   node: unknown,
   at: PropertyKey[],
-  baseDir: string,
   secrets: string[],
   report: (path: PropertyKey[], message: string) => void,
 ): void {
@@ -121,7 +119,7 @@ function resolveSecretFiles(
     } else if (isSecretKey(key) && typeof value === 'string') {
       secrets.push(value);
     } else {
-      resolveSecretFiles(value, [...at, key], baseDir, secrets, report);
+      resolveSecretFiles(value, [...at, key], secrets, report);
     }
   }
 }

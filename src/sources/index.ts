@@ -4,13 +4,6 @@ import { alertmanagerPayload, fromAlertmanager } from './alertmanager';
 
 export type { Alert, SourceName } from './alert';
 
-/** A source: how to validate its payload and turn it into alerts. */
-export interface SourceAdapter {
-  name: SourceName;
-  schema: z.ZodType;
-  toAlerts(payload: never, receivedAt: number): Alert[];
-}
-
 export interface InvalidField {
   path: string;
   message: string;
@@ -18,6 +11,7 @@ export interface InvalidField {
 
 export type ParseResult = { ok: true; alerts: Alert[] } | { ok: false; errors: InvalidField[] };
 
+/** A source: validates its payload and turns it into alerts. */
 function adapter<S extends z.ZodType>(name: SourceName, schema: S, toAlerts: (p: z.infer<S>, at: number) => Alert[]) {
   return {
     name,
