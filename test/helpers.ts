@@ -6,7 +6,7 @@ import { silentLogger } from '../src/log';
 import { startDaemon, type Daemon } from '../src/main';
 import type { Clock } from '../src/clock';
 
-export const FIXTURES = path.resolve(__dirname, '../../shared/fixtures');
+export const FIXTURES = path.resolve(__dirname, 'fixtures');
 export const REPO = path.resolve(__dirname, '..');
 
 export function fixture(name: string): Record<string, unknown> {
