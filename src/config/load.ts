@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { z } from 'zod';
+import { issueProblems } from './issues';
 import { configSchema, type RawConfig } from './schema';
 import { parseYamlSource, SourceError, type SourceProblem, type YamlSource } from './yaml-source';
 
@@ -48,7 +48,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   applyEnvOverrides(value, env);
   const parsed = configSchema.safeParse(value);
   if (!parsed.success) {
-    throw new SourceError(parsed.error.issues.flatMap((issue) => issueProblems(issue, options.file, source)));
+    throw new SourceError(
+      parsed.error.issues.flatMap((issue) =>
+        source
+          ? issueProblems(issue, source)
+          : [{ file: '<environment>', line: 1, column: 1, message: `${issue.path.join('.')}: ${issue.message}` }],
+      ),
+    );
   }
   const secrets: string[] = [];
   const problems: SourceProblem[] = [];
@@ -72,19 +78,6 @@ function applyEnvOverrides(value: Record<string, unknown>, env: Record<string, s
     const last = keyPath[keyPath.length - 1] as string;
     target[last] = name === 'FAULTDESK_RULES' && override.includes(',') ? override.split(',') : override;
   }
-}
-
-function issueProblems(issue: z.core.$ZodIssue, file: string | undefined, source?: YamlSource): SourceProblem[] {
-  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  const fromEnv = (message: string) => ({ file: file ?? '<environment>', line: 1, column: 1, message });
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => {
-      const message = `${where}unknown key "${key}"`;
-      return source ? source.problemAtKey([...issue.path, key], message) : fromEnv(message);
-    });
-  }
-  const message = `${where}${issue.message}`;
-  return [source ? source.problemAt(issue.path, message) : fromEnv(message)];
 }
 
 /**

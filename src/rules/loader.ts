@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseYamlSource, SourceError, type SourceProblem, type YamlSource } from '../config';
+import { issueProblems, parseYamlSource, SourceError, type SourceProblem, type YamlSource } from '../config';
 import type { Category, FlappingPolicy, SeverityRule, TicketSystemName } from './category';
 import {
   DEFAULT_BODY,
@@ -10,7 +10,8 @@ import {
   DEFAULT_SUBJECT,
 } from './defaults';
 import { MatcherSyntaxError, parseMatchers, type Matcher } from './matcher';
-import { ruleFileSchema, type CategoryDefaults, type CategorySpec } from './schema';
+import type { z } from 'zod';
+import { categorySchema, ruleFileFrameSchema, type CategoryDefaults, type CategorySpec } from './schema';
 import { createTemplateEngine, type Template, type TemplateEngine } from './templates';
 
 /** Settings from the main config that rules inherit. */
@@ -78,26 +79,32 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
       }
       throw err;
     }
-    const parsed = ruleFileSchema.safeParse(source.value ?? {});
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        const where = issue.path.join('.') || '(file)';
-        if (issue.code === 'unrecognized_keys') {
-          for (const key of issue.keys) problems.push(source.problemAtKey([...issue.path, key], `${where}: unknown key "${key}"`));
-        } else {
-          problems.push(source.problemAt(issue.path, `${where}: ${issue.message}`));
-        }
-      }
+    // The file's frame first, then each category on its own, so one broken
+    // category does not hide the problems of the others.
+    const reportIssues = (issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[]) => {
+      for (const issue of issues) problems.push(...issueProblems(issue, source, prefix));
+    };
+    const frame = ruleFileFrameSchema.safeParse(source.value ?? {});
+    if (!frame.success) {
+      reportIssues(frame.error.issues, []);
       continue;
     }
-    parsed.data.categories.forEach((spec, i) => {
+    const specs: Array<CategorySpec | undefined> = frame.data.categories.map((raw, i) => {
+      const one = categorySchema.safeParse(raw);
+      if (one.success) return one.data;
+      reportIssues(one.error.issues, ['categories', i]);
+      return undefined;
+    });
+    const defaults = frame.data.defaults;
+    specs.forEach((spec, i) => {
+      if (!spec) return;
       const at = (...rest: PropertyKey[]) => ['categories', i, ...rest];
       const report = (p: PropertyKey[], message: string) => problems.push(source.problemAt(p, message));
       const where = `${file}:${source.locate(at()).line}`;
       const earlier = seen.get(spec.name);
       if (earlier) report(at('name'), `duplicate category name "${spec.name}" (first defined at ${earlier})`);
       seen.set(spec.name, where);
-      const compiled = compileCategory(spec, parsed.data.defaults, context, templates, {
+      const compiled = compileCategory(spec, defaults, context, templates, {
         file,
         line: source.locate(at()).line,
         order: categories.length,
@@ -113,7 +120,11 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
       }
     });
   }
-  if (problems.length > 0) throw new SourceError(problems);
+  if (problems.length > 0) {
+    const fileOrder = new Map(sources.map((src, i) => [src.file, i]));
+    problems.sort((a, b) => (fileOrder.get(a.file) ?? 0) - (fileOrder.get(b.file) ?? 0) || a.line - b.line || a.column - b.column);
+    throw new SourceError(problems);
+  }
   categories.forEach((c, i) => (c.order = i));
   fallback ??= builtinFallback(context, templates);
   fallback.order = categories.length;

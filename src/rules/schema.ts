@@ -61,6 +61,12 @@ export const ruleFileSchema = z.strictObject({
   categories: z.array(categorySchema).default([]),
 });
 
+/** The file without its categories checked: the loader checks each category alone. */
+export const ruleFileFrameSchema = z.strictObject({
+  defaults: z.strictObject(categoryFields).optional(),
+  categories: z.array(z.unknown()).default([]),
+});
+
 export type RuleFile = z.infer<typeof ruleFileSchema>;
 export type CategorySpec = z.infer<typeof categorySchema>;
 export type CategoryDefaults = NonNullable<RuleFile['defaults']>;

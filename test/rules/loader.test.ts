@@ -170,3 +170,12 @@ categories:
     }
   });
 });
+
+test('a broken category does not hide the problems of the others', () => {
+  expect(problems('categories:\n  - name: a\n    fault_key: job\n  - name: b\n    match: [\'x=~"("\']\n  - nme: c\n')).toEqual([
+    'rules/bad.yaml:3:16: categories.0.fault_key: Invalid input: expected array, received string',
+    expect.stringMatching(/^rules\/bad\.yaml:5:13: invalid regular expression "\("/),
+    'rules/bad.yaml:6:5: categories.2.name: required (string)',
+    'rules/bad.yaml:6:5: categories.2: unknown key "nme"',
+  ]);
+});
