@@ -85,7 +85,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const state = options.state;
   new Gauge({
     name: 'faultdesk_faults',
-    help: 'Current faults by state (resolved: those still within their reopen window).',
+    help: 'Faults by state, counting the latest fault of each category and key.',
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {

@@ -165,7 +165,8 @@ export class FaultBatch {
     if (slot.row.status === 'resolved') return this.touch(slot);
     slot.row.status = 'resolved';
     slot.row.ends_at = alert.endsAt ?? this.now;
-    slot.row.annotations = JSON.stringify(alert.annotations);
+    // Some senders resolve with bare labels: keep what the firing alert said.
+    if (Object.keys(alert.annotations).length > 0) slot.row.annotations = JSON.stringify(alert.annotations);
     slot.row.last_received_at = this.now;
     slot.dirty = true;
     fault.firing_count -= 1;

@@ -53,6 +53,8 @@ export interface TicketContext {
   fs: number;
   priority: string;
   repairTimeHours: number;
+  /** The estimate as text, e.g. 2h9m9s. */
+  repairTime: string;
   openedAt: string;
   dueAt: string;
   rule: string;
@@ -91,6 +93,7 @@ export function ticketContext(fault: FaultRow, alerts: readonly AlertRow[], cate
     fs: fault.severity,
     priority: fault.priority,
     repairTimeHours: Math.round(fault.repair_time_hours * 100) / 100,
+    repairTime: formatDuration(fault.repair_time_hours * 3_600_000),
     openedAt: iso(fault.opened_at),
     dueAt: iso(fault.due_at),
     rule: `${fault.rule_file}:${fault.rule_line}`,

@@ -32,7 +32,7 @@ export const DEFAULT_BODY = `{{#if annotations.summary}}**{{annotations.summary}
 {{/if}}{{#if annotations.description}}{{annotations.description}}
 
 {{/if}}- Priority: {{priority}} (fault severity {{fs}}/10)
-- Estimated repair time: {{hours repairTimeHours}}, due {{dueAt}}
+- Estimated repair time: {{repairTime}}, due {{dueAt}}
 - Opened: {{openedAt}}
 - Category: {{category}} (rule {{rule}})
 - Fault key: {{key}}
@@ -46,5 +46,6 @@ Alerts ({{firingCount}} firing of {{alertCount}}):
 {{#each alerts}}- [{{status}}] {{labelset labels}} since {{startsAt}}{{#if generatorURL}} ({{generatorURL}}){{/if}}
 {{/each}}{{#if alertsOmitted}}- and {{alertsOmitted}} more: see the attached fault record
 {{/if}}
+
 The fault record is attached to this ticket (Markdown and JSON). Fault id: {{faultId}}
 `;

@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { ManualClock } from '../../src/clock';
+import type { Daemon } from '../../src/main';
+import { renderRecord } from '../../src/faults';
+import { drain, startTestDaemon, tempDir, testConfig } from '../helpers';
+
+let daemon: Daemon;
+let cleanup: () => void;
+const clock = new ManualClock(Date.parse('2026-11-24T10:00:00Z'));
+
+beforeAll(async () => {
+  const tmp = tempDir();
+  cleanup = tmp.cleanup;
+  daemon = await startTestDaemon(testConfig(tmp.dir), clock);
+});
+afterAll(async () => {
+  await daemon.stop();
+  cleanup();
+});
+
+test('the fault record and ticket body tell on-call what is broken, where, how urgent, and what to do', async () => {
+  const labels = { alertname: 'NodeFilesystemAlmostOutOfSpace', instance: 'db1:9100', mountpoint: '/var', severity: 'critical' };
+  await daemon.faults.ingest('alertmanager', [
+    {
+      source: 'alertmanager',
+      sourceId: 'aa01',
+      status: 'firing',
+      labels,
+      annotations: { summary: '/var on db1 is 97% full', description: 'Only 3% left.\nGrows 1 GB/h.', runbook_url: 'https://runbooks/disk' },
+      startsAt: clock.now() - 60_000,
+      generatorURL: 'http://prom/graph?g0.expr=disk',
+      receivedAt: clock.now(),
+    },
+  ]);
+  await drain(daemon);
+  clock.advance(30_000);
+  await daemon.faults.ingest('alertmanager', [
+    { source: 'alertmanager', sourceId: 'aa01', status: 'resolved', labels, annotations: {}, startsAt: clock.now() - 90_000, endsAt: clock.now(), receivedAt: clock.now() },
+  ]);
+  await drain(daemon);
+
+  const [fault] = await daemon.store.repos.faults.list({ limit: 1, offset: 0 });
+  const alerts = await daemon.store.repos.alerts.listByFault(fault!.id);
+  const category = daemon.rules().categories.find((c) => c.name === fault!.category);
+  const record = renderRecord(fault!, alerts, category);
+  const json = JSON.parse(record.json);
+  expect(json).toMatchObject({
+    kind: 'faultdesk.fault-record/v1',
+    id: fault!.id,
+    category: 'node-disk',
+    key: '{instance="db1:9100",mountpoint="/var"}',
+    rule: { file: path.join(path.resolve(__dirname, '../..'), 'rules/10-prometheus.yaml'), line: expect.any(Number) },
+    state: 'resolved',
+    severity: 8,
+    priority: 'high',
+    openedAt: '2026-11-24T10:00:00.000Z',
+    resolvedAt: '2026-11-24T10:00:30.000Z',
+    diagnosis: {
+      runbook: 'https://runbooks/disk',
+      graph: 'http://prom/graph?g0.expr=disk',
+      hints: ['Largest directories: du -xh /var | sort -rh | head -20', 'Deleted files still held open: lsof +L1'],
+    },
+    ticket: { system: 'local', id: '1', status: 'solved' },
+    alerts: [expect.objectContaining({ sourceId: 'aa01', status: 'resolved', labels, generatorURL: 'http://prom/graph?g0.expr=disk' })],
+  });
+  expect(json.repairTimeHours).toBeCloseTo(1.5 * Math.log(1 + 0.4 * 8), 6);
+  expect(json.timeline.map((e: { event: string }) => e.event)).toEqual(['opened', 'all_alerts_resolved', 'resolved']);
+  expect(record.markdown).toContain('# Fault node-disk {instance="db1:9100",mountpoint="/var"}');
+  expect(record.markdown).toContain('- Runbook: https://runbooks/disk');
+  expect(record.markdown).toContain('## Alerts (0 firing of 1)');
+  expect(record.markdown).toContain('- description: Only 3% left. Grows 1 GB/h.');
+
+  const { tickets } = await daemon.store.repos.localTickets.list({ limit: 1, offset: 0 });
+  expect(tickets[0]?.subject).toBe('[HIGH] Disk filling up on db1:9100 /var: /var on db1 is 97% full');
+  const body = tickets[0]?.body ?? '';
+  for (const part of [
+    '**/var on db1 is 97% full**',
+    'Only 3% left.\nGrows 1 GB/h.',
+    '- Priority: high (fault severity 8/10)',
+    '- Estimated repair time: 2h9m9s, due 2026-11-24T12:09:09.456Z',
+    '- Runbook: https://runbooks/disk',
+    '- Graph: http://prom/graph?g0.expr=disk',
+    '- Largest directories: du -xh /var | sort -rh | head -20',
+    '- [firing] alertname="NodeFilesystemAlmostOutOfSpace", instance="db1:9100", mountpoint="/var", severity="critical"',
+  ]) {
+    expect(body).toContain(part);
+  }
+});
