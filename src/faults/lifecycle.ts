@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertOutcome } from '../metrics';
 import { dueAt, repairTimeHours } from '../estimate';
-import { priorityOf, type Category, type Classification } from '../rules';
+import { priorityOf, severityOf, type Category, type Classification, type RuleEngine } from '../rules';
 import type { Alert } from '../sources';
 import type { AlertRow, FaultRow, NewAlertRow, OutboxRow, Repos } from '../store';
 import { appendTimeline, EMPTY_TIMELINE, faultIdent, labelText, type OperationKind, type OperationPayload } from './model';
@@ -45,8 +45,18 @@ interface AlertSlot {
  * transaction: loads what the batch touches, decides every transition in
  * memory, then writes faults, alerts and outbox operations together.
  */
+export interface Applied {
+  outcome: AlertOutcome;
+  /** The fault the alert went to, if any. */
+  faultId: string | null;
+}
+
 export class FaultBatch {
   private readonly faults = new Map<string, FaultRow>();
+  /** ident → id of the current fault of that category and key. */
+  private readonly current = new Map<string, string>();
+  /** alert ident → ids of the current faults that hold that alert. */
+  private readonly owners = new Map<string, string[]>();
   private readonly newFaults = new Set<string>();
   private readonly dirtyFaults = new Set<string>();
   private readonly superseded: FaultRow[] = [];
@@ -57,27 +67,44 @@ export class FaultBatch {
   private constructor(
     private readonly tx: Repos,
     private readonly now: number,
+    private readonly engine: RuleEngine,
   ) {}
 
-  static async load(tx: Repos, now: number, items: readonly ClassifiedAlert[]): Promise<FaultBatch> {
-    const batch = new FaultBatch(tx, now);
+  static async load(tx: Repos, now: number, engine: RuleEngine, items: readonly ClassifiedAlert[]): Promise<FaultBatch> {
+    const batch = new FaultBatch(tx, now, engine);
     const idents = [...new Set(items.map((i) => faultIdent(i.classification.category.name, i.classification.key)))];
-    for (const row of await tx.faults.findCurrent(idents)) batch.faults.set(row.ident, row);
-    const faultIds = [...batch.faults.values()].map((f) => f.id);
     const alertIdents = [...new Set(items.map((i) => alertIdent(i.alert)))];
-    for (const row of await tx.alerts.findInFaults(faultIds, alertIdents)) {
+    // An alert already in a fault stays with that fault, whatever its labels or the rules say now.
+    const owned = await tx.alerts.findInCurrentFaults(alertIdents);
+    const rows = await tx.faults.findCurrent(idents);
+    const known = new Set(rows.map((f) => f.id));
+    const missing = [...new Set(owned.map((a) => a.fault_id))].filter((id) => !known.has(id));
+    rows.push(...(await tx.faults.getMany(missing)));
+    for (const row of rows) batch.addFault(row);
+    for (const row of owned) {
       batch.alerts.set(`${row.fault_id}|${row.ident}`, { row, isNew: false, dirty: false, touched: false });
+      batch.owners.set(row.ident, [...(batch.owners.get(row.ident) ?? []), row.fault_id]);
+    }
+    const faultIds = rows.map((f) => f.id);
+    for (const row of await tx.alerts.findInFaults(faultIds, alertIdents)) {
+      const k = `${row.fault_id}|${row.ident}`;
+      if (!batch.alerts.has(k)) batch.alerts.set(k, { row, isNew: false, dirty: false, touched: false });
     }
     for (const op of await tx.outbox.pendingForFaults(faultIds)) batch.addLoadedOp(op);
     return batch;
   }
 
   /** Loads faults by id for time-driven changes (settling flapping faults). */
-  static async forFaults(tx: Repos, now: number, faults: readonly FaultRow[]): Promise<FaultBatch> {
-    const batch = new FaultBatch(tx, now);
-    for (const f of faults) batch.faults.set(f.ident, f);
+  static async forFaults(tx: Repos, now: number, engine: RuleEngine, faults: readonly FaultRow[]): Promise<FaultBatch> {
+    const batch = new FaultBatch(tx, now, engine);
+    for (const f of faults) batch.addFault(f);
     for (const op of await tx.outbox.pendingForFaults(faults.map((f) => f.id))) batch.addLoadedOp(op);
     return batch;
+  }
+
+  private addFault(row: FaultRow): void {
+    this.faults.set(row.id, row);
+    if (row.current === 1) this.current.set(row.ident, row.id);
   }
 
   private addLoadedOp(op: OutboxRow): void {
@@ -95,47 +122,68 @@ export class FaultBatch {
     this.ops.set(op.fault_id, list);
   }
 
-  /** The id of the fault the alert belongs to after `apply`, if any. */
-  faultIdOf(item: ClassifiedAlert): string | null {
-    return this.faults.get(faultIdent(item.classification.category.name, item.classification.key))?.id ?? null;
+  /** The category a fault was opened under, as the rules have it now. */
+  categoryOf(fault: FaultRow, fallback: Category): Category {
+    return this.engine.category(fault.category) ?? fallback;
   }
 
-  apply(item: ClassifiedAlert): AlertOutcome {
+  /** The current fault holding this alert: a live one first, else the latest. */
+  private owner(alert: Alert, liveOnly: boolean): FaultRow | undefined {
+    const ids = this.owners.get(alertIdent(alert)) ?? [];
+    const faults = ids.map((id) => this.faults.get(id)).filter((f): f is FaultRow => f !== undefined && f.current === 1);
+    const live = faults.filter((f) => f.state !== 'resolved').sort((a, b) => b.opened_at - a.opened_at)[0];
+    if (live || liveOnly) return live;
+    return faults.sort((a, b) => b.opened_at - a.opened_at)[0];
+  }
+
+  private byKey(c: Classification): FaultRow | undefined {
+    const id = this.current.get(faultIdent(c.category.name, c.key));
+    return id === undefined ? undefined : this.faults.get(id);
+  }
+
+  apply(item: ClassifiedAlert): Applied {
+    if (item.alert.note) return this.applyNote(item);
     return item.alert.status === 'firing' ? this.fire(item) : this.resolveAlert(item);
   }
 
-  private fire({ alert, classification }: ClassifiedAlert): AlertOutcome {
-    const { category } = classification;
-    const ident = faultIdent(category.name, classification.key);
-    let fault = this.faults.get(ident);
-    if (fault && fault.state === 'resolved') {
-      const slot = this.alerts.get(`${fault.id}|${alertIdent(alert)}`);
-      if (slot && isStaleRefire(slot.row, alert)) return this.touch(slot);
-      if (!this.canReopen(fault, category)) {
-        this.supersede(fault);
-        fault = undefined;
+  private fire({ alert, classification }: ClassifiedAlert): Applied {
+    let fault = this.owner(alert, true);
+    let category = classification.category;
+    let fs = classification.fs;
+    if (fault) {
+      category = this.categoryOf(fault, category);
+      fs = severityOf(category, alert.labels);
+    } else {
+      fault = this.byKey(classification);
+      if (fault && fault.state === 'resolved') {
+        const slot = this.alerts.get(`${fault.id}|${alertIdent(alert)}`);
+        if (slot && isStaleRefire(slot.row, alert)) return this.touch(slot, fault);
+        if (!this.canReopen(fault, category)) {
+          this.supersede(fault);
+          fault = undefined;
+        }
       }
     }
     if (!fault) {
-      this.open(alert, classification);
-      return 'opened';
+      const opened = this.open(alert, classification);
+      return { outcome: 'opened', faultId: opened.id };
     }
     const slot = this.alerts.get(`${fault.id}|${alertIdent(alert)}`);
     const wasFiring = fault.firing_count > 0;
     const changes: string[] = [];
     if (!slot) {
-      this.addAlert(fault, alert, classification.fs);
+      this.addAlert(fault, alert, fs);
       changes.push(`New alert firing: ${labelText(alert.labels)}`);
     } else if (slot.row.status === 'resolved') {
-      if (isStaleRefire(slot.row, alert)) return this.touch(slot);
-      Object.assign(slot.row, alertColumns(alert, classification.fs), { last_received_at: this.now });
+      if (isStaleRefire(slot.row, alert)) return this.touch(slot, fault);
+      Object.assign(slot.row, alertColumns(alert, fs), { last_received_at: this.now });
       slot.dirty = true;
       fault.firing_count += 1;
       changes.push(`Alert firing again: ${labelText(alert.labels)}`);
-    } else if (sameFiringAlert(slot.row, alert, classification.fs)) {
-      return this.touch(slot);
+    } else if (sameFiringAlert(slot.row, alert, fs)) {
+      return this.touch(slot, fault);
     } else {
-      Object.assign(slot.row, alertColumns(alert, classification.fs), { last_received_at: this.now });
+      Object.assign(slot.row, alertColumns(alert, fs), { last_received_at: this.now });
       slot.dirty = true;
       changes.push(`Alert changed: ${labelText(alert.labels)}`);
     }
@@ -151,18 +199,18 @@ export class FaultBatch {
       if (!wasFiring) this.recordStateChange(fault, category);
       changes.length = 0;
     }
-    if (classification.fs > fault.severity) this.escalate(fault, category, classification.fs, changes);
+    if (fs > fault.severity) this.escalate(fault, category, fs, changes);
     else this.coalesce(fault, category, changes);
-    return outcome;
+    return { outcome, faultId: fault.id };
   }
 
-  private resolveAlert({ alert, classification }: ClassifiedAlert): AlertOutcome {
-    const { category } = classification;
-    const fault = this.faults.get(faultIdent(category.name, classification.key));
-    if (!fault) return 'ignored';
+  private resolveAlert({ alert, classification }: ClassifiedAlert): Applied {
+    const fault = this.owner(alert, false) ?? this.byKey(classification);
+    if (!fault) return { outcome: 'ignored', faultId: null };
+    const category = this.categoryOf(fault, classification.category);
     const slot = this.alerts.get(`${fault.id}|${alertIdent(alert)}`);
-    if (!slot) return 'ignored';
-    if (slot.row.status === 'resolved') return this.touch(slot);
+    if (!slot) return { outcome: 'ignored', faultId: fault.id };
+    if (slot.row.status === 'resolved') return this.touch(slot, fault);
     slot.row.status = 'resolved';
     slot.row.ends_at = alert.endsAt ?? this.now;
     // Some senders resolve with bare labels: keep what the firing alert said.
@@ -171,23 +219,69 @@ export class FaultBatch {
     slot.dirty = true;
     fault.firing_count -= 1;
     this.markDirty(fault);
+    const done = { outcome: 'resolved' as AlertOutcome, faultId: fault.id };
     const change = `Alert resolved: ${labelText(alert.labels)}`;
-    if (fault.firing_count > 0 && fault.state === 'flapping') return 'updated';
     if (fault.firing_count > 0) {
-      this.coalesce(fault, category, [`${change} (${fault.firing_count} still firing)`]);
-      return 'updated';
+      if (fault.state !== 'flapping') this.coalesce(fault, category, [`${change} (${fault.firing_count} still firing)`]);
+      return { ...done, outcome: 'updated' };
     }
     if (fault.state === 'flapping') {
       this.recordStateChange(fault, category);
-      return 'resolved';
+      return done;
     }
     appendTimeline(fault, { at: this.now, event: 'all_alerts_resolved' });
     if (this.recordStateChange(fault, category)) {
       this.startFlapping(fault, category, [change]);
-      return 'resolved';
+      return done;
     }
     this.resolveFault(fault, category, [change], undefined);
-    return 'resolved';
+    return done;
+  }
+
+  /** Updates about an alert from its source: comments, the source's flapping, downtimes. */
+  private applyNote(item: ClassifiedAlert): Applied {
+    const { alert, classification } = item;
+    const note = alert.note as NonNullable<Alert['note']>;
+    if (note.kind === 'comment') {
+      // An update of a live problem still carries its state: apply it (it may escalate), then comment.
+      const applied = alert.status === 'firing' ? this.fire({ alert: { ...alert, note: undefined }, classification }) : undefined;
+      const fault = applied?.faultId ? this.faults.get(applied.faultId) : (this.owner(alert, false) ?? this.byKey(classification));
+      if (!fault) return { outcome: 'ignored', faultId: null };
+      appendTimeline(fault, { at: this.now, event: 'comment', detail: firstLine(note.text) });
+      if (!fault.muted) this.queue(fault, 'comment', { changes: [], note: note.text });
+      this.markDirty(fault);
+      return { outcome: applied?.outcome === 'opened' ? 'opened' : 'updated', faultId: fault.id };
+    }
+    const fault = this.owner(alert, true) ?? this.byKey(classification);
+    if (!fault || fault.state === 'resolved') return { outcome: 'ignored', faultId: fault?.id ?? null };
+    const category = this.categoryOf(fault, classification.category);
+    const applied = { outcome: 'updated' as AlertOutcome, faultId: fault.id };
+    switch (note.kind) {
+      case 'flapping_start':
+        if (fault.state !== 'flapping') this.startFlapping(fault, category, [], note.text);
+        return applied;
+      case 'flapping_stop':
+        if (fault.state === 'flapping') this.settle(fault, category, note.text);
+        return applied;
+      case 'mute':
+        if (!fault.muted) {
+          fault.muted = 1;
+          this.markDirty(fault);
+          appendTimeline(fault, { at: this.now, event: 'muted', detail: firstLine(note.text) });
+          this.queue(fault, 'comment', { changes: [], note: `${note.text}\nfaultdesk holds updates of this ticket until it ends.` });
+        }
+        return applied;
+      case 'unmute':
+        if (fault.muted) {
+          fault.muted = 0;
+          this.markDirty(fault);
+          appendTimeline(fault, { at: this.now, event: 'unmuted' });
+          this.queue(fault, 'update', { changes: [], note: note.text });
+        }
+        return applied;
+      default:
+        return applied;
+    }
   }
 
   private open(alert: Alert, c: Classification): FaultRow {
@@ -225,9 +319,10 @@ export class FaultBatch {
       rule_line: category.line,
       summary: alert.annotations.summary ?? alert.labels.alertname ?? category.name,
       timeline: EMPTY_TIMELINE,
+      muted: 0,
     };
     appendTimeline(fault, { at: this.now, event: 'opened', detail: `FS ${c.fs}, priority ${fault.priority}` });
-    this.faults.set(fault.ident, fault);
+    this.addFault(fault);
     this.newFaults.add(fault.id);
     this.addAlert(fault, alert, c.fs);
     this.queue(fault, 'create', { changes: [] });
@@ -246,16 +341,17 @@ export class FaultBatch {
       ...alertColumns(alert, fs),
     };
     this.alerts.set(`${fault.id}|${row.ident}`, { row, isNew: true, dirty: true, touched: false });
+    this.owners.set(row.ident, [...(this.owners.get(row.ident) ?? []), fault.id]);
     fault.alert_count += 1;
     fault.firing_count += 1;
     if (fault.alert_count > 1) appendTimeline(fault, { at: this.now, event: 'alert_added', detail: labelText(alert.labels) });
     this.markDirty(fault);
   }
 
-  private touch(slot: AlertSlot): AlertOutcome {
+  private touch(slot: AlertSlot, fault: FaultRow): Applied {
     slot.row.last_received_at = this.now;
     slot.touched = true;
-    return 'duplicate';
+    return { outcome: 'duplicate', faultId: fault.id };
   }
 
   private escalate(fault: FaultRow, category: Category, fs: number, changes: string[]): void {
@@ -267,13 +363,14 @@ export class FaultBatch {
     fault.due_at = dueAt(fault.opened_at, fault.repair_time_hours);
     fault.last_update_at = this.now;
     appendTimeline(fault, { at: this.now, event: 'escalated', detail: `FS ${from} → ${fs}, priority ${fromPriority} → ${fault.priority}` });
-    this.queue(fault, 'escalate', { changes, fromFs: from, toFs: fs });
+    // In a downtime the new priority waits for the update that ends it.
+    if (!fault.muted) this.queue(fault, 'escalate', { changes, fromFs: from, toFs: fs });
     this.note(fault, 'escalated');
   }
 
   /** Changes of an open fault wait in one update operation, sent at most once per interval. */
   private coalesce(fault: FaultRow, category: Category, changes: string[]): void {
-    if (changes.length === 0) return;
+    if (changes.length === 0 || fault.muted) return;
     const ops = this.pendingOps(fault.id);
     if (ops.some((op) => op.kind === 'create')) return; // the create renders the fault as it is when sent
     const waiting = ops.find((op) => op.kind === 'update');
@@ -310,23 +407,26 @@ export class FaultBatch {
     this.note(fault, 'reopened');
   }
 
-  private startFlapping(fault: FaultRow, category: Category, changes: string[]): void {
+  /** Holds resolves and reopens; `reason` is the source's word when the source detected the flapping. */
+  private startFlapping(fault: FaultRow, category: Category, changes: string[], reason?: string): void {
     fault.state = 'flapping';
     fault.resolved_at = null;
-    appendTimeline(fault, { at: this.now, event: 'flapping_started' });
+    fault.last_change_at = this.now;
+    this.markDirty(fault);
+    appendTimeline(fault, { at: this.now, event: 'flapping_started', ...(reason ? { detail: reason } : {}) });
     const minutes = Math.round(category.flapping.windowMs / 60_000);
-    this.queue(fault, 'flapping', {
-      changes,
-      note:
-        `This fault is flapping: it changed state more than ${category.flapping.changes} times in ${minutes} minutes. ` +
-        `faultdesk holds resolves and reopens until it has been quiet for ${Math.round(category.flapping.quietMs / 60_000)} minutes.`,
-    });
+    const quiet = Math.round(category.flapping.quietMs / 60_000);
+    const note = reason
+      ? `${reason} faultdesk holds resolves and reopens until the source says it stopped, or it has been quiet for ${quiet} minutes.`
+      : `This fault is flapping: it changed state more than ${category.flapping.changes} times in ${minutes} minutes. ` +
+        `faultdesk holds resolves and reopens until it has been quiet for ${quiet} minutes.`;
+    if (!fault.muted) this.queue(fault, 'flapping', { changes, note });
     this.note(fault, 'flapping');
   }
 
   /** A flapping fault that has been quiet long enough takes the state its alerts are in. */
-  settle(fault: FaultRow, category: Category): void {
-    const note = 'The fault has stopped flapping.';
+  settle(fault: FaultRow, category: Category, reason?: string): void {
+    const note = reason ?? 'The fault has stopped flapping.';
     fault.state_changes = '[]';
     this.markDirty(fault);
     appendTimeline(fault, { at: this.now, event: 'flapping_ended' });
@@ -336,14 +436,14 @@ export class FaultBatch {
       } else {
         fault.state = 'resolved';
         fault.resolved_at = this.now;
-        this.queue(fault, 'flapping', { changes: [], note: `${note} It stays resolved.` });
+        if (!fault.muted) this.queue(fault, 'flapping', { changes: [], note: `${note} It stays resolved.` });
       }
     } else {
       fault.state = 'open';
       if (fault.ticket_wanted === 'solved') {
         fault.ticket_wanted = 'open';
         this.queue(fault, 'reopen', { changes: [], note: `${note} ${fault.firing_count} alert(s) still firing.` });
-      } else {
+      } else if (!fault.muted) {
         this.queue(fault, 'flapping', { changes: [], note: `${note} ${fault.firing_count} alert(s) still firing.` });
       }
     }
@@ -366,6 +466,7 @@ export class FaultBatch {
   }
 
   private supersede(fault: FaultRow): void {
+    this.current.delete(fault.ident);
     fault.current = null;
     fault.updated_at = this.now;
     this.superseded.push(fault);
@@ -406,9 +507,8 @@ export class FaultBatch {
   async save(): Promise<{ operations: number }> {
     // Superseded faults are written first: the new fault takes over their unique ident.
     for (const fault of this.superseded) await this.tx.faults.update(fault);
-    const byId = new Map([...this.faults.values()].map((f) => [f.id, f]));
     for (const id of this.dirtyFaults) {
-      const fault = byId.get(id);
+      const fault = this.faults.get(id);
       if (!fault) continue;
       if (this.newFaults.has(id)) await this.tx.faults.insert(fault);
       else await this.tx.faults.update(fault);
@@ -490,4 +590,8 @@ function mergeChanges(a: string[], b: string[]): string[] {
   if (merged.length <= MAX_CHANGES) return merged;
   const rest = merged.length - (MAX_CHANGES - 1);
   return [...merged.slice(0, MAX_CHANGES - 1), `… and ${rest} more changes`];
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? '';
 }

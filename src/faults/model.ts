@@ -3,7 +3,7 @@ import type { FaultRow } from '../store';
 export type FaultState = 'open' | 'flapping' | 'resolved';
 
 /** What an outbox operation asks of a ticket system. */
-export type OperationKind = 'create' | 'update' | 'escalate' | 'resolve' | 'reopen' | 'flapping';
+export type OperationKind = 'create' | 'update' | 'escalate' | 'resolve' | 'reopen' | 'flapping' | 'comment';
 
 export interface OperationPayload {
   /** What changed, one line each, for the ticket comment. */

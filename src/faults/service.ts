@@ -46,10 +46,11 @@ export class FaultService {
     let operations = 0;
     if (kept.length > 0) {
       await this.deps.store.transaction(async (tx) => {
-        const batch = await FaultBatch.load(tx, now, kept);
+        const batch = await FaultBatch.load(tx, now, engine, kept);
         for (const item of kept) {
-          outcomes[item.index] = batch.apply(item);
-          faultIds[item.index] = batch.faultIdOf(item);
+          const applied = batch.apply(item);
+          outcomes[item.index] = applied.outcome;
+          faultIds[item.index] = applied.faultId;
         }
         ({ operations } = await batch.save());
         transitions = batch.transitions;
@@ -73,15 +74,11 @@ export class FaultService {
     let settled = 0;
     await this.deps.store.transaction(async (tx) => {
       const flapping = await tx.faults.listCurrentInState('flapping');
-      const quiet = flapping.filter((f) => {
-        const category = engine.categories.find((c) => c.name === f.category) ?? engine.rules.fallback;
-        return now - f.last_change_at >= category.flapping.quietMs;
-      });
+      const categoryOf = (name: string) => engine.category(name) ?? engine.rules.fallback;
+      const quiet = flapping.filter((f) => now - f.last_change_at >= categoryOf(f.category).flapping.quietMs);
       if (quiet.length === 0) return;
-      const batch = await FaultBatch.forFaults(tx, now, quiet);
-      for (const fault of quiet) {
-        batch.settle(fault, engine.categories.find((c) => c.name === fault.category) ?? engine.rules.fallback);
-      }
+      const batch = await FaultBatch.forFaults(tx, now, engine, quiet);
+      for (const fault of quiet) batch.settle(fault, categoryOf(fault.category));
       await batch.save();
       transitions = batch.transitions;
       settled = quiet.length;

@@ -179,6 +179,9 @@ export class OutboxWorker {
           const ticket = await this.newTicket(fault, category);
           return system.create({ ...ticket, relatedTicketId: ref.id });
         }
+      case 'update':
+        // Carries the priority too: an escalation held during a downtime arrives with the update that ends it.
+        return system.update(ref, { comment, priority: fault.priority });
       default:
         return system.update(ref, { comment });
     }

@@ -23,8 +23,10 @@ const PREFERRED_INDEX_LABELS = ['alertname', 'job', 'service'];
 export class RuleEngine {
   private readonly index = new Map<string, Map<string, number[]>>();
   private readonly unindexed: number[] = [];
+  private readonly byName = new Map<string, Category>();
 
   constructor(readonly rules: LoadedRules) {
+    for (const c of [...rules.categories, rules.fallback]) this.byName.set(c.name, c);
     rules.categories.forEach((category, i) => {
       const eq = category.matchers.filter((m) => m.type === '=');
       const pick = PREFERRED_INDEX_LABELS.map((n) => eq.find((m) => m.name === n)).find(Boolean) ?? eq[0];
@@ -38,6 +40,11 @@ export class RuleEngine {
       if (list) list.push(i);
       else byValue.set(pick.value, [i]);
     });
+  }
+
+  /** The category of that name (the fallback included), if the rules have it. */
+  category(name: string): Category | undefined {
+    return this.byName.get(name);
   }
 
   get categories(): readonly Category[] {

@@ -1,5 +1,15 @@
 export type SourceName = 'alertmanager' | 'zabbix' | 'nagios' | 'generic';
 
+/**
+ * Something a source says about an alert besides firing or resolving it:
+ * a comment for the ticket (acknowledgements, messages), the source's own
+ * flapping detection, or a scheduled downtime.
+ */
+export interface AlertNote {
+  kind: 'comment' | 'flapping_start' | 'flapping_stop' | 'mute' | 'unmute';
+  text: string;
+}
+
 /** One alert as every source adapter hands it on; times are epoch milliseconds. */
 export interface Alert {
   source: SourceName;
@@ -12,4 +22,6 @@ export interface Alert {
   endsAt?: number;
   generatorURL?: string;
   receivedAt: number;
+  /** Present when the delivery is an update about the alert rather than a change of its state. */
+  note?: AlertNote;
 }

@@ -1,8 +1,12 @@
 import type { z } from 'zod';
 import type { Alert, SourceName } from './alert';
 import { alertmanagerPayload, fromAlertmanager } from './alertmanager';
+import { fromGeneric, genericPayload } from './generic';
+import { fromNagios, nagiosPayload } from './nagios';
+import { fromZabbix, zabbixPayload } from './zabbix';
 
-export type { Alert, SourceName } from './alert';
+export type { Alert, AlertNote, SourceName } from './alert';
+export { labelsFingerprint } from './labels';
 
 export interface InvalidField {
   path: string;
@@ -32,10 +36,14 @@ function adapter<S extends z.ZodType>(name: SourceName, schema: S, toAlerts: (p:
 }
 
 export type Source = ReturnType<typeof adapter>;
+export type Sources = Record<SourceName, Source>;
 
 /** Every source, wired explicitly: no self-registration. */
-export function createSources(): Record<'alertmanager', Source> {
+export function createSources(): Sources {
   return {
     alertmanager: adapter('alertmanager', alertmanagerPayload, fromAlertmanager),
+    zabbix: adapter('zabbix', zabbixPayload, fromZabbix),
+    nagios: adapter('nagios', nagiosPayload, fromNagios),
+    generic: adapter('generic', genericPayload, fromGeneric),
   };
 }

@@ -122,5 +122,10 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_fault_muted': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('faults').addColumn('muted', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      },
+    },
   };
 }

@@ -28,6 +28,11 @@ export function createRepos(db: Kysely<Database>) {
         }
         return out;
       },
+      async getMany(ids: readonly string[]): Promise<FaultRow[]> {
+        const out: FaultRow[] = [];
+        for (const part of chunks(ids)) out.push(...(await db.selectFrom('faults').selectAll().where('id', 'in', part).execute()));
+        return out;
+      },
       async get(id: string): Promise<FaultRow | undefined> {
         return db.selectFrom('faults').selectAll().where('id', '=', id).executeTakeFirst();
       },
@@ -65,6 +70,22 @@ export function createRepos(db: Kysely<Database>) {
     },
 
     alerts: {
+      /** Alerts with these idents held by current faults (any state). */
+      async findInCurrentFaults(idents: readonly string[]): Promise<AlertRow[]> {
+        const out: AlertRow[] = [];
+        for (const part of chunks(idents)) {
+          out.push(
+            ...(await db
+              .selectFrom('alerts')
+              .innerJoin('faults', 'faults.id', 'alerts.fault_id')
+              .selectAll('alerts')
+              .where('faults.current', '=', 1)
+              .where('alerts.ident', 'in', part)
+              .execute()),
+          );
+        }
+        return out;
+      },
       /** Alerts with these idents that belong to these faults. */
       async findInFaults(faultIds: readonly string[], idents: readonly string[]): Promise<AlertRow[]> {
         if (faultIds.length === 0 || idents.length === 0) return [];

@@ -41,6 +41,8 @@ export interface FaultTable {
   rule_line: number;
   summary: string;
   timeline: string;
+  /** 1 during a downtime the source announced: ticket updates wait until it ends. */
+  muted: number;
 }
 
 export interface AlertTable {
