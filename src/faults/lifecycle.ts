@@ -248,7 +248,10 @@ export class FaultBatch {
       const fault = applied?.faultId ? this.faults.get(applied.faultId) : (this.owner(alert, false) ?? this.byKey(classification));
       if (!fault) return { outcome: 'ignored', faultId: null };
       appendTimeline(fault, { at: this.now, event: 'comment', detail: firstLine(note.text) });
-      if (!fault.muted) this.queue(fault, 'comment', { changes: [], note: note.text });
+      // When the update escalated the fault (a severity change), one comment says both.
+      const escalation = this.pendingOps(fault.id).find((op) => op.kind === 'escalate' && op.id === undefined);
+      if (escalation) escalation.payload.note = escalation.payload.note ? `${note.text}\n${escalation.payload.note}` : note.text;
+      else if (!fault.muted) this.queue(fault, 'comment', { changes: [], note: note.text });
       this.markDirty(fault);
       return { outcome: applied?.outcome === 'opened' ? 'opened' : 'updated', faultId: fault.id };
     }

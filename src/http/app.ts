@@ -5,7 +5,7 @@ import type { FaultService } from '../faults';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Clock } from '../clock';
-import type { Source } from '../sources';
+import type { SourceName, Sources } from '../sources';
 import type { Store } from '../store';
 import { requireCredentials } from './auth';
 import { badRequest, errorHandler, notFound, unavailable } from './errors';
@@ -15,7 +15,7 @@ export interface AppDeps {
   config: Pick<Config, 'auth' | 'http'>;
   store: Store;
   faults: FaultService;
-  sources: Record<'alertmanager', Source>;
+  sources: Sources;
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
@@ -60,17 +60,22 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
 
-  // Alert sources accept JSON whatever the Content-Type, since curl -d sends form-encoded by default.
-  const jsonBody = express.json({ limit: config.http.max_body_bytes, type: () => true, strict: false });
+  const limit = config.http.max_body_bytes;
+  const isForm = (req: Request) => req.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded';
+  // JSON whatever the Content-Type (curl -d says form-encoded by default), except for
+  // Nagios, whose notify commands send form fields so that plugin output needs no escaping.
+  const jsonBody = express.json({ limit, type: () => true, strict: false });
+  const jsonUnlessForm = express.json({ limit, type: (req) => !isForm(req as Request), strict: false });
+  const formBody = express.urlencoded({ limit, extended: false, type: (req) => isForm(req as Request), parameterLimit: 200 });
 
-  const ingest = (name: 'alertmanager'): RequestHandler[] => [
+  const ingest = (name: SourceName): RequestHandler[] => [
     requireCredentials(config.auth.sources[name], `faultdesk ${name}`),
-    jsonBody,
+    ...(name === 'nagios' ? [formBody, jsonUnlessForm] : [jsonBody]),
     async (req: Request, res: Response) => {
       const parsed = sources[name].parse(req.body, clock.now());
       if (!parsed.ok) {
         metrics.payloadsRejected.inc({ source: name, reason: 'invalid' });
-        throw badRequest('invalid alertmanager payload', parsed.errors);
+        throw badRequest(`invalid ${name} payload`, parsed.errors);
       }
       let result;
       try {
@@ -83,7 +88,7 @@ export function createApp(deps: AppDeps): express.Express {
       res.status(200).json({ status: 'success', ...result });
     },
   ];
-  app.post('/api/v1/alerts/alertmanager', ...ingest('alertmanager'));
+  for (const name of ['alertmanager', 'zabbix', 'nagios', 'generic'] as const) app.post(`/api/v1/alerts/${name}`, ...ingest(name));
 
   app.get('/api/v1/faults', async (req, res) => {
     const q = parseQuery(req);

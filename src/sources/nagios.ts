@@ -81,7 +81,10 @@ export function fromNagios(p: NagiosPayload, receivedAt: number): Alert[] {
   const okState = state === '' || state === 'OK' || state === 'UP';
   if (!okState) labels.severity = state.toLowerCase();
   const output = service ? p.service_output : p.host_output;
-  const longOutput = service ? p.long_service_output : p.long_host_output;
+  const longOutput = unescapeLongOutput(service ? p.long_service_output : p.long_host_output);
+  // Plugins start their output with their name and the state ("DISK CRITICAL - ..."): a label rules can match.
+  const plugin = /^([A-Za-z][A-Za-z0-9_]*)\s+(OK|WARNING|CRITICAL|UNKNOWN)\b/.exec(output ?? '')?.[1];
+  if (plugin) labels.plugin = plugin.toLowerCase();
   const annotations: Record<string, string> = {};
   if (output) annotations.summary = `${service ? `${service} on ` : ''}${p.host_name} is ${state}: ${output}`;
   if (output) annotations.output = output;
@@ -117,4 +120,9 @@ export function fromNagios(p: NagiosPayload, receivedAt: number): Alert[] {
       note,
     },
   ];
+}
+
+/** Nagios hands long output over with newlines as "\\n" and backslashes as "\\\\". */
+function unescapeLongOutput(text: string | undefined): string | undefined {
+  return text?.replace(/\\([\\n])/g, (_m, ch: string) => (ch === 'n' ? '\n' : '\\'));
 }
