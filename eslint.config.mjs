@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import * as espree from 'espree';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -16,6 +17,18 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: globals.node },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Runs inside Zabbix (Duktape): ES5 only, with the globals Zabbix gives a webhook script.
+    files: ['config/integrations/zabbix/*.js'],
+    languageOptions: {
+      parser: espree,
+      ecmaVersion: 5,
+      sourceType: 'script',
+      parserOptions: { ecmaFeatures: { globalReturn: true } },
+      globals: { value: 'readonly', HttpRequest: 'readonly', Zabbix: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-unused-vars': ['error', { caughtErrors: 'none' }] },
   },
   {
     files: ['**/*.mjs'],
