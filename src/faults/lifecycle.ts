@@ -183,7 +183,8 @@ export class FaultBatch {
     } else if (sameFiringAlert(slot.row, alert, fs)) {
       return this.touch(slot, fault);
     } else {
-      Object.assign(slot.row, alertColumns(alert, fs), { last_received_at: this.now });
+      // Still the same firing: it started when it was first seen (some senders stamp each delivery).
+      Object.assign(slot.row, alertColumns(alert, fs), { starts_at: Math.min(slot.row.starts_at, alert.startsAt), last_received_at: this.now });
       slot.dirty = true;
       changes.push(`Alert changed: ${labelText(alert.labels)}`);
     }
@@ -579,10 +580,11 @@ function isStaleRefire(row: AlertRow | NewAlertRow, alert: Alert): boolean {
   return row.status === 'resolved' && alert.startsAt <= row.starts_at;
 }
 
+/** Whether a firing delivery says nothing new; its start time is not news (see fire()). */
 function sameFiringAlert(row: AlertRow | NewAlertRow, alert: Alert, fs: number): boolean {
   return (
     row.fs === fs &&
-    row.starts_at === alert.startsAt &&
+    row.labels === JSON.stringify(alert.labels) &&
     row.annotations === JSON.stringify(alert.annotations) &&
     (row.generator_url ?? undefined) === alert.generatorURL
   );
