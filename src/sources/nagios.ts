@@ -62,9 +62,9 @@ function nonZero(id: string | undefined): id is string {
 
 /**
  * Nagios gives a problem an id when a host or service leaves OK/UP and keeps it
- * until recovery. Whether a RECOVERY carries the id in the current or the
- * "last" macro differs between documentation and program, so take the current
- * one when it is set and the last one otherwise.
+ * until recovery. The documentation says a RECOVERY carries it in the "last"
+ * macro; Nagios 4.4.6 sends it in the current one, with "last" 0 (see
+ * test/e2e/nagios.test.ts). Take the current id when set, else the last one.
  */
 function problemIdOf(p: NagiosPayload): string {
   const service = Boolean(p.service_desc);
