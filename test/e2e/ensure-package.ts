@@ -18,7 +18,7 @@ export function ensureDebianPackage(program: string, pkg: string): string {
       execFileSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { env, stdio: 'pipe', timeout: 300_000 });
     } catch (err) {
       const e = err as { stderr?: Buffer; message: string };
-      throw new Error(`${program} is missing and installing ${pkg} failed: ${e.stderr?.toString() ?? e.message}`);
+      throw new Error(`${program} is missing and installing ${pkg} failed: ${e.stderr?.toString() ?? e.message}`, { cause: err });
     }
   }
   const installed = ['/usr/sbin', '/usr/bin'].map((d) => `${d}/${program}`).find((p) => existsSync(p));

@@ -122,7 +122,7 @@ test('ACKNOWLEDGEMENT becomes a comment; FLAPPINGSTART/STOP hold and release; DO
   await postForm(service('FLAPPINGSTOP', { service_state: 'OK', service_problem_id: '0', last_service_problem_id: '41' }));
   expect((await faults())[0]).toMatchObject({ state: 'resolved' });
   await drain(daemon);
-  let c = await comments();
+  const c = await comments();
   expect(c.bodies[1]).toMatch(/^Nagios reports that it is flapping\. faultdesk holds resolves and reopens/);
   expect(c.bodies[2]).toMatch(/^Nagios reports that it stopped flapping\. Every alert of it has resolved\./);
   expect(c.status).toBe('solved');
@@ -139,7 +139,6 @@ test('ACKNOWLEDGEMENT becomes a comment; FLAPPINGSTART/STOP hold and release; DO
   expect(second.priority).toBe('normal');
   await postForm(service('DOWNTIMEEND', { service_problem_id: '42' }));
   await drain(daemon);
-  c = await comments();
   const after = (await getJson<{ tickets: Array<{ priority: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`)).tickets[0]!;
   expect(after.comments.at(-1)?.body).toMatch(/^Scheduled downtime ended in Nagios\.\nUpdate: 1 of 1 alerts firing\./);
   expect(after.priority).toBe('high');
