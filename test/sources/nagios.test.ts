@@ -73,6 +73,8 @@ test('PROBLEM opens, WARNING→CRITICAL of the same problem escalates, RECOVERY 
   await drain(daemon);
   let [fault] = await faults();
   expect(fault).toMatchObject({ category: 'nagios-disk', key: '{host="db1",service="Root Partition"}', severity: 5 });
+  const { tickets } = await getJson<{ tickets: Array<{ subject: string }> }>(`${daemon.url}/api/v1/tickets`);
+  expect(tickets[0]?.subject).toBe('[NORMAL] Root Partition on db1 is WARNING: DISK WARNING - free space: / 900 MB');
 
   expect((await postForm(service('PROBLEM'))).json).toMatchObject({ outcomes: { updated: 1 } });
   await drain(daemon);
