@@ -1,3 +1,4 @@
+import type { AxiosInstance } from 'axios';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { Registry } from 'prom-client';
@@ -8,11 +9,11 @@ import { createApp } from './http/app';
 import { Scheduler } from './jobs';
 import { createLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
-import { OutboxWorker } from './outbox';
-import { loadRules, RuleEngine, type RuleContext } from './rules';
+import { Outbox } from './outbox';
+import { loadRules, RuleEngine, type RuleContext, type TicketSystemName } from './rules';
 import { createSources } from './sources';
 import { openStore, type Store } from './store';
-import { LocalTicketSystem, type TicketSystem } from './tickets';
+import { createTicketSystems } from './tickets';
 
 export interface Daemon {
   /** The address the HTTP server listens on (port 0 in the config gives a free one). */
@@ -21,7 +22,7 @@ export interface Daemon {
   store: Store;
   metrics: Metrics;
   faults: FaultService;
-  outbox: OutboxWorker;
+  outbox: Outbox;
   rules: () => RuleEngine;
   /** Stops accepting requests, lets those in flight and the outbox operations in hand finish, closes the store. */
   stop(): Promise<void>;
@@ -33,12 +34,19 @@ export interface DaemonOptions {
   clock?: Clock;
   /** Off in tests: a daemon that only delivers when told to (outbox.runOnce). */
   startWorkers?: boolean;
+  /** For tests: the HTTP client the ticket systems use. */
+  axios?: AxiosInstance;
   version?: string;
 }
 
 export function ruleContext(config: Config): RuleContext {
+  const systems: TicketSystemName[] = ['local'];
+  if (config.tickets.zendesk) systems.push('zendesk');
+  if (config.tickets.servicenow) systems.push('servicenow');
   return {
     defaultSystem: config.tickets.default,
+    systems,
+    systemFields: { zendesk: config.tickets.zendesk?.fields, servicenow: config.tickets.servicenow?.fields },
     updateIntervalMs: config.faults.update_interval,
     reopenWithinMs: config.faults.reopen_within,
     flapping: {
@@ -70,20 +78,27 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     },
   });
 
-  const systems = new Map<string, TicketSystem>([['local', new LocalTicketSystem(store, clock)]]);
-  const outbox = new OutboxWorker({
+  const systems = createTicketSystems(config, { store, clock, logger, axios: options.axios });
+  const outbox = new Outbox({
     store,
-    systems,
     rules,
     clock,
     logger,
     metrics,
-    options: {
-      concurrency: config.outbox.concurrency,
-      pollIntervalMs: config.outbox.poll_interval,
-      leaseMs: config.outbox.lease,
-      backoff: { initialMs: config.outbox.backoff_initial, maxMs: config.outbox.backoff_max },
-    },
+    systems: new Map(
+      [...systems].map(([name, { system, concurrency }]) => [
+        name,
+        {
+          system,
+          options: {
+            concurrency,
+            pollIntervalMs: config.outbox.poll_interval,
+            leaseMs: config.outbox.lease,
+            backoff: { initialMs: config.outbox.backoff_initial, maxMs: config.outbox.backoff_max },
+          },
+        },
+      ]),
+    ),
   });
   const faults = new FaultService({ store, rules, clock, logger, metrics, onOperationsQueued: () => outbox.wake() });
   const scheduler = new Scheduler(logger, registry);

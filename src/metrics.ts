@@ -20,6 +20,7 @@ export interface Metrics {
   alertsReceived: Counter<'source' | 'outcome'>;
   payloadsRejected: Counter<'source' | 'reason'>;
   ticketOperations: Counter<'system' | 'operation' | 'result'>;
+  ticketErrors: Counter<'system' | 'reason'>;
   httpDuration: Histogram<'method' | 'route' | 'code'>;
   faultTransitions: Counter<'transition'>;
 }
@@ -64,6 +65,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     name: 'faultdesk_ticket_operations_total',
     help: 'Ticket operations attempted, by system, operation and result (ok, retry, parked).',
     labelNames: ['system', 'operation', 'result'] as const,
+    registers: [registry],
+  });
+
+  const ticketErrors = new Counter({
+    name: 'faultdesk_ticket_api_errors_total',
+    help: 'Failed ticket operations, by system and reason (rate_limited, server_error, timeout, connection, unauthorized, forbidden, bad_request, not_found, conflict, closed, unknown).',
+    labelNames: ['system', 'reason'] as const,
     registers: [registry],
   });
 
@@ -123,5 +131,5 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
-  return { registry, alertsReceived, payloadsRejected, ticketOperations, httpDuration, faultTransitions };
+  return { registry, alertsReceived, payloadsRejected, ticketOperations, ticketErrors, httpDuration, faultTransitions };
 }

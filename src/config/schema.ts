@@ -30,24 +30,77 @@ const bearerAuth = z.strictObject({
     .optional(),
 });
 
-const zendesk = z.strictObject({
-  url: z.url(),
-  email: z.string().optional(),
-  token: z.string().optional(),
-  token_file: z.string().optional(),
-  oauth_token: z.string().optional(),
-  oauth_token_file: z.string().optional(),
-});
+/** A ticket field in the config or the rules: templates in strings, numbers stay numbers. */
+export type FieldSpecRaw = string | number | boolean | FieldSpecRaw[] | { [key: string]: FieldSpecRaw };
+export const fieldSpec: z.ZodType<FieldSpecRaw> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.array(fieldSpec), z.record(z.string(), fieldSpec)]),
+);
 
-const servicenow = z.strictObject({
-  url: z.url(),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  password_file: z.string().optional(),
-  client_id: z.string().optional(),
-  client_secret: z.string().optional(),
-  client_secret_file: z.string().optional(),
-});
+/** How hard faultdesk may use a ticket system's API. */
+const apiLimits = {
+  timeout: durationMs.default(10_000),
+  /** Operations in flight at once (always for different faults). */
+  concurrency: z.number().int().min(1).max(64).default(4),
+  /** Requests per minute, spread evenly. */
+  requests_per_minute: z.number().int().min(1).max(100_000).default(200),
+};
+
+const zendesk = z
+  .strictObject({
+    url: z.url(),
+    email: z.string().optional(),
+    token: z.string().optional(),
+    token_file: z.string().optional(),
+    oauth_token: z.string().optional(),
+    oauth_token_file: z.string().optional(),
+    ...apiLimits,
+    /** Ticket fields every category's Zendesk ticket gets (type, tags, group_id, requester, custom_fields, ...). */
+    fields: z.record(z.string(), fieldSpec).default({}),
+    /** faultdesk priority words → Zendesk priorities, for bands that use other words. */
+    priorities: z.record(z.string(), z.enum(['low', 'normal', 'high', 'urgent'])).default({}),
+  })
+  .refine((z1) => Boolean((z1.email && (z1.token || z1.token_file)) || z1.oauth_token || z1.oauth_token_file), {
+    message: 'set email and token (or token_file) for API-token auth, or oauth_token (or oauth_token_file)',
+  });
+
+const servicenow = z
+  .strictObject({
+    url: z.url(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    password_file: z.string().optional(),
+    /** OAuth instead of basic auth: the password grant uses username and password too. */
+    oauth: z
+      .strictObject({
+        grant: z.enum(['password', 'client_credentials']).default('client_credentials'),
+        client_id: z.string().min(1),
+        client_secret: z.string().optional(),
+        client_secret_file: z.string().optional(),
+      })
+      .optional(),
+    ...apiLimits,
+    /** Incident fields every category's incident gets (assignment_group, category, caller_id, cmdb_ci, ...). */
+    fields: z.record(z.string(), fieldSpec).default({}),
+    /** FS bands → impact and urgency (1 high, 2 medium, 3 low). */
+    bands: z
+      .array(z.strictObject({ min: z.number().int().min(1).max(10), impact: z.number().int().min(1).max(3), urgency: z.number().int().min(1).max(3) }))
+      .min(1)
+      .default([
+        { min: 9, impact: 1, urgency: 1 },
+        { min: 7, impact: 2, urgency: 1 },
+        { min: 4, impact: 2, urgency: 2 },
+        { min: 1, impact: 3, urgency: 3 },
+      ]),
+    /** Resolving needs a close code on most instances; the choice values differ per instance. */
+    close_code: z.string().min(1).default('Solved (Permanently)'),
+  })
+  .refine((s1) => (s1.oauth ? s1.oauth.grant === 'client_credentials' || Boolean(s1.username && (s1.password || s1.password_file)) : Boolean(s1.username && (s1.password || s1.password_file))), {
+    message: 'set username and password (or password_file) for basic auth, or oauth with client_id and client_secret (the password grant needs username and password too)',
+  })
+  .refine((s1) => !s1.oauth || Boolean(s1.oauth.client_secret || s1.oauth.client_secret_file), {
+    message: 'oauth needs client_secret or client_secret_file',
+    path: ['oauth'],
+  });
 
 const flapping = z.strictObject({
   changes: z.number().int().min(2).default(6),
@@ -98,7 +151,11 @@ export const configSchema = z.strictObject({
       zendesk: zendesk.optional(),
       servicenow: servicenow.optional(),
     })
-    .prefault({}),
+    .prefault({})
+    .refine((t) => t.default === 'local' || t[t.default] !== undefined, {
+      message: 'the default ticket system must be configured under tickets',
+      path: ['default'],
+    }),
   outbox: z
     .strictObject({
       poll_interval: durationMs.default(1_000),

@@ -1,2 +1,3 @@
+export { Outbox, type OutboxDeps } from './outbox';
 export { OutboxWorker, type OutboxWorkerDeps, type OutboxWorkerOptions } from './worker';
 export { backoffDelay, type BackoffPolicy } from './backoff';

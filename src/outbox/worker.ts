@@ -2,19 +2,13 @@ import type { Clock } from '../clock';
 import { renderComment, renderRecord, ticketContext, type OperationKind, type OperationPayload } from '../faults';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import type { Category, RuleEngine } from '../rules';
-import type { FaultRow, OutboxRow, Store } from '../store';
-import {
-  TicketClosedError,
-  TicketSystemError,
-  type Attachment,
-  type FieldValue,
-  type TicketRef,
-  type TicketSystem,
-} from '../tickets';
+import { renderFields, type Category, type RuleEngine } from '../rules';
+import type { AlertRow, FaultRow, OutboxRow, Store } from '../store';
+import { TicketClosedError, TicketSystemError, type Attachment, type NewTicket, type TicketRef, type TicketSystem } from '../tickets';
 import { backoffDelay, type BackoffPolicy } from './backoff';
 
 export interface OutboxWorkerOptions {
+  /** Operations of this system in flight at once. */
   concurrency: number;
   pollIntervalMs: number;
   leaseMs: number;
@@ -23,7 +17,7 @@ export interface OutboxWorkerOptions {
 
 export interface OutboxWorkerDeps {
   store: Store;
-  systems: ReadonlyMap<string, TicketSystem>;
+  system: TicketSystem;
   rules: () => RuleEngine;
   clock: Clock;
   logger: Logger;
@@ -32,10 +26,14 @@ export interface OutboxWorkerDeps {
   random?: () => number;
 }
 
+/** Operations that only add to a ticket: on a closed ticket there is nothing left to do. */
+const ADDS_TO_TICKET: ReadonlySet<OperationKind> = new Set(['update', 'escalate', 'comment', 'flapping', 'resolve']);
+
 /**
- * Delivers outbox operations to ticket systems: in order per fault, faults in
- * parallel up to `concurrency`, with backoff for failures that may heal and
- * parking for those that will not.
+ * Delivers one ticket system's outbox operations: in order per fault, faults
+ * in parallel up to `concurrency`, with backoff for failures that may heal and
+ * parking for those that will not. Each system has its own worker, so a slow
+ * or failing system never holds up another.
  */
 export class OutboxWorker {
   private timer: NodeJS.Timeout | undefined;
@@ -44,6 +42,10 @@ export class OutboxWorker {
   private stopped = true;
 
   constructor(private readonly deps: OutboxWorkerDeps) {}
+
+  get system(): string {
+    return this.deps.system.name;
+  }
 
   start(): void {
     this.stopped = false;
@@ -82,7 +84,7 @@ export class OutboxWorker {
       // Keep going while there is work, so a backlog drains without waiting for the poll interval.
       while (!this.stopped && (await this.runOnce()) > 0);
     } catch (err) {
-      this.deps.logger.error('outbox round failed', { err });
+      this.deps.logger.error('outbox round failed', { system: this.system, err });
     }
   }
 
@@ -91,7 +93,7 @@ export class OutboxWorker {
     const { store, clock, options } = this.deps;
     const now = clock.now();
     await store.repos.outbox.releaseExpiredClaims(now);
-    const due = await store.repos.outbox.due(now, options.concurrency);
+    const due = await store.repos.outbox.due(now, options.concurrency, this.system);
     const claimed: OutboxRow[] = [];
     for (const op of due) {
       if (await store.repos.outbox.claim(op.id, now, now + options.leaseMs)) claimed.push({ ...op, attempts: op.attempts + 1 });
@@ -103,13 +105,11 @@ export class OutboxWorker {
   private async deliver(op: OutboxRow): Promise<void> {
     const { store, clock, logger, metrics } = this.deps;
     const kind = op.kind as OperationKind;
-    const system = this.deps.systems.get(op.system);
     const fault = await store.repos.faults.get(op.fault_id);
     const log = { op: op.id, fault: op.fault_id, system: op.system, kind, attempt: op.attempts };
     try {
       if (!fault) throw new TicketSystemError(`fault ${op.fault_id} no longer exists`, 'not_found', false);
-      if (!system) throw new TicketSystemError(`ticket system "${op.system}" is not configured`, 'bad_request', false);
-      const ref = await this.perform(system, kind, JSON.parse(op.payload) as OperationPayload, fault, op.attempts);
+      const ref = await this.perform(op, kind, JSON.parse(op.payload) as OperationPayload, fault);
       await store.transaction(async (tx) => {
         await tx.faults.setTicket(fault.id, { ticket_id: ref.id, ticket_status: ref.status, ticket_url: ref.url ?? null, ticket_error: null });
         await tx.outbox.complete(op.id, clock.now());
@@ -126,6 +126,7 @@ export class OutboxWorker {
     const now = clock.now();
     const known = err instanceof TicketSystemError ? err : undefined;
     const message = err instanceof Error ? err.message : String(err);
+    metrics.ticketErrors.inc({ system: op.system, reason: known?.reason ?? 'unknown' });
     if (known && !known.retryable) {
       await store.transaction(async (tx) => {
         await tx.outbox.park(op.id, message, now);
@@ -143,71 +144,78 @@ export class OutboxWorker {
     else logger.error('ticket operation failed unexpectedly; will retry', { ...log, err, delayMs: delay });
   }
 
-  private async perform(
-    system: TicketSystem,
-    kind: OperationKind,
-    payload: OperationPayload,
-    fault: FaultRow,
-    attempt: number,
-  ): Promise<TicketRef> {
+  private async perform(op: OutboxRow, kind: OperationKind, payload: OperationPayload, fault: FaultRow): Promise<TicketRef> {
+    const { system } = this.deps;
     const category = this.category(fault);
     if (kind === 'create') {
       if (fault.ticket_id) return { id: fault.ticket_id, status: fault.ticket_status ?? 'open', url: fault.ticket_url ?? undefined };
       // An earlier attempt may have reached the system before we lost the answer: adopt its ticket.
-      if (attempt > 1) {
+      if (op.attempts > 1) {
         const found = await system.findByFault(fault.id);
         if (found) return found;
       }
-      return system.create(await this.newTicket(fault, category));
+      return system.create(await this.newTicket(op, fault, category));
     }
     if (!fault.ticket_id) {
       throw new TicketSystemError(`fault ${fault.id} has no ticket yet (its create did not succeed)`, 'not_found', false);
     }
     const ref: TicketRef = { id: fault.ticket_id, status: fault.ticket_status ?? 'open', url: fault.ticket_url ?? undefined };
     const comment = renderComment(kind, payload, fault);
-    switch (kind) {
-      case 'escalate':
-        return system.update(ref, { comment, priority: fault.priority });
-      case 'resolve':
-        return system.resolve(ref, { comment, solve: payload.solve ?? true, attachments: await this.record(fault, category) });
-      case 'reopen':
-        try {
-          return await system.reopen(ref, { comment });
-        } catch (err) {
-          if (!(err instanceof TicketClosedError)) throw err;
-          // A closed ticket cannot come back: the recurrence gets a new ticket that names the old one.
-          const ticket = await this.newTicket(fault, category);
-          return system.create({ ...ticket, relatedTicketId: ref.id });
+    try {
+      switch (kind) {
+        case 'escalate':
+        case 'update':
+          // An update carries the priority too: an escalation held during a downtime arrives with it.
+          return await system.update(ref, { comment, priority: fault.priority, fs: fault.severity });
+        case 'resolve': {
+          const alerts = await this.deps.store.repos.alerts.listByFault(fault.id);
+          return await system.resolve(ref, {
+            comment,
+            solve: payload.solve ?? true,
+            attachments: this.record(fault, category, alerts),
+            fields: this.fields(fault, category, alerts),
+          });
         }
-      case 'update':
-        // Carries the priority too: an escalation held during a downtime arrives with the update that ends it.
-        return system.update(ref, { comment, priority: fault.priority });
-      default:
-        return system.update(ref, { comment });
+        case 'reopen':
+          return await system.reopen(ref, { comment, priority: fault.priority, fs: fault.severity });
+        default:
+          return await system.update(ref, { comment });
+      }
+    } catch (err) {
+      if (!(err instanceof TicketClosedError)) throw err;
+      if (ADDS_TO_TICKET.has(kind)) {
+        // Someone closed the ticket: nothing to add, and the next firing makes a new fault.
+        this.deps.logger.info('ticket is closed; operation dropped', { op: op.id, fault: fault.id, kind, ticket: ref.id });
+        return { ...ref, status: 'closed' };
+      }
+      // A recurrence of a fault whose ticket is closed gets a new ticket that names the old one.
+      const ticket = await this.newTicket(op, fault, category);
+      return system.create({ ...ticket, relatedTicketId: ref.id });
     }
   }
 
-  private async newTicket(fault: FaultRow, category: Category | undefined) {
-    const alerts = await this.deps.store.repos.alerts.listByFault(fault.id, 1000);
+  private async newTicket(op: OutboxRow, fault: FaultRow, category: Category | undefined): Promise<NewTicket> {
+    const alerts = await this.deps.store.repos.alerts.listByFault(fault.id);
     const ctx = ticketContext(fault, alerts, category);
-    const fields: Record<string, FieldValue> = {};
-    for (const [name, value] of Object.entries(category?.ticket.fields ?? {})) {
-      fields[name] = typeof value === 'object' ? value.render(ctx) : value;
-    }
     const subject = (category?.ticket.subject.render(ctx) ?? `${fault.category} ${fault.fault_key}`).replace(/\s+/g, ' ').trim();
     return {
       faultId: fault.id,
+      idempotencyKey: `faultdesk-${fault.id}-${op.id}`,
       subject,
       body: category?.ticket.body.render(ctx) ?? fault.summary,
       priority: fault.priority,
-      fields,
-      attachments: await this.record(fault, category, alerts),
+      fs: fault.severity,
+      fields: category ? renderFields(category.ticket.fields, ctx) : {},
+      attachments: this.record(fault, category, alerts),
     };
   }
 
-  private async record(fault: FaultRow, category: Category | undefined, alerts?: Awaited<ReturnType<Store['repos']['alerts']['listByFault']>>): Promise<Attachment[]> {
-    const rows = alerts ?? (await this.deps.store.repos.alerts.listByFault(fault.id));
-    const record = renderRecord(fault, rows, category);
+  private fields(fault: FaultRow, category: Category | undefined, alerts: readonly AlertRow[]) {
+    return category ? renderFields(category.ticket.fields, ticketContext(fault, alerts, category)) : {};
+  }
+
+  private record(fault: FaultRow, category: Category | undefined, alerts: readonly AlertRow[]): Attachment[] {
+    const record = renderRecord(fault, alerts, category);
     return [
       { filename: `faultdesk-fault-${fault.id}.md`, contentType: 'text/markdown; charset=utf-8', content: record.markdown },
       { filename: `faultdesk-fault-${fault.id}.json`, contentType: 'application/json', content: record.json },
@@ -215,7 +223,6 @@ export class OutboxWorker {
   }
 
   private category(fault: FaultRow): Category | undefined {
-    const engine = this.deps.rules();
-    return engine.categories.find((c) => c.name === fault.category) ?? (engine.rules.fallback.name === fault.category ? engine.rules.fallback : undefined);
+    return this.deps.rules().category(fault.category);
   }
 }

@@ -1,5 +1,6 @@
 import type { RepairTimeModel } from '../estimate';
 import type { Matcher } from './matcher';
+import type { CompiledField } from './fields';
 import type { Template } from './templates';
 
 export type TicketSystemName = 'local' | 'zendesk' | 'servicenow';
@@ -38,7 +39,7 @@ export interface Category {
     subject: Template;
     body: Template;
     solveOnResolve: boolean;
-    fields: Record<string, Template | number | boolean>;
+    fields: Record<string, CompiledField>;
   };
   diagnosis: { runbook?: Template; graph?: Template; hints: Template[] };
   updateIntervalMs: number;

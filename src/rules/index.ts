@@ -3,3 +3,4 @@ export { RuleEngine, faultKey, severityOf, priorityOf, type Classification } fro
 export { loadRules, compileRuleSources, listRuleFiles, type LoadedRules, type RuleContext } from './loader';
 export { parseMatcher, parseMatchers, newMatcher, MatcherSyntaxError, type Matcher } from './matcher';
 export { createTemplateEngine, type Template } from './templates';
+export { renderFields, type CompiledField, type FieldValue } from './fields';

@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { FieldSpecRaw } from '../config/schema';
+import { compileField, type CompiledField } from './fields';
 import { issueProblems, parseYamlSource, SourceError, type SourceProblem, type YamlSource } from '../config';
 import type { Category, FlappingPolicy, SeverityRule, TicketSystemName } from './category';
 import {
@@ -17,6 +19,10 @@ import { createTemplateEngine, type Template, type TemplateEngine } from './temp
 /** Settings from the main config that rules inherit. */
 export interface RuleContext {
   defaultSystem: TicketSystemName;
+  /** The ticket systems the config sets up; a category may only pick one of these. */
+  systems: readonly TicketSystemName[];
+  /** Field defaults per system, from the config; a category's fields go over them. */
+  systemFields: Partial<Record<TicketSystemName, Record<string, FieldSpecRaw>>>;
   updateIntervalMs: number;
   reopenWithinMs: number;
   flapping: FlappingPolicy;
@@ -172,10 +178,17 @@ function compileCategory(
   const flapping = { ...defaults?.flapping, ...spec.flapping };
   const subject = template(['ticket', 'subject'], ticket.subject, DEFAULT_SUBJECT);
   const body = template(['ticket', 'body'], ticket.body, DEFAULT_BODY);
-  const fields: Category['ticket']['fields'] = {};
-  for (const [name, value] of Object.entries(ticket.fields ?? {})) {
-    const compiled = typeof value === 'string' ? template(['ticket', 'fields', name], value) : value;
-    if (compiled !== undefined) fields[name] = compiled;
+  const system = ticket.system ?? context.defaultSystem;
+  if (!context.systems.includes(system)) {
+    site.report(['ticket', 'system'], `ticket system "${system}" is not configured under tickets in the config`);
+    ok = false;
+  }
+  const fields: Record<string, CompiledField> = {};
+  const fieldSpecs = { ...context.systemFields[system], ...defaults?.ticket?.fields, ...spec.ticket?.fields };
+  for (const [name, value] of Object.entries(fieldSpecs)) {
+    const compiled = compileField(value, templates, site.report, ['ticket', 'fields', name]);
+    if (compiled) fields[name] = compiled;
+    else ok = false;
   }
   const hints = (diagnosis.hints ?? []).map((h, j) => template(['diagnosis', 'hints', j], h));
   const runbook = template(['diagnosis', 'runbook'], diagnosis.runbook);
@@ -192,7 +205,7 @@ function compileCategory(
     repairTime: spec.repair_time ?? defaults?.repair_time ?? DEFAULT_REPAIR_TIME,
     priority: [...(spec.priority ?? defaults?.priority ?? DEFAULT_PRIORITY_BANDS)].sort((x, y) => y.min - x.min),
     ticket: {
-      system: ticket.system ?? context.defaultSystem,
+      system,
       subject,
       body,
       solveOnResolve: ticket.solve_on_resolve ?? true,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationMs } from '../config';
+import { fieldSpec } from '../config/schema';
 
 const fs = z.number().int().min(1).max(10);
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a label name');
@@ -22,7 +23,8 @@ export const ticketSchema = z.strictObject({
   body: z.string().min(1).optional(),
   /** At resolve: set the ticket solved (true) or only comment and leave it open (false). */
   solve_on_resolve: z.boolean().optional(),
-  fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  /** Fields for the ticket system, merged over the system's defaults from the config. */
+  fields: z.record(z.string(), fieldSpec).optional(),
 });
 
 export const diagnosisSchema = z.strictObject({

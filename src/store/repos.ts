@@ -144,10 +144,11 @@ export function createRepos(db: Kysely<Database>) {
        * Due operations that are first in line for their fault: an operation waits
        * while an older one of the same fault is pending, in flight or parked.
        */
-      async due(now: number, limit: number): Promise<OutboxRow[]> {
+      async due(now: number, limit: number, system: string): Promise<OutboxRow[]> {
         return db
           .selectFrom('outbox as o')
           .selectAll()
+          .where('o.system', '=', system)
           .where('o.state', '=', 'pending')
           .where('o.next_attempt_at', '<=', now)
           .where(({ not, exists, selectFrom }) =>

@@ -1,4 +1,6 @@
-import type { TicketSystemName } from '../rules';
+import type { FieldValue, TicketSystemName } from '../rules';
+
+export type { FieldValue } from '../rules';
 
 export interface TicketRef {
   id: string;
@@ -13,14 +15,17 @@ export interface Attachment {
   content: string;
 }
 
-export type FieldValue = string | number | boolean;
-
 export interface NewTicket {
   faultId: string;
+  /** Stable across retries of one create, for systems that deduplicate by it (Zendesk's Idempotency-Key). */
+  idempotencyKey?: string;
   subject: string;
   body: string;
   /** faultdesk's priority word from the category's bands (e.g. urgent, high, normal, low). */
   priority: string;
+  /** Fault severity, 1–10, for systems that derive their own levels from it. */
+  fs: number;
+  /** The category's fields for this system, rendered. */
   fields: Record<string, FieldValue>;
   attachments: Attachment[];
   /** A closed ticket this one continues, when a fault recurs after its ticket was closed. */
@@ -29,8 +34,12 @@ export interface NewTicket {
 
 export interface TicketChange {
   comment: string;
+  /** A new priority (escalations, the update after a downtime), with the FS it came from. */
   priority?: string;
+  fs?: number;
   attachments?: Attachment[];
+  /** The category's fields, rendered: some systems need them to resolve (close codes). */
+  fields?: Record<string, FieldValue>;
 }
 
 /** Why an operation failed; a small fixed set, used as a metric label. */

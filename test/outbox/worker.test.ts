@@ -76,7 +76,7 @@ beforeEach(async () => {
   const logger = silentLogger();
   worker = new OutboxWorker({
     store,
-    systems: new Map([['local', system]]),
+    system,
     rules: () => engine,
     clock,
     logger,

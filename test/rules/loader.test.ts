@@ -6,6 +6,8 @@ import { REPO, tempDir } from '../helpers';
 
 const context: RuleContext = {
   defaultSystem: 'local',
+  systems: ['local'],
+  systemFields: {},
   updateIntervalMs: 300_000,
   reopenWithinMs: 3_600_000,
   flapping: { changes: 6, windowMs: 3_600_000, quietMs: 1_800_000 },

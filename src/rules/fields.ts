@@ -1,0 +1,80 @@
+import type { FieldSpecRaw } from '../config/schema';
+import type { Template, TemplateEngine } from './templates';
+
+/** A ticket field's value as sent: JSON. */
+export type FieldValue = string | number | boolean | null | FieldValue[] | { [key: string]: FieldValue };
+
+/** A compiled ticket field: templates compiled once, at load. */
+export type CompiledField =
+  | { kind: 'literal'; value: number | boolean }
+  | { kind: 'text'; template: Template }
+  /** `{ number: "{{...}}" }`: rendered, then sent as a number (left out when it is not one). */
+  | { kind: 'number'; template: Template }
+  | { kind: 'list'; items: CompiledField[] }
+  | { kind: 'map'; entries: Record<string, CompiledField> };
+
+export function compileField(
+  spec: FieldSpecRaw,
+  templates: TemplateEngine,
+  report: (path: PropertyKey[], message: string) => void,
+  at: PropertyKey[] = [],
+): CompiledField | undefined {
+  const compile = (source: string, p: PropertyKey[]) => {
+    try {
+      return templates.compile(source);
+    } catch (err) {
+      report(p, `template does not compile: ${(err as Error).message.split('\n').join(' ')}`);
+      return undefined;
+    }
+  };
+  if (typeof spec === 'string') {
+    const template = compile(spec, at);
+    return template && { kind: 'text', template };
+  }
+  if (typeof spec === 'number' || typeof spec === 'boolean') return { kind: 'literal', value: spec };
+  if (Array.isArray(spec)) {
+    const items = spec.map((item, i) => compileField(item, templates, report, [...at, i]));
+    return items.every((i) => i !== undefined) ? { kind: 'list', items: items as CompiledField[] } : undefined;
+  }
+  const keys = Object.keys(spec);
+  if (keys.length === 1 && keys[0] === 'number' && typeof spec.number === 'string') {
+    const template = compile(spec.number, [...at, 'number']);
+    return template && { kind: 'number', template };
+  }
+  const entries: Record<string, CompiledField> = {};
+  let ok = true;
+  for (const key of keys) {
+    const compiled = compileField(spec[key] as FieldSpecRaw, templates, report, [...at, key]);
+    if (compiled) entries[key] = compiled;
+    else ok = false;
+  }
+  return ok ? { kind: 'map', entries } : undefined;
+}
+
+/** Renders fields; a `number` field that does not render to a number is left out. */
+export function renderFields(fields: Record<string, CompiledField>, context: object): Record<string, FieldValue> {
+  const out: Record<string, FieldValue> = {};
+  for (const [key, field] of Object.entries(fields)) {
+    const value = renderField(field, context);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+function renderField(field: CompiledField, context: object): FieldValue | undefined {
+  switch (field.kind) {
+    case 'literal':
+      return field.value;
+    case 'text':
+      return field.template.render(context);
+    case 'number': {
+      const text = field.template.render(context).trim();
+      const n = Number(text);
+      return text !== '' && Number.isFinite(n) ? n : undefined;
+    }
+    case 'list':
+      return field.items.map((i) => renderField(i, context)).filter((v): v is FieldValue => v !== undefined);
+    case 'map':
+      return renderFields(field.entries, context);
+  }
+}

@@ -1,0 +1,135 @@
+import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig } from 'axios';
+import Bottleneck from 'bottleneck';
+import { TicketSystemError, type FailureReason } from './types';
+
+/** Supplies the Authorization header; may fetch or refresh a token. */
+export interface AuthProvider {
+  header(): Promise<string>;
+  /** Called after a 401: a token-based provider drops its token and tries once more. */
+  invalidate?(): boolean;
+}
+
+export interface ApiClientOptions {
+  name: string;
+  baseURL: string;
+  timeoutMs: number;
+  requestsPerMinute: number;
+  auth: AuthProvider;
+  /** For tests: a pre-made axios instance (nock intercepts either way). */
+  axios?: AxiosInstance;
+}
+
+export interface ApiRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
+  path: string;
+  params?: Record<string, string | number>;
+  data?: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * One ticket system's HTTP API: authenticated, paced to a request rate, and
+ * every failure turned into a TicketSystemError whose message names the
+ * request and the system's answer, never a credential.
+ */
+export class ApiClient {
+  private readonly http: AxiosInstance;
+  private readonly limiter: Bottleneck;
+
+  constructor(private readonly options: ApiClientOptions) {
+    this.http = options.axios ?? axios.create();
+    this.limiter = new Bottleneck({ minTime: Math.ceil(60_000 / options.requestsPerMinute) });
+  }
+
+  async request<T>(req: ApiRequest): Promise<T> {
+    return this.limiter.schedule(() => this.send<T>(req, true));
+  }
+
+  private async send<T>(req: ApiRequest, mayRetryAuth: boolean): Promise<T> {
+    const config: AxiosRequestConfig = {
+      method: req.method,
+      baseURL: this.options.baseURL,
+      url: req.path,
+      params: req.params,
+      data: req.data,
+      timeout: this.options.timeoutMs,
+      headers: { Accept: 'application/json', ...req.headers, Authorization: await this.options.auth.header() },
+      // Strings stay as they are (uploads); objects go as JSON.
+      transformRequest: [(data: unknown) => (data === undefined || typeof data === 'string' || Buffer.isBuffer(data) ? data : JSON.stringify(data))],
+      validateStatus: () => true,
+      maxRedirects: 0,
+    };
+    if (req.data !== undefined && typeof req.data !== 'string' && !config.headers?.['Content-Type']) {
+      (config.headers as Record<string, string>)['Content-Type'] = 'application/json';
+    }
+    let status: number;
+    let body: unknown;
+    let headers: Record<string, unknown>;
+    try {
+      const res = await this.http.request(config);
+      ({ status, data: body } = res);
+      headers = res.headers as Record<string, unknown>;
+    } catch (err) {
+      throw transportError(this.options.name, req, err);
+    }
+    if (status === 401 && mayRetryAuth && this.options.auth.invalidate?.()) return this.send<T>(req, false);
+    if (status >= 200 && status < 300) return body as T;
+    throw httpError(this.options.name, req, status, body, headers['retry-after']);
+  }
+}
+
+function describe(name: string, req: ApiRequest): string {
+  return `${name} ${req.method} ${req.path}`;
+}
+
+function transportError(name: string, req: ApiRequest, err: unknown): TicketSystemError {
+  const e = err as AxiosError;
+  const code = e.code ?? '';
+  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? '')) {
+    return new TicketSystemError(`${describe(name, req)}: timed out`, 'timeout', true);
+  }
+  const reason: FailureReason = 'connection';
+  return new TicketSystemError(`${describe(name, req)}: ${code || 'connection failed'}`, reason, true);
+}
+
+/** The system's own words about the failure, when it says any (Zendesk: error/description; ServiceNow: error.message/detail). */
+function answerText(body: unknown): string {
+  if (!body || typeof body !== 'object') return typeof body === 'string' ? body.slice(0, 300) : '';
+  const b = body as Record<string, unknown>;
+  const err = b.error;
+  if (err && typeof err === 'object') {
+    const e = err as Record<string, unknown>;
+    return [e.message, e.detail].filter((x) => typeof x === 'string' && x !== '').join(': ').slice(0, 300);
+  }
+  const parts = [typeof err === 'string' ? err : '', typeof b.description === 'string' ? b.description : ''];
+  if (b.details && typeof b.details === 'object') parts.push(JSON.stringify(b.details).slice(0, 200));
+  return parts.filter((p) => p !== '').join(': ').slice(0, 300);
+}
+
+/** Retry-After in seconds or as an HTTP date. */
+export function retryAfterMs(value: unknown, now = Date.now()): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(String(value));
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function httpError(name: string, req: ApiRequest, status: number, body: unknown, retryAfter: unknown): TicketSystemError {
+  const said = answerText(body);
+  const message = `${describe(name, req)}: HTTP ${status}${said ? `: ${said}` : ''}`;
+  if (status === 429) return new TicketSystemError(message, 'rate_limited', true, retryAfterMs(retryAfter));
+  if (status >= 500) return new TicketSystemError(message, 'server_error', true, retryAfterMs(retryAfter));
+  if (status === 409) return new TicketSystemError(message, 'conflict', true);
+  if (status === 401) return new TicketSystemError(message, 'unauthorized', false);
+  if (status === 403) return new TicketSystemError(message, 'forbidden', false);
+  if (status === 404) return new TicketSystemError(message, 'not_found', false);
+  return new TicketSystemError(message, 'bad_request', false);
+}
+
+/** Cuts text to a system's limit, saying so at the end. */
+export function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const note = '… (cut; the full text is in the attached fault record)';
+  return max > note.length * 2 ? text.slice(0, max - note.length) + note : text.slice(0, max - 1) + '…';
+}

@@ -1,0 +1,171 @@
+import type { AxiosInstance } from 'axios';
+import { ApiClient, cut, type AuthProvider } from './http';
+import {
+  TicketClosedError,
+  TicketSystemError,
+  type Attachment,
+  type FieldValue,
+  type NewTicket,
+  type TicketChange,
+  type TicketRef,
+  type TicketSystem,
+} from './types';
+
+export interface ZendeskOptions {
+  url: string;
+  email?: string;
+  token?: string;
+  oauthToken?: string;
+  timeoutMs: number;
+  requestsPerMinute: number;
+  /** faultdesk priority words → Zendesk priorities. */
+  priorities: Record<string, string>;
+  axios?: AxiosInstance;
+}
+
+/** Zendesk's limits: subjects are cut well under its 255-character display limit; comments bounded. */
+export const ZENDESK_SUBJECT_MAX = 250;
+export const ZENDESK_COMMENT_MAX = 60_000;
+const PRIORITIES = new Set(['low', 'normal', 'high', 'urgent']);
+/** Ticket fields that hold ids: a template that renders digits goes as a number. */
+const ID_FIELDS = ['group_id', 'requester_id', 'assignee_id', 'organization_id', 'brand_id', 'ticket_form_id', 'submitter_id'];
+
+interface ZendeskTicket {
+  id: number;
+  status: string;
+}
+
+/** Zendesk Support: the Tickets API and the Uploads API. */
+export class ZendeskTicketSystem implements TicketSystem {
+  readonly name = 'zendesk' as const;
+  private readonly api: ApiClient;
+  private readonly base: string;
+
+  constructor(private readonly options: ZendeskOptions) {
+    this.base = options.url.replace(/\/+$/, '');
+    this.api = new ApiClient({
+      name: 'zendesk',
+      baseURL: this.base,
+      timeoutMs: options.timeoutMs,
+      requestsPerMinute: options.requestsPerMinute,
+      auth: zendeskAuth(options),
+      axios: options.axios,
+    });
+  }
+
+  private ref(t: ZendeskTicket): TicketRef {
+    return { id: String(t.id), status: t.status, url: `${this.base}/agent/tickets/${t.id}` };
+  }
+
+  async findByFault(faultId: string): Promise<TicketRef | undefined> {
+    const res = await this.api.request<{ tickets?: ZendeskTicket[] }>({ method: 'GET', path: '/api/v2/tickets', params: { external_id: faultId } });
+    // External ids are not unique in Zendesk: take the newest ticket that is not closed.
+    const open = (res.tickets ?? []).filter((t) => t.status !== 'closed').sort((a, b) => b.id - a.id)[0];
+    return open ? this.ref(open) : undefined;
+  }
+
+  async create(ticket: NewTicket): Promise<TicketRef> {
+    const uploads = await this.upload(ticket.attachments);
+    const fields = this.mapFields(ticket.fields);
+    let body = ticket.body;
+    if (ticket.relatedTicketId) body = `This fault fired again after ticket #${ticket.relatedTicketId} was closed.\n\n${body}`;
+    const payload: Record<string, unknown> = {
+      ...fields,
+      subject: cut(ticket.subject, ZENDESK_SUBJECT_MAX),
+      comment: { body: cut(body, ZENDESK_COMMENT_MAX), public: false, uploads },
+      external_id: ticket.faultId,
+      priority: fields.priority ?? this.priority(ticket.priority),
+    };
+    if (ticket.relatedTicketId && /^\d+$/.test(ticket.relatedTicketId)) payload.via_followup_source_id = Number(ticket.relatedTicketId);
+    const res = await this.api.request<{ ticket: ZendeskTicket }>({
+      method: 'POST',
+      path: '/api/v2/tickets',
+      data: { ticket: payload },
+      headers: ticket.idempotencyKey ? { 'Idempotency-Key': ticket.idempotencyKey.slice(0, 255) } : {},
+    });
+    return this.ref(res.ticket);
+  }
+
+  update(ref: TicketRef, change: TicketChange): Promise<TicketRef> {
+    return this.put(ref, change, {});
+  }
+
+  resolve(ref: TicketRef, change: TicketChange & { solve: boolean }): Promise<TicketRef> {
+    return this.put(ref, change, change.solve ? { status: 'solved' } : {});
+  }
+
+  async reopen(ref: TicketRef, change: TicketChange): Promise<TicketRef> {
+    const current = await this.api.request<{ ticket: ZendeskTicket }>({ method: 'GET', path: `/api/v2/tickets/${ref.id}` });
+    if (current.ticket.status === 'closed') throw new TicketClosedError(ref.id);
+    return this.put(ref, change, { status: 'open' });
+  }
+
+  private async put(ref: TicketRef, change: TicketChange, extra: Record<string, unknown>): Promise<TicketRef> {
+    const uploads = await this.upload(change.attachments ?? []);
+    const ticket: Record<string, unknown> = {
+      ...extra,
+      comment: { body: cut(change.comment, ZENDESK_COMMENT_MAX), public: false, ...(uploads.length ? { uploads } : {}) },
+    };
+    if (change.priority) ticket.priority = this.priority(change.priority);
+    try {
+      const res = await this.api.request<{ ticket: ZendeskTicket }>({ method: 'PUT', path: `/api/v2/tickets/${ref.id}`, data: { ticket } });
+      return this.ref(res.ticket);
+    } catch (err) {
+      // Zendesk answers 422 "Status: closed prevents ticket update" for a closed ticket.
+      if (err instanceof TicketSystemError && err.reason === 'bad_request' && /closed prevents ticket update/i.test(err.message)) {
+        throw new TicketClosedError(ref.id);
+      }
+      throw err;
+    }
+  }
+
+  /** Uploads each file; the tokens go into the comment that attaches them. */
+  private async upload(files: readonly Attachment[]): Promise<string[]> {
+    const tokens: string[] = [];
+    for (const file of files) {
+      const res = await this.api.request<{ upload: { token: string } }>({
+        method: 'POST',
+        path: '/api/v2/uploads',
+        params: { filename: file.filename },
+        data: file.content,
+        headers: { 'Content-Type': file.contentType },
+      });
+      tokens.push(res.upload.token);
+    }
+    return tokens;
+  }
+
+  private priority(word: string): string {
+    return this.options.priorities[word] ?? (PRIORITIES.has(word) ? word : 'normal');
+  }
+
+  /** Rule and config fields, shaped as Zendesk takes them. */
+  private mapFields(fields: Record<string, FieldValue>): Record<string, FieldValue> {
+    const out: Record<string, FieldValue> = { ...fields };
+    for (const name of ID_FIELDS) {
+      const v = out[name];
+      if (typeof v === 'string') {
+        if (/^\d+$/.test(v.trim())) out[name] = Number(v.trim());
+        else if (v.trim() === '') delete out[name];
+      }
+    }
+    if (typeof out.tags === 'string') out.tags = out.tags.split(/[\s,]+/).filter((t) => t !== '');
+    if (Array.isArray(out.tags)) out.tags = out.tags.filter((t) => t !== '');
+    const custom = out.custom_fields;
+    if (custom && typeof custom === 'object' && !Array.isArray(custom)) {
+      out.custom_fields = Object.entries(custom).map(([id, value]) => ({ id: /^\d+$/.test(id) ? Number(id) : id, value }));
+    }
+    if (typeof out.priority === 'string') out.priority = this.priority(out.priority);
+    return out;
+  }
+}
+
+function zendeskAuth(options: ZendeskOptions): AuthProvider {
+  if (options.oauthToken) {
+    const header = `Bearer ${options.oauthToken}`;
+    return { header: async () => header };
+  }
+  if (!options.email || !options.token) throw new Error('zendesk: set email and token, or oauth_token');
+  const header = `Basic ${Buffer.from(`${options.email}/token:${options.token}`).toString('base64')}`;
+  return { header: async () => header };
+}
