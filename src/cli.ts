@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { loadConfig, SourceError, type Config } from './config';
 import { startDaemon, ruleContext } from './main';
 import { loadRules } from './rules';
+import { openStore } from './store';
 
 const DEFAULT_CONFIG = 'config/faultdesk.yaml';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -73,5 +74,51 @@ program
       fail(err);
     }
   });
+
+const outbox = program.command('outbox').description('look at and retry outbox operations (works while the daemon runs)');
+outbox
+  .command('list')
+  .description('list outbox operations, parked ones by default')
+  .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+  .option('--state <state>', 'pending | running | parked | done', 'parked')
+  .action(async (opts: { config: string; state: string }) => {
+    const store = await openConfiguredStore(opts.config);
+    try {
+      const rows = await store.repos.outbox.list({ state: opts.state, limit: 1000, offset: 0 });
+      for (const r of rows) {
+        process.stdout.write(`${r.id}\t${r.system}\t${r.kind}\t${r.fault_id}\tattempts=${r.attempts}\t${r.last_error ?? ''}\n`);
+      }
+      process.stdout.write(`${rows.length} ${opts.state} operation(s)\n`);
+    } finally {
+      await store.close();
+    }
+  });
+outbox
+  .command('retry')
+  .description('put parked operations back in line: all of them, or those given')
+  .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+  .option('--id <ids...>', 'operation ids')
+  .option('--fault <id>', 'only this fault')
+  .action(async (opts: { config: string; id?: string[]; fault?: string }) => {
+    const ids = opts.id?.map(Number);
+    if (ids?.some((n) => !Number.isInteger(n) || n <= 0)) fail(new Error('--id takes operation ids (positive integers)'));
+    const store = await openConfiguredStore(opts.config);
+    try {
+      const retried = await store.repos.outbox.retryParked(Date.now(), { ids, faultId: opts.fault });
+      process.stdout.write(`${retried} parked operation(s) put back in line\n`);
+    } finally {
+      await store.close();
+    }
+  });
+
+async function openConfiguredStore(file: string) {
+  let config: Config;
+  try {
+    config = readConfig(file);
+  } catch (err) {
+    fail(err);
+  }
+  return openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous });
+}
 
 program.parseAsync(process.argv).catch(fail);

@@ -104,7 +104,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const scheduler = new Scheduler(logger, registry);
 
   let ready = false;
-  const app = createApp({ config, store, faults, sources: createSources(), metrics, logger, clock, isReady: () => ready });
+  const app = createApp({ config, store, faults, sources: createSources(), metrics, logger, clock, isReady: () => ready, onRetry: () => outbox.wake() });
   const { host, port } = splitListen(config.listen);
   const server: Server = createServer(app);
   try {

@@ -9,7 +9,7 @@ import type { SourceName, Sources } from '../sources';
 import type { Store } from '../store';
 import { requireCredentials } from './auth';
 import { badRequest, errorHandler, notFound, unavailable } from './errors';
-import { faultDetailJson, faultJson, ticketJson } from './views';
+import { faultDetailJson, faultJson, operationJson, ticketJson } from './views';
 
 export interface AppDeps {
   config: Pick<Config, 'auth' | 'http'>;
@@ -21,6 +21,8 @@ export interface AppDeps {
   clock: Clock;
   /** False until the daemon has finished starting and after it begins to stop. */
   isReady: () => boolean;
+  /** Called after parked operations were put back in line. */
+  onRetry?: () => void;
 }
 
 const listQuery = z.strictObject({
@@ -113,6 +115,30 @@ export function createApp(deps: AppDeps): express.Express {
     const a = await store.repos.localTickets.attachment(Number(req.params.attachment));
     if (!a || String(a.ticket_id) !== req.params.id) throw notFound('attachment');
     res.type(a.content_type).set('Content-Disposition', `inline; filename="${a.filename}"`).send(a.content);
+  });
+
+  // Operators' view of the outbox, and the way to send parked operations again once the cause is fixed.
+  const admin = requireCredentials(config.auth.admin, 'faultdesk admin');
+  const outboxQuery = z.strictObject({
+    state: z.enum(['pending', 'running', 'parked', 'done']).optional(),
+    system: z.string().optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    offset: z.coerce.number().int().min(0).default(0),
+  });
+  app.get('/api/v1/outbox', admin, async (req, res) => {
+    const q = outboxQuery.safeParse(req.query);
+    if (!q.success) throw badRequest('invalid query', q.error.issues.map((i) => ({ path: i.path.join('.') || i.code, message: i.message })));
+    const rows = await store.repos.outbox.list(q.data);
+    res.json({ operations: rows.map(operationJson) });
+  });
+  const retryBody = z.strictObject({ ids: z.array(z.number().int().positive()).optional(), faultId: z.string().min(1).optional() });
+  app.post('/api/v1/outbox/retry', admin, express.json({ limit: 65_536, type: () => true }), async (req, res) => {
+    const body = retryBody.safeParse(req.body ?? {});
+    if (!body.success) throw badRequest('invalid body', body.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })));
+    const retried = await store.repos.outbox.retryParked(clock.now(), body.data);
+    logger.info('parked operations sent again', { retried, ids: body.data.ids, fault: body.data.faultId });
+    deps.onRetry?.();
+    res.json({ status: 'success', retried });
   });
 
   app.get('/metrics', async (_req, res) => {

@@ -35,16 +35,22 @@ export function faultDetailJson(f: FaultRow, alerts: AlertRow[], ops: OutboxRow[
     alerts: alerts.map(alertView),
     alertCount: f.alert_count,
     timeline: timelineJson(f.timeline),
-    operations: ops.map((o) => ({
-      id: o.id,
-      kind: o.kind,
-      system: o.system,
-      state: o.state,
-      attempts: o.attempts,
-      nextAttemptAt: iso(o.next_attempt_at),
-      lastError: o.last_error,
-      createdAt: iso(o.created_at),
-    })),
+    operations: ops.map(operationJson),
+  };
+}
+
+export function operationJson(o: OutboxRow) {
+  return {
+    id: o.id,
+    faultId: o.fault_id,
+    kind: o.kind,
+    system: o.system,
+    state: o.state,
+    attempts: o.attempts,
+    nextAttemptAt: iso(o.next_attempt_at),
+    lastError: o.last_error,
+    createdAt: iso(o.created_at),
+    updatedAt: iso(o.updated_at),
   };
 }
 

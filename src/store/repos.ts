@@ -211,6 +211,20 @@ export function createRepos(db: Kysely<Database>) {
       async listByFault(faultId: string): Promise<OutboxRow[]> {
         return db.selectFrom('outbox').selectAll().where('fault_id', '=', faultId).orderBy('id').execute();
       },
+      async list(filter: { state?: string; system?: string; limit: number; offset: number }): Promise<OutboxRow[]> {
+        let q = db.selectFrom('outbox').selectAll();
+        if (filter.state) q = q.where('state', '=', filter.state);
+        if (filter.system) q = q.where('system', '=', filter.system);
+        return q.orderBy('id').limit(filter.limit).offset(filter.offset).execute();
+      },
+      /** Puts parked operations back in line (all, or those named); how many. */
+      async retryParked(now: number, which: { ids?: readonly number[]; faultId?: string }): Promise<number> {
+        let q = db.updateTable('outbox').set({ state: 'pending', next_attempt_at: now, updated_at: now }).where('state', '=', 'parked');
+        if (which.ids) q = q.where('id', 'in', which.ids.length ? [...which.ids] : [-1]);
+        if (which.faultId) q = q.where('fault_id', '=', which.faultId);
+        const r = await q.executeTakeFirst();
+        return Number(r.numUpdatedRows);
+      },
     },
 
     localTickets: {

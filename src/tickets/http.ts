@@ -127,9 +127,11 @@ function httpError(name: string, req: ApiRequest, status: number, body: unknown,
   return new TicketSystemError(message, 'bad_request', false);
 }
 
-/** Cuts text to a system's limit, saying so at the end. */
+/** Cuts text to a system's limit: a subject ends in "…", a longer text says where the rest is. */
 export function cut(text: string, max: number): string {
   if (text.length <= max) return text;
-  const note = '… (cut; the full text is in the attached fault record)';
-  return max > note.length * 2 ? text.slice(0, max - note.length) + note : text.slice(0, max - 1) + '…';
+  const note = '\n… (cut here; the full text is in the attached fault record)';
+  // Cut at a code point boundary, so no half of a surrogate pair is left behind.
+  const head = (n: number) => Array.from(text.slice(0, n + 1)).join('').slice(0, n).replace(/[\uD800-\uDBFF]$/, '');
+  return max >= 1000 ? head(max - note.length) + note : head(max - 1) + '…';
 }
