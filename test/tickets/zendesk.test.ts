@@ -209,13 +209,13 @@ test('401 parks the operation, records it on the fault, and an operator retries 
   expect(await ops(id)).toEqual([['create', 'parked']]);
   const f = await fault(id);
   expect(f?.ticket_error).toBe("create: zendesk POST /api/v2/uploads: HTTP 401: Couldn't authenticate you");
-  const api = await fetch(`${bed.daemon.url}/api/v1/faults/${id}`).then((r) => r.json());
+  const api = (await fetch(`${bed.daemon.url}/api/v1/faults/${id}`).then((r) => r.json())) as { ticketError: string };
   expect(api.ticketError).toMatch(/HTTP 401/);
   bed.clock.advance(3_600_000);
   await bed.drain();
   expect(await ops(id)).toEqual([['create', 'parked']]); // never retried blindly
 
-  const parked = await fetch(`${bed.daemon.url}/api/v1/outbox?state=parked`).then((r) => r.json());
+  const parked = (await fetch(`${bed.daemon.url}/api/v1/outbox?state=parked`).then((r) => r.json())) as { operations: unknown[] };
   expect(parked.operations).toEqual([expect.objectContaining({ faultId: id, kind: 'create', state: 'parked', lastError: expect.stringMatching(/HTTP 401/) })]);
   const retry = await fetch(`${bed.daemon.url}/api/v1/outbox/retry`, { method: 'POST', body: JSON.stringify({ faultId: id }) }).then((r) => r.json());
   expect(retry).toEqual({ status: 'success', retried: 1 });
