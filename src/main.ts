@@ -9,7 +9,7 @@ import { createApp } from './http/app';
 import { Scheduler } from './jobs';
 import { createLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
-import { Outbox } from './outbox';
+import { Outbox, TicketHandler } from './outbox';
 import { loadRules, RuleEngine, type RuleContext, type TicketSystemName } from './rules';
 import { createSources } from './sources';
 import { openStore, type Store } from './store';
@@ -79,26 +79,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
 
   const systems = createTicketSystems(config, { store, clock, logger, axios: options.axios });
+  const workerOptions = (concurrency: number) => ({
+    concurrency,
+    pollIntervalMs: config.outbox.poll_interval,
+    leaseMs: config.outbox.lease,
+    backoff: { initialMs: config.outbox.backoff_initial, maxMs: config.outbox.backoff_max },
+  });
   const outbox = new Outbox({
     store,
-    rules,
     clock,
     logger,
     metrics,
-    systems: new Map(
-      [...systems].map(([name, { system, concurrency }]) => [
-        name,
-        {
-          system,
-          options: {
-            concurrency,
-            pollIntervalMs: config.outbox.poll_interval,
-            leaseMs: config.outbox.lease,
-            backoff: { initialMs: config.outbox.backoff_initial, maxMs: config.outbox.backoff_max },
-          },
-        },
-      ]),
-    ),
+    handlers: [...systems.values()].map(({ system, concurrency }) => ({
+      handler: new TicketHandler({ store, system, rules, logger }),
+      options: workerOptions(concurrency),
+    })),
   });
   const faults = new FaultService({ store, rules, clock, logger, metrics, onOperationsQueued: () => outbox.wake() });
   const scheduler = new Scheduler(logger, registry);

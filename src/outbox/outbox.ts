@@ -1,16 +1,15 @@
-import type { TicketSystem } from '../tickets';
-import { OutboxWorker, type OutboxWorkerDeps, type OutboxWorkerOptions } from './worker';
+import { OutboxWorker, type OperationHandler, type OutboxWorkerDeps, type OutboxWorkerOptions } from './worker';
 
-export interface OutboxDeps extends Omit<OutboxWorkerDeps, 'system' | 'options'> {
-  systems: ReadonlyMap<string, { system: TicketSystem; options: OutboxWorkerOptions }>;
+export interface OutboxDeps extends Omit<OutboxWorkerDeps, 'handler' | 'options'> {
+  handlers: ReadonlyArray<{ handler: OperationHandler; options: OutboxWorkerOptions }>;
 }
 
-/** One worker per ticket system, started, woken and stopped together. */
+/** One worker per system (each ticket system, e-mail), started, woken and stopped together. */
 export class Outbox {
   readonly workers: OutboxWorker[];
 
   constructor(deps: OutboxDeps) {
-    this.workers = [...deps.systems.values()].map(({ system, options }) => new OutboxWorker({ ...deps, system, options }));
+    this.workers = deps.handlers.map(({ handler, options }) => new OutboxWorker({ ...deps, handler, options }));
   }
 
   start(): void {

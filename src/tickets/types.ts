@@ -1,3 +1,4 @@
+import { DeliveryError, type FailureReason } from '../delivery';
 import type { FieldValue, TicketSystemName } from '../rules';
 
 export type { FieldValue } from '../rules';
@@ -42,29 +43,12 @@ export interface TicketChange {
   fields?: Record<string, FieldValue>;
 }
 
-/** Why an operation failed; a small fixed set, used as a metric label. */
-export type FailureReason =
-  | 'rate_limited'
-  | 'server_error'
-  | 'timeout'
-  | 'connection'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'bad_request'
-  | 'not_found'
-  | 'conflict'
-  | 'closed'
-  | 'unknown';
+export type { FailureReason } from '../delivery';
 
-export class TicketSystemError extends Error {
-  constructor(
-    message: string,
-    readonly reason: FailureReason,
-    readonly retryable: boolean,
-    /** From a Retry-After header, when the system sent one. */
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
+/** A ticket system's failure. */
+export class TicketSystemError extends DeliveryError {
+  constructor(message: string, reason: FailureReason, retryable: boolean, retryAfterMs?: number) {
+    super(message, reason, retryable, retryAfterMs);
     this.name = 'TicketSystemError';
   }
 }

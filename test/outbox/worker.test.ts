@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config';
 import { FaultService } from '../../src/faults';
 import { silentLogger } from '../../src/log';
 import { createMetrics } from '../../src/metrics';
-import { backoffDelay, OutboxWorker } from '../../src/outbox';
+import { backoffDelay, OutboxWorker, TicketHandler } from '../../src/outbox';
 import { loadRules, RuleEngine } from '../../src/rules';
 import { ruleContext } from '../../src/main';
 import type { Alert } from '../../src/sources';
@@ -76,8 +76,7 @@ beforeEach(async () => {
   const logger = silentLogger();
   worker = new OutboxWorker({
     store,
-    system,
-    rules: () => engine,
+    handler: new TicketHandler({ store, system, rules: () => engine, logger }),
     clock,
     logger,
     metrics,

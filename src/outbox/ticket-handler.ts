@@ -1,0 +1,118 @@
+import { renderComment, renderRecord, ticketContext, type OperationKind, type OperationPayload } from '../faults';
+import type { Logger } from '../log';
+import { renderFields, type Category, type RuleEngine } from '../rules';
+import type { AlertRow, FaultRow, OutboxRow, Repos, Store } from '../store';
+import { TicketClosedError, TicketSystemError, type Attachment, type NewTicket, type TicketRef, type TicketSystem } from '../tickets';
+import type { OperationHandler } from './worker';
+
+/** Operations that only add to a ticket: on a closed ticket there is nothing left to do. */
+const ADDS_TO_TICKET: ReadonlySet<OperationKind> = new Set(['update', 'escalate', 'comment', 'flapping', 'resolve']);
+
+export interface TicketHandlerDeps {
+  store: Store;
+  system: TicketSystem;
+  rules: () => RuleEngine;
+  logger: Logger;
+}
+
+/** Turns a fault's outbox operations into calls of its ticket system, and records the ticket on the fault. */
+export class TicketHandler implements OperationHandler {
+  constructor(private readonly deps: TicketHandlerDeps) {}
+
+  get system(): string {
+    return this.deps.system.name;
+  }
+
+  async handle(op: OutboxRow): Promise<(tx: Repos) => Promise<void>> {
+    const fault = await this.deps.store.repos.faults.get(op.fault_id);
+    if (!fault) throw new TicketSystemError(`fault ${op.fault_id} no longer exists`, 'not_found', false);
+    const ref = await this.perform(op, op.kind as OperationKind, JSON.parse(op.payload) as OperationPayload, fault);
+    return (tx) => tx.faults.setTicket(fault.id, { ticket_id: ref.id, ticket_status: ref.status, ticket_url: ref.url ?? null, ticket_error: null });
+  }
+
+  async parked(tx: Repos, op: OutboxRow, message: string): Promise<void> {
+    await tx.faults.setTicket(op.fault_id, { ticket_error: `${op.kind}: ${message}` });
+  }
+
+  private async perform(op: OutboxRow, kind: OperationKind, payload: OperationPayload, fault: FaultRow): Promise<TicketRef> {
+    const { system } = this.deps;
+    const category = this.category(fault);
+    if (kind === 'create') {
+      if (fault.ticket_id) return { id: fault.ticket_id, status: fault.ticket_status ?? 'open', url: fault.ticket_url ?? undefined };
+      // An earlier attempt may have reached the system before we lost the answer: adopt its ticket.
+      if (op.attempts > 1) {
+        const found = await system.findByFault(fault.id);
+        if (found) return found;
+      }
+      return system.create(await this.newTicket(op, fault, category));
+    }
+    if (!fault.ticket_id) {
+      throw new TicketSystemError(`fault ${fault.id} has no ticket yet (its create did not succeed)`, 'not_found', false);
+    }
+    const ref: TicketRef = { id: fault.ticket_id, status: fault.ticket_status ?? 'open', url: fault.ticket_url ?? undefined };
+    const comment = renderComment(kind, payload, fault);
+    try {
+      switch (kind) {
+        case 'escalate':
+        case 'update':
+          // An update carries the priority too: an escalation held during a downtime arrives with it.
+          return await system.update(ref, { comment, priority: fault.priority, fs: fault.severity });
+        case 'resolve': {
+          const alerts = await this.deps.store.repos.alerts.listByFault(fault.id);
+          return await system.resolve(ref, {
+            comment,
+            solve: payload.solve ?? true,
+            attachments: this.record(fault, category, alerts),
+            fields: this.fields(fault, category, alerts),
+          });
+        }
+        case 'reopen':
+          return await system.reopen(ref, { comment, priority: fault.priority, fs: fault.severity });
+        default:
+          return await system.update(ref, { comment });
+      }
+    } catch (err) {
+      if (!(err instanceof TicketClosedError)) throw err;
+      if (ADDS_TO_TICKET.has(kind)) {
+        // Someone closed the ticket: nothing to add, and the next firing makes a new fault.
+        this.deps.logger.info('ticket is closed; operation dropped', { op: op.id, fault: fault.id, kind, ticket: ref.id });
+        return { ...ref, status: 'closed' };
+      }
+      // A recurrence of a fault whose ticket is closed gets a new ticket that names the old one.
+      const ticket = await this.newTicket(op, fault, category);
+      return system.create({ ...ticket, relatedTicketId: ref.id });
+    }
+  }
+
+  private async newTicket(op: OutboxRow, fault: FaultRow, category: Category | undefined): Promise<NewTicket> {
+    const alerts = await this.deps.store.repos.alerts.listByFault(fault.id);
+    const ctx = ticketContext(fault, alerts, category);
+    const subject = (category?.ticket.subject.render(ctx) ?? `${fault.category} ${fault.fault_key}`).replace(/\s+/g, ' ').trim();
+    return {
+      faultId: fault.id,
+      idempotencyKey: `faultdesk-${fault.id}-${op.id}`,
+      subject,
+      body: category?.ticket.body.render(ctx) ?? fault.summary,
+      priority: fault.priority,
+      fs: fault.severity,
+      fields: category ? renderFields(category.ticket.fields, ctx) : {},
+      attachments: this.record(fault, category, alerts),
+    };
+  }
+
+  private fields(fault: FaultRow, category: Category | undefined, alerts: readonly AlertRow[]) {
+    return category ? renderFields(category.ticket.fields, ticketContext(fault, alerts, category)) : {};
+  }
+
+  private record(fault: FaultRow, category: Category | undefined, alerts: readonly AlertRow[]): Attachment[] {
+    const record = renderRecord(fault, alerts, category);
+    return [
+      { filename: `faultdesk-fault-${fault.id}.md`, contentType: 'text/markdown; charset=utf-8', content: record.markdown },
+      { filename: `faultdesk-fault-${fault.id}.json`, contentType: 'application/json', content: record.json },
+    ];
+  }
+
+  private category(fault: FaultRow): Category | undefined {
+    return this.deps.rules().category(fault.category);
+  }
+}
