@@ -1,4 +1,5 @@
 import type { AxiosInstance } from 'axios';
+import type { Transporter } from 'nodemailer';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { Registry } from 'prom-client';
@@ -9,6 +10,7 @@ import { createApp } from './http/app';
 import { Scheduler } from './jobs';
 import { createLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
+import { MailHandler, MailPlanner } from './notify';
 import { Outbox, TicketHandler } from './outbox';
 import { loadRules, RuleEngine, type RuleContext, type TicketSystemName } from './rules';
 import { createSources } from './sources';
@@ -36,6 +38,8 @@ export interface DaemonOptions {
   startWorkers?: boolean;
   /** For tests: the HTTP client the ticket systems use. */
   axios?: AxiosInstance;
+  /** For tests: the mail transport. */
+  mailTransport?: Transporter;
   version?: string;
 }
 
@@ -46,6 +50,7 @@ export function ruleContext(config: Config): RuleContext {
   return {
     defaultSystem: config.tickets.default,
     systems,
+    email: config.email !== undefined,
     systemFields: { zendesk: config.tickets.zendesk?.fields, servicenow: config.tickets.servicenow?.fields },
     updateIntervalMs: config.faults.update_interval,
     reopenWithinMs: config.faults.reopen_within,
@@ -90,12 +95,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clock,
     logger,
     metrics,
-    handlers: [...systems.values()].map(({ system, concurrency }) => ({
-      handler: new TicketHandler({ store, system, rules, logger }),
-      options: workerOptions(concurrency),
-    })),
+    handlers: [
+      ...[...systems.values()].map(({ system, concurrency }) => ({
+        handler: new TicketHandler({ store, system, rules, logger }),
+        options: workerOptions(concurrency),
+      })),
+      ...(config.email
+        ? [{ handler: new MailHandler({ config: config.email, store, rules, metrics, transport: options.mailTransport }), options: workerOptions(config.email.concurrency) }]
+        : []),
+    ],
   });
-  const faults = new FaultService({ store, rules, clock, logger, metrics, onOperationsQueued: () => outbox.wake() });
+  const mail = config.email ? new MailPlanner(config.email, metrics) : undefined;
+  const faults = new FaultService({ store, rules, clock, logger, metrics, mail, onOperationsQueued: () => outbox.wake() });
   const scheduler = new Scheduler(logger, registry);
 
   let ready = false;

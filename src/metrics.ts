@@ -23,6 +23,9 @@ export interface Metrics {
   ticketErrors: Counter<'system' | 'reason'>;
   httpDuration: Histogram<'method' | 'route' | 'code'>;
   faultTransitions: Counter<'transition'>;
+  emailsSent: Counter<'event'>;
+  emailsFailed: Counter<'reason'>;
+  emailsSuppressed: Counter<'reason'>;
 }
 
 export interface MetricsOptions {
@@ -82,6 +85,26 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
   });
 
+  const emailsSent = new Counter({
+    name: 'faultdesk_emails_sent_total',
+    help: 'Mails accepted by the SMTP server, by event (open, escalate, resolve, reopen, at_risk, flapping, digest).',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
+  const emailsFailed = new Counter({
+    name: 'faultdesk_emails_failed_total',
+    help: 'Failed mail deliveries, by reason (rejected: a permanent 5xx; others are retried).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const emailsSuppressed = new Counter({
+    name: 'faultdesk_emails_suppressed_total',
+    help: 'Mails not sent on their own, by reason (throttle: one per fault and event per interval; digest: sent in a digest).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const reason of ['throttle', 'digest']) emailsSuppressed.inc({ reason }, 0);
+
   const httpDuration = new Histogram({
     name: 'faultdesk_http_request_duration_seconds',
     help: 'HTTP request latency, by method, route template and status code.',
@@ -131,5 +154,16 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
-  return { registry, alertsReceived, payloadsRejected, ticketOperations, ticketErrors, httpDuration, faultTransitions };
+  return {
+    registry,
+    alertsReceived,
+    payloadsRejected,
+    ticketOperations,
+    ticketErrors,
+    httpDuration,
+    faultTransitions,
+    emailsSent,
+    emailsFailed,
+    emailsSuppressed,
+  };
 }

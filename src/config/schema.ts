@@ -12,6 +12,10 @@ export const durationMs = z.string().transform((text, ctx) => {
   }
 });
 
+export const MAIL_EVENTS = ['open', 'escalate', 'resolve', 'reopen', 'at_risk', 'flapping'] as const;
+export type MailEvent = (typeof MAIL_EVENTS)[number];
+export const mailEvent = z.enum(MAIL_EVENTS);
+
 const cronExpression = z.string().refine((expr) => validate(expr), 'must be a cron expression, e.g. "*/10 * * * * *"');
 
 const hostPort = z
@@ -168,18 +172,39 @@ export const configSchema = z.strictObject({
     .prefault({}),
   email: z
     .strictObject({
-      smtp: z
+      smtp: z.strictObject({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535).default(25),
+        /** Implicit TLS from the first byte (port 465). */
+        secure: z.boolean().default(false),
+        /** Refuse to send unless the server upgrades the connection with STARTTLS. */
+        starttls: z.boolean().default(false),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        password_file: z.string().optional(),
+        timeout: durationMs.default(10_000),
+      }),
+      from: z.string().min(3),
+      /** Who gets mail for categories that do not name their own recipients. */
+      to: z.array(z.string().min(3)).default([]),
+      /** Without a category setting, only faults at least this severe are mailed. */
+      min_severity: z.number().int().min(1).max(10).default(7),
+      /** Events mailed for categories without their own setting. */
+      events: z.array(mailEvent).default(['open', 'escalate', 'at_risk']),
+      /** At most one mail per fault and kind of event per interval. */
+      throttle: durationMs.default(1_800_000),
+      /** More than `threshold` faults opening within `window` go out as one digest. */
+      digest: z
         .strictObject({
-          host: z.string().min(1),
-          port: z.number().int().min(1).max(65535).default(25),
-          secure: z.boolean().default(false),
-          username: z.string().optional(),
-          password: z.string().optional(),
-          password_file: z.string().optional(),
+          threshold: z.number().int().min(1).default(5),
+          window: durationMs.default(60_000),
+          /** How long an "open" mail waits, so that a storm is seen before anything is sent. */
+          wait: durationMs.default(10_000),
         })
-        .optional(),
-      from: z.string().optional(),
-      to: z.array(z.string()).optional(),
+        .prefault({}),
+      concurrency: z.number().int().min(1).max(16).default(2),
+      /** faultdesk's address as on-call engineers reach it, for links in mails. */
+      link_base: z.url().optional(),
     })
     .optional(),
   /** Cron schedules (node-cron syntax, an optional leading seconds field) of the scheduled jobs. */

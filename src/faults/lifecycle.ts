@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import type { MailEvent } from '../config/schema';
 import type { AlertOutcome } from '../metrics';
 import { dueAt, repairTimeHours } from '../estimate';
 import { priorityOf, severityOf, type Category, type Classification, type RuleEngine } from '../rules';
 import type { Alert } from '../sources';
 import type { AlertRow, FaultRow, NewAlertRow, OutboxRow, Repos } from '../store';
 import { appendTimeline, EMPTY_TIMELINE, faultIdent, labelText, type OperationKind, type OperationPayload } from './model';
+
+/** The transitions that may be mailed, and as which event. */
+const MAIL_EVENT_OF: Partial<Record<Transition['transition'], MailEvent>> = {
+  opened: 'open',
+  escalated: 'escalate',
+  resolved: 'resolve',
+  reopened: 'reopen',
+  flapping: 'flapping',
+};
 
 /** How many change lines one ticket comment lists before it summarises the rest. */
 const MAX_CHANGES = 50;
@@ -63,6 +73,8 @@ export class FaultBatch {
   private readonly alerts = new Map<string, AlertSlot>();
   private readonly ops = new Map<string, PendingOp[]>();
   readonly transitions: Transition[] = [];
+  /** What happened that may be worth a mail, for the mail planner. */
+  readonly mailEvents: Array<{ fault: FaultRow; event: MailEvent; changes: string[] }> = [];
 
   private constructor(
     private readonly tx: Repos,
@@ -324,6 +336,7 @@ export class FaultBatch {
       summary: alert.annotations.summary ?? alert.labels.alertname ?? category.name,
       timeline: EMPTY_TIMELINE,
       muted: 0,
+      mail_log: '{}',
     };
     appendTimeline(fault, { at: this.now, event: 'opened', detail: `FS ${c.fs}, priority ${fault.priority}` });
     this.addFault(fault);
@@ -369,7 +382,7 @@ export class FaultBatch {
     appendTimeline(fault, { at: this.now, event: 'escalated', detail: `FS ${from} → ${fs}, priority ${fromPriority} → ${fault.priority}` });
     // In a downtime the new priority waits for the update that ends it.
     if (!fault.muted) this.queue(fault, 'escalate', { changes, fromFs: from, toFs: fs });
-    this.note(fault, 'escalated');
+    this.note(fault, 'escalated', [`Fault severity ${from} → ${fs}, priority ${fromPriority} → ${fault.priority}`, ...changes]);
   }
 
   /** Changes of an open fault wait in one update operation, sent at most once per interval. */
@@ -395,7 +408,7 @@ export class FaultBatch {
     fault.ticket_wanted = category.ticket.solveOnResolve ? 'solved' : fault.ticket_wanted;
     appendTimeline(fault, { at: this.now, event: 'resolved' });
     this.queue(fault, 'resolve', { changes, solve: category.ticket.solveOnResolve, note });
-    this.note(fault, 'resolved');
+    this.note(fault, 'resolved', note ? [note, ...changes] : changes);
   }
 
   private reopen(fault: FaultRow, category: Category, changes: string[]): void {
@@ -408,7 +421,7 @@ export class FaultBatch {
     fault.ticket_wanted = 'open';
     appendTimeline(fault, { at: this.now, event: 'reopened' });
     this.queue(fault, 'reopen', { changes });
-    this.note(fault, 'reopened');
+    this.note(fault, 'reopened', changes);
   }
 
   /** Holds resolves and reopens; `reason` is the source's word when the source detected the flapping. */
@@ -425,7 +438,7 @@ export class FaultBatch {
       : `This fault is flapping: it changed state more than ${category.flapping.changes} times in ${minutes} minutes. ` +
         `faultdesk holds resolves and reopens until it has been quiet for ${quiet} minutes.`;
     if (!fault.muted) this.queue(fault, 'flapping', { changes, note });
-    this.note(fault, 'flapping');
+    this.note(fault, 'flapping', [note, ...changes]);
   }
 
   /** A flapping fault that has been quiet long enough takes the state its alerts are in. */
@@ -503,8 +516,10 @@ export class FaultBatch {
     this.dirtyFaults.add(fault.id);
   }
 
-  private note(fault: FaultRow, transition: Transition['transition']): void {
+  private note(fault: FaultRow, transition: Transition['transition'], changes: string[] = []): void {
     this.transitions.push({ faultId: fault.id, category: fault.category, key: fault.fault_key, transition, severity: fault.severity });
+    const event = MAIL_EVENT_OF[transition];
+    if (event) this.mailEvents.push({ fault, event, changes: [...changes] });
   }
 
   /** Writes everything the batch changed; call inside the transaction it was loaded in. */

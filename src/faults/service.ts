@@ -3,7 +3,9 @@ import type { Logger } from '../log';
 import type { AlertOutcome, Metrics } from '../metrics';
 import type { RuleEngine } from '../rules';
 import type { Alert, SourceName } from '../sources';
-import type { Store } from '../store';
+import type { Category } from '../rules';
+import type { FaultRow, Repos, Store } from '../store';
+import type { MailEvent } from '../config/schema';
 import { FaultBatch, type ClassifiedAlert, type Transition } from './lifecycle';
 
 export interface IngestResult {
@@ -11,6 +13,16 @@ export interface IngestResult {
   outcomes: Partial<Record<AlertOutcome, number>>;
   /** Ids of the faults the alerts joined, in the order of the alerts (null for dropped or ignored ones). */
   faults: Array<string | null>;
+}
+
+/** Decides which fault events become mails (src/notify); the faults stage only hands them over. */
+export interface MailPlanning {
+  plan(
+    tx: Repos,
+    now: number,
+    events: ReadonlyArray<{ fault: FaultRow; event: MailEvent; changes: string[] }>,
+    categoryOf: (name: string) => Category | undefined,
+  ): Promise<number>;
 }
 
 export interface FaultServiceDeps {
@@ -21,6 +33,8 @@ export interface FaultServiceDeps {
   metrics: Metrics;
   /** Called after a commit that queued outbox operations, so delivery starts at once. */
   onOperationsQueued?: () => void;
+  /** Queues the mails the changes call for, in the same transaction; absent without e-mail. */
+  mail?: MailPlanning;
 }
 
 export class FaultService {
@@ -53,6 +67,7 @@ export class FaultService {
           faultIds[item.index] = applied.faultId;
         }
         ({ operations } = await batch.save());
+        if (this.deps.mail) operations += await this.deps.mail.plan(tx, now, batch.mailEvents, (name) => engine.category(name));
         transitions = batch.transitions;
       });
     }
@@ -80,6 +95,7 @@ export class FaultService {
       const batch = await FaultBatch.forFaults(tx, now, engine, quiet);
       for (const fault of quiet) batch.settle(fault, categoryOf(fault.category));
       await batch.save();
+      if (this.deps.mail) await this.deps.mail.plan(tx, now, batch.mailEvents, (name) => engine.category(name));
       transitions = batch.transitions;
       settled = quiet.length;
     });

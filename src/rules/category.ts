@@ -1,3 +1,4 @@
+import type { MailEvent } from '../config/schema';
 import type { RepairTimeModel } from '../estimate';
 import type { Matcher } from './matcher';
 import type { CompiledField } from './fields';
@@ -42,6 +43,8 @@ export interface Category {
     fields: Record<string, CompiledField>;
   };
   diagnosis: { runbook?: Template; graph?: Template; hints: Template[] };
+  /** Who is mailed on which events; undefined: the config's defaults (with its severity threshold). */
+  notify?: { to?: string[]; events: MailEvent[] };
   updateIntervalMs: number;
   reopenWithinMs: number;
   flapping: FlappingPolicy;

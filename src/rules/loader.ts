@@ -21,6 +21,8 @@ export interface RuleContext {
   defaultSystem: TicketSystemName;
   /** The ticket systems the config sets up; a category may only pick one of these. */
   systems: readonly TicketSystemName[];
+  /** Whether the config sets up e-mail; `notify` needs it. */
+  email?: boolean;
   /** Field defaults per system, from the config; a category's fields go over them. */
   systemFields: Partial<Record<TicketSystemName, Record<string, FieldSpecRaw>>>;
   updateIntervalMs: number;
@@ -183,6 +185,10 @@ function compileCategory(
     site.report(['ticket', 'system'], `ticket system "${system}" is not configured under tickets in the config`);
     ok = false;
   }
+  if ((spec.notify ?? defaults?.notify) && !context.email) {
+    site.report(spec.notify ? ['notify'] : [], 'notify needs e-mail: set email (smtp, from) in the config');
+    ok = false;
+  }
   const fields: Record<string, CompiledField> = {};
   const fieldSpecs = { ...context.systemFields[system], ...defaults?.ticket?.fields, ...spec.ticket?.fields };
   for (const [name, value] of Object.entries(fieldSpecs)) {
@@ -212,6 +218,7 @@ function compileCategory(
       fields,
     },
     diagnosis: { runbook, graph, hints: hints.filter((h): h is Template => h !== undefined) },
+    notify: spec.notify ?? defaults?.notify,
     updateIntervalMs: spec.update_interval ?? defaults?.update_interval ?? context.updateIntervalMs,
     reopenWithinMs: spec.reopen_within ?? defaults?.reopen_within ?? context.reopenWithinMs,
     flapping: {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { durationMs } from '../config';
-import { fieldSpec } from '../config/schema';
+import { fieldSpec, mailEvent } from '../config/schema';
 
 const fs = z.number().int().min(1).max(10);
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a label name');
@@ -33,7 +33,15 @@ export const diagnosisSchema = z.strictObject({
   hints: z.array(z.string()).optional(),
 });
 
+export const notifySchema = z.strictObject({
+  /** Recipients; without it, email.to from the config. */
+  to: z.array(z.string().min(3)).optional(),
+  /** Events that mail; an empty list mails nothing. */
+  events: z.array(mailEvent),
+});
+
 const categoryFields = {
+  notify: notifySchema.optional(),
   fault_key: z.array(labelName).min(1).optional(),
   severity: severitySchema.optional(),
   repair_time: z.strictObject({ a: z.number().positive(), b: z.number().positive() }).optional(),

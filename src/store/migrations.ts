@@ -127,5 +127,10 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('faults').addColumn('muted', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       },
     },
+    '0003_fault_mail_log': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('faults').addColumn('mail_log', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+      },
+    },
   };
 }

@@ -43,6 +43,9 @@ export function createRepos(db: Kysely<Database>) {
         const { id, ...rest } = row;
         await db.updateTable('faults').set(rest).where('id', '=', id).execute();
       },
+      async setMailLog(id: string, mailLog: string): Promise<void> {
+        await db.updateTable('faults').set({ mail_log: mailLog }).where('id', '=', id).execute();
+      },
       async setTicket(
         id: string,
         ticket: { ticket_id?: string | null; ticket_status?: string | null; ticket_url?: string | null; ticket_error?: string | null },
@@ -142,7 +145,8 @@ export function createRepos(db: Kysely<Database>) {
       },
       /**
        * Due operations that are first in line for their fault: an operation waits
-       * while an older one of the same fault is pending, in flight or parked.
+       * while an older one of the same fault and system is pending, in flight or
+       * parked (a mail does not wait for a ticket system, nor the other way round).
        */
       async due(now: number, limit: number, system: string): Promise<OutboxRow[]> {
         return db
@@ -157,6 +161,7 @@ export function createRepos(db: Kysely<Database>) {
                 selectFrom('outbox as e')
                   .select('e.id')
                   .whereRef('e.fault_id', '=', 'o.fault_id')
+                  .whereRef('e.system', '=', 'o.system')
                   .whereRef('e.id', '<', 'o.id')
                   .where('e.state', 'in', ['pending', 'running', 'parked']),
               ),
@@ -210,6 +215,17 @@ export function createRepos(db: Kysely<Database>) {
       },
       async listByFault(faultId: string): Promise<OutboxRow[]> {
         return db.selectFrom('outbox').selectAll().where('fault_id', '=', faultId).orderBy('id').execute();
+      },
+      /** Mail operations of these kinds created since `since`, for digest decisions. */
+      async recentMail(kinds: readonly string[], since: number): Promise<OutboxRow[]> {
+        return db
+          .selectFrom('outbox')
+          .selectAll()
+          .where('system', '=', 'email')
+          .where('kind', 'in', [...kinds])
+          .where('created_at', '>=', since)
+          .orderBy('id')
+          .execute();
       },
       async list(filter: { state?: string; system?: string; limit: number; offset: number }): Promise<OutboxRow[]> {
         let q = db.selectFrom('outbox').selectAll();

@@ -43,6 +43,8 @@ export interface FaultTable {
   timeline: string;
   /** 1 during a downtime the source announced: ticket updates wait until it ends. */
   muted: number;
+  /** When each kind of mail about this fault was last queued, and what the fault looked like then (JSON). */
+  mail_log: string;
 }
 
 export interface AlertTable {
