@@ -2,7 +2,12 @@
 import { Command } from 'commander';
 import { loadConfig, SourceError, type Config } from './config';
 import { startDaemon, ruleContext } from './main';
-import { loadRules } from './rules';
+import { existsSync, readFileSync } from 'node:fs';
+import { explainAlerts } from './faults';
+import { check } from './commands/check';
+import { loadRules, RuleEngine } from './rules';
+import { runRuleTests, formatResults } from './ruletest';
+import { createSources, detectSource, type SourceName } from './sources';
 import { openStore } from './store';
 
 const DEFAULT_CONFIG = 'config/faultdesk.yaml';
@@ -41,7 +46,7 @@ program
     }
     let daemon: Awaited<ReturnType<typeof startDaemon>>;
     try {
-      daemon = await startDaemon({ config, version });
+      daemon = await startDaemon({ config, configFile: opts.config, env: process.env, version });
     } catch (err) {
       fail(err);
     }
@@ -57,6 +62,9 @@ program
         () => process.exit(1),
       );
     };
+    process.on('SIGHUP', () => {
+      void daemon.reload();
+    });
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
@@ -66,12 +74,72 @@ program
   .description('validate the config and every rule file without starting anything')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .action((opts: { config: string }) => {
+    const result = check(opts.config, process.env, ruleContext);
+    (result.code === 0 ? process.stdout : process.stderr).write(result.lines.map((l) => `${l}\n`).join(''));
+    process.exit(result.code);
+  });
+
+program
+  .command('test')
+  .description('run rule unit tests (YAML files of alerts and what the rules must make of them)')
+  .argument('<files...>', 'test files, e.g. rules/*.test.yaml')
+  .option('-c, --config <file>', 'config file (for ticket systems and defaults)', DEFAULT_CONFIG)
+  .action(async (files: string[], opts: { config: string }) => {
+    let config: Config;
     try {
-      const config = readConfig(opts.config);
-      const rules = loadRules(config.rules, ruleContext(config));
-      process.stdout.write(`${opts.config}: ok; ${rules.files.length} rule files, ${rules.categories.length} categories\n`);
+      config = readConfig(existsSync(opts.config) ? opts.config : undefined);
     } catch (err) {
       fail(err);
+    }
+    const results = [];
+    for (const file of files) {
+      try {
+        results.push(...(await runRuleTests(file, config, ruleContext)));
+      } catch (err) {
+        fail(err);
+      }
+    }
+    process.stdout.write(formatResults(results));
+    process.exit(results.every((r) => r.ok) ? 0 : 1);
+  });
+
+program
+  .command('explain')
+  .description('say what faultdesk would do with the alerts of a payload, changing nothing')
+  .argument('<file>', 'a payload of any source (JSON; Nagios also form-encoded), or - for standard input')
+  .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+  .option('-s, --source <source>', 'alertmanager | zabbix | nagios | generic (default: from the payload)')
+  .action(async (file: string, opts: { config: string; source?: SourceName }) => {
+    let config: Config;
+    try {
+      config = readConfig(opts.config);
+    } catch (err) {
+      fail(err);
+    }
+    const text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = Object.fromEntries(new URLSearchParams(text.trim()));
+    }
+    const source = opts.source ?? detectSource(body);
+    if (!source || !['alertmanager', 'zabbix', 'nagios', 'generic'].includes(source)) {
+      fail(new Error('cannot tell the source of this payload: give --source alertmanager|zabbix|nagios|generic'));
+    }
+    const parsed = createSources()[source].parse(body, Date.now());
+    if (!parsed.ok) fail(new Error(`invalid ${source} payload:\n${parsed.errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}`));
+    let engine: RuleEngine;
+    try {
+      engine = new RuleEngine(loadRules(config.rules, ruleContext(config)));
+    } catch (err) {
+      fail(err);
+    }
+    const store = await openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous });
+    try {
+      process.stdout.write(`${JSON.stringify({ source, alerts: await explainAlerts(parsed.alerts, engine, store, Date.now()) }, null, 2)}\n`);
+    } finally {
+      await store.close();
     }
   });
 

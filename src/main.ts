@@ -12,7 +12,8 @@ import { createLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { MailHandler, MailPlanner } from './notify';
 import { Outbox, TicketHandler } from './outbox';
-import { loadRules, RuleEngine, type RuleContext, type TicketSystemName } from './rules';
+import type { RuleEngine, RuleContext, TicketSystemName } from './rules';
+import { RuleReloader, type ReloadResult } from './reload';
 import { createSources } from './sources';
 import { openStore, type Store } from './store';
 import { createTicketSystems } from './tickets';
@@ -26,12 +27,17 @@ export interface Daemon {
   faults: FaultService;
   outbox: Outbox;
   rules: () => RuleEngine;
+  /** Reads the config and rules again; keeps the running rules when they are broken. */
+  reload(): Promise<ReloadResult>;
   /** Stops accepting requests, lets those in flight and the outbox operations in hand finish, closes the store. */
   stop(): Promise<void>;
 }
 
 export interface DaemonOptions {
   config: Config;
+  /** Where the config came from, so a reload can read it again. */
+  configFile?: string;
+  env?: Record<string, string | undefined>;
   logger?: Logger;
   clock?: Clock;
   /** Off in tests: a daemon that only delivers when told to (outbox.runOnce). */
@@ -67,9 +73,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.log.level, secrets: config.secrets });
-  const engine = new RuleEngine(loadRules(config.rules, ruleContext(config)));
-  const rules = () => engine;
-
   const store = await openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous });
   const registry = new Registry();
   const metrics = createMetrics({
@@ -82,6 +85,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       outboxBySystem: () => store.repos.outbox.statsBySystem(),
     },
   });
+
+  let reloader: RuleReloader;
+  try {
+    reloader = new RuleReloader({ config, configFile: options.configFile, env: options.env, ruleContext, logger, metrics, clock });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const rules = reloader.rules;
 
   const systems = createTicketSystems(config, { store, clock, logger, axios: options.axios });
   const workerOptions = (concurrency: number) => ({
@@ -110,7 +122,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const scheduler = new Scheduler(logger, registry);
 
   let ready = false;
-  const app = createApp({ config, store, faults, sources: createSources(), metrics, logger, clock, isReady: () => ready, onRetry: () => outbox.wake() });
+  const app = createApp({
+    config,
+    store,
+    faults,
+    sources: createSources(),
+    metrics,
+    logger,
+    clock,
+    rules,
+    reload: () => reloader.reload(),
+    isReady: () => ready,
+    onRetry: () => outbox.wake(),
+  });
   const { host, port } = splitListen(config.listen);
   const server: Server = createServer(app);
   try {
@@ -124,6 +148,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   server.keepAliveTimeout = 65_000;
 
+  if (config.watch_rules) reloader.watchRules();
   if (options.startWorkers !== false) {
     outbox.start();
     scheduler.add({ name: 'settle_flapping', schedule: config.jobs.settle_flapping, run: () => faults.settleFlapping() });
@@ -134,8 +159,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   logger.info('faultdesk listening', {
     listen: `${shownHost}:${address.port}`,
     store: store.dialect,
-    rules: engine.rules.files.length,
-    categories: engine.categories.length,
+    rules: rules().rules.files.length,
+    categories: rules().categories.length,
   });
 
   return {
@@ -146,8 +171,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     faults,
     outbox,
     rules,
+    reload: () => reloader.reload(),
     async stop() {
       ready = false;
+      reloader.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -26,6 +26,8 @@ export interface Metrics {
   emailsSent: Counter<'event'>;
   emailsFailed: Counter<'reason'>;
   emailsSuppressed: Counter<'reason'>;
+  configReloadSuccessful: Gauge;
+  configReloadTimestamp: Gauge;
 }
 
 export interface MetricsOptions {
@@ -105,6 +107,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   for (const reason of ['throttle', 'digest']) emailsSuppressed.inc({ reason }, 0);
 
+  const configReloadSuccessful = new Gauge({
+    name: 'faultdesk_config_last_reload_successful',
+    help: 'Whether the last configuration and rules (re)load succeeded (1) or failed and the running rules were kept (0).',
+    registers: [registry],
+  });
+  const configReloadTimestamp = new Gauge({
+    name: 'faultdesk_config_last_reload_success_timestamp_seconds',
+    help: 'When the configuration and rules were last loaded successfully.',
+    registers: [registry],
+  });
+
   const httpDuration = new Histogram({
     name: 'faultdesk_http_request_duration_seconds',
     help: 'HTTP request latency, by method, route template and status code.',
@@ -165,5 +178,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     emailsSent,
     emailsFailed,
     emailsSuppressed,
+    configReloadSuccessful,
+    configReloadTimestamp,
   };
 }

@@ -122,6 +122,8 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   rules: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('rules/'),
+  /** Reload the rules when a rule file changes (besides SIGHUP and POST /-/reload). */
+  watch_rules: z.boolean().default(false),
   auth: z
     .strictObject({
       sources: z

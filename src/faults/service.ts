@@ -13,6 +13,8 @@ export interface IngestResult {
   outcomes: Partial<Record<AlertOutcome, number>>;
   /** Ids of the faults the alerts joined, in the order of the alerts (null for dropped or ignored ones). */
   faults: Array<string | null>;
+  /** The fault transitions the alerts caused, in order (opened, escalated, resolved, reopened, flapping, ...). */
+  transitions: Array<{ fault: string; transition: string }>;
 }
 
 /** Decides which fault events become mails (src/notify); the faults stage only hands them over. */
@@ -78,7 +80,12 @@ export class FaultService {
     }
     this.report(transitions);
     if (operations > 0) this.deps.onOperationsQueued?.();
-    return { received: alerts.length, outcomes: counts, faults: faultIds };
+    return {
+      received: alerts.length,
+      outcomes: counts,
+      faults: faultIds,
+      transitions: transitions.map((t) => ({ fault: t.faultId, transition: t.transition })),
+    };
   }
 
   /** Flapping faults that have been quiet long enough take the state of their alerts; returns how many settled. */

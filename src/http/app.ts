@@ -5,7 +5,10 @@ import type { FaultService } from '../faults';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Clock } from '../clock';
-import type { SourceName, Sources } from '../sources';
+import { detectSource, type SourceName, type Sources } from '../sources';
+import type { RuleEngine } from '../rules';
+import type { ReloadResult } from '../reload';
+import { explainAlerts } from '../faults';
 import type { Store } from '../store';
 import { requireCredentials } from './auth';
 import { badRequest, errorHandler, notFound, unavailable } from './errors';
@@ -23,6 +26,8 @@ export interface AppDeps {
   isReady: () => boolean;
   /** Called after parked operations were put back in line. */
   onRetry?: () => void;
+  rules: () => RuleEngine;
+  reload: () => Promise<ReloadResult>;
 }
 
 const listQuery = z.strictObject({
@@ -70,6 +75,8 @@ export function createApp(deps: AppDeps): express.Express {
   const jsonUnlessForm = express.json({ limit, type: (req) => !isForm(req as Request), strict: false });
   const formBody = express.urlencoded({ limit, extended: false, type: (req) => isForm(req as Request), parameterLimit: 200 });
 
+  const admin = requireCredentials(config.auth.admin, 'faultdesk admin');
+
   const ingest = (name: SourceName): RequestHandler[] => [
     requireCredentials(config.auth.sources[name], `faultdesk ${name}`),
     ...(name === 'nagios' ? [formBody, jsonUnlessForm] : [jsonBody]),
@@ -91,6 +98,18 @@ export function createApp(deps: AppDeps): express.Express {
     },
   ];
   for (const name of ['alertmanager', 'zabbix', 'nagios', 'generic'] as const) app.post(`/api/v1/alerts/${name}`, ...ingest(name));
+
+  // What would happen to these alerts, with no side effect.
+  const explainQuery = z.strictObject({ source: z.enum(['alertmanager', 'zabbix', 'nagios', 'generic']).optional() });
+  app.post('/api/v1/explain', formBody, jsonUnlessForm, async (req, res) => {
+    const q = explainQuery.safeParse(req.query);
+    if (!q.success) throw badRequest('invalid query', q.error.issues.map((i) => ({ path: i.path.join('.') || i.code, message: i.message })));
+    const source = q.data.source ?? (isForm(req) ? 'nagios' : detectSource(req.body));
+    if (!source) throw badRequest('cannot tell the source of this payload: add ?source=alertmanager|zabbix|nagios|generic');
+    const parsed = sources[source].parse(req.body, clock.now());
+    if (!parsed.ok) throw badRequest(`invalid ${source} payload`, parsed.errors);
+    res.json({ source, alerts: await explainAlerts(parsed.alerts, deps.rules(), store, clock.now()) });
+  });
 
   app.get('/api/v1/faults', async (req, res) => {
     const q = parseQuery(req);
@@ -118,7 +137,6 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   // Operators' view of the outbox, and the way to send parked operations again once the cause is fixed.
-  const admin = requireCredentials(config.auth.admin, 'faultdesk admin');
   const outboxQuery = z.strictObject({
     state: z.enum(['pending', 'running', 'parked', 'done']).optional(),
     system: z.string().optional(),
@@ -139,6 +157,12 @@ export function createApp(deps: AppDeps): express.Express {
     logger.info('parked operations sent again', { retried, ids: body.data.ids, fault: body.data.faultId });
     deps.onRetry?.();
     res.json({ status: 'success', retried });
+  });
+
+  app.post('/-/reload', admin, async (_req, res) => {
+    const result = await deps.reload();
+    if (result.ok) res.json({ status: 'success', files: result.files, categories: result.categories });
+    else res.status(500).json({ status: 'error', error: result.error, errors: result.problems });
   });
 
   app.get('/metrics', async (_req, res) => {

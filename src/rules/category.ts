@@ -29,6 +29,7 @@ export interface Category {
   order: number;
   file: string;
   line: number;
+  column: number;
   matchers: Matcher[];
   faultKey?: string[];
   severity: SeverityRule;

@@ -4,3 +4,4 @@ export { loadRules, compileRuleSources, listRuleFiles, type LoadedRules, type Ru
 export { parseMatcher, parseMatchers, newMatcher, MatcherSyntaxError, type Matcher } from './matcher';
 export { createTemplateEngine, type Template } from './templates';
 export { renderFields, type CompiledField, type FieldValue } from './fields';
+export { tryCategories, findShadowed, type TriedCategory, type ShadowWarning } from './analysis';

@@ -13,7 +13,7 @@ import {
 } from './defaults';
 import { MatcherSyntaxError, parseMatchers, type Matcher } from './matcher';
 import type { z } from 'zod';
-import { categorySchema, ruleFileFrameSchema, type CategoryDefaults, type CategorySpec } from './schema';
+import { categorySchema, defaultsSchema, ruleFileFrameSchema, type CategoryDefaults, type CategorySpec } from './schema';
 import { createTemplateEngine, type Template, type TemplateEngine } from './templates';
 
 /** Settings from the main config that rules inherit. */
@@ -103,7 +103,12 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
       reportIssues(one.error.issues, ['categories', i]);
       return undefined;
     });
-    const defaults = frame.data.defaults;
+    let defaults: CategoryDefaults | undefined;
+    if (frame.data.defaults !== undefined) {
+      const d = defaultsSchema.safeParse(frame.data.defaults);
+      if (d.success) defaults = d.data;
+      else reportIssues(d.error.issues, ['defaults']);
+    }
     specs.forEach((spec, i) => {
       if (!spec) return;
       const at = (...rest: PropertyKey[]) => ['categories', i, ...rest];
@@ -115,6 +120,7 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
       const compiled = compileCategory(spec, defaults, context, templates, {
         file,
         line: source.locate(at()).line,
+        column: source.locate(at()).column,
         order: categories.length,
         report: (rest, message) => report(at(...rest), message),
       });
@@ -142,6 +148,7 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
 interface CompileSite {
   file: string;
   line: number;
+  column: number;
   order: number;
   report(path: PropertyKey[], message: string): void;
 }
@@ -205,6 +212,7 @@ function compileCategory(
     order: site.order,
     file: site.file,
     line: site.line,
+    column: site.column,
     matchers,
     faultKey: spec.fault_key ?? defaults?.fault_key,
     severity: severityRule(spec.severity ?? defaults?.severity),
@@ -248,6 +256,7 @@ function builtinFallback(context: RuleContext, templates: TemplateEngine): Categ
     order: 0,
     file: '<built-in>',
     line: 0,
+    column: 0,
     matchers: [],
     severity: severityRule(undefined),
     repairTime: DEFAULT_REPAIR_TIME,

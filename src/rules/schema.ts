@@ -73,9 +73,11 @@ export const ruleFileSchema = z.strictObject({
 
 /** The file without its categories checked: the loader checks each category alone. */
 export const ruleFileFrameSchema = z.strictObject({
-  defaults: z.strictObject(categoryFields).optional(),
+  defaults: z.unknown().optional(),
   categories: z.array(z.unknown()).default([]),
 });
+
+export const defaultsSchema = z.strictObject(categoryFields);
 
 export type RuleFile = z.infer<typeof ruleFileSchema>;
 export type CategorySpec = z.infer<typeof categorySchema>;

@@ -47,3 +47,14 @@ export function createSources(): Sources {
     generic: adapter('generic', genericPayload, fromGeneric),
   };
 }
+
+/** Which source a payload comes from, by its shape (for explain, where the caller may not say). */
+export function detectSource(body: unknown): SourceName | undefined {
+  if (Array.isArray(body)) return 'generic';
+  if (!body || typeof body !== 'object') return undefined;
+  const b = body as Record<string, unknown>;
+  if ('alerts' in b && 'version' in b) return 'alertmanager';
+  if ('event_id' in b) return 'zabbix';
+  if ('notification_type' in b) return 'nagios';
+  return undefined;
+}

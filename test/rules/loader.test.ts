@@ -153,7 +153,7 @@ categories:
     const shipped = new RuleEngine(loadRules(path.join(REPO, 'rules'), context));
     expect(shipped.match({ alertname: 'TargetDown' }).name).toBe('target-down');
     expect(shipped.match({ alertname: 'NodeFilesystemAlmostOutOfSpace' }).name).toBe('node-disk');
-    expect(shipped.match({ alertname: 'KubePodCrashLooping' }).name).toBe('pod-crash-looping');
+    expect(shipped.match({ alertname: 'KubePodCrashLooping' }).name).toBe('kube-pod-crash-looping');
     expect(shipped.match({ alertname: 'Watchdog' }).action).toBe('drop');
     expect(shipped.match({ alertname: 'SomethingElse' }).name).toBe('uncategorized');
   });

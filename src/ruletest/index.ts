@@ -1,0 +1,1 @@
+export { runRuleTests, formatResults, type TestResult } from './runner';
