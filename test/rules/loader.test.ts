@@ -181,3 +181,20 @@ test('a broken category does not hide the problems of the others', () => {
     'rules/bad.yaml:6:5: categories.2: unknown key "nme"',
   ]);
 });
+
+test('regex alternations and prefixes are looked up too, and still agree with a plain scan', () => {
+  const lines = ['categories:'];
+  for (let i = 0; i < 200; i++) {
+    if (i % 4 === 0) lines.push(`  - name: alt${i}`, `    match: ['alertname=~"A${i}|B${i}|C\\\\.${i}"']`);
+    else if (i % 4 === 1) lines.push(`  - name: pre${i}`, `    match: ['service=~"svc-${i % 13}.*"', 'tier!="x"']`);
+    else if (i % 4 === 2) lines.push(`  - name: grp${i}`, `    match: ['alertname=~"(D${i % 7}|E${i % 7})"', 'tier="${i % 3}"']`);
+    else lines.push(`  - name: re${i}`, `    match: ['alertname=~"[AB]${i % 9}.*"']`);
+  }
+  const e = new RuleEngine(compileRuleSources([{ file: 'r.yaml', text: lines.join('\n') }], context));
+  for (let j = 0; j < 2000; j++) {
+    const pick = ['A', 'B', 'C.', 'D', 'E', 'X'][j % 6];
+    const labels = { alertname: `${pick}${j % 211}`, service: `svc-${j % 17}${j % 2 ? '' : '-x'}`, tier: String(j % 4) };
+    const expected = e.categories.find((c) => c.matchers.every((m) => m.matches(labels))) ?? e.rules.fallback;
+    expect(e.match(labels).name).toBe(expected.name);
+  }
+});
