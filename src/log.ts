@@ -15,8 +15,8 @@ const REDACTED = '<secret>';
 /** JSON lines, one per event, with every known secret replaced wherever it appears. */
 export function createLogger(options: LoggerOptions): Logger {
   const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
+  // Errors passed as fields (`{ err }`) become their name and message, with every secret removed.
   const redact = winston.format((info) => {
-    if (secrets.length === 0) return info;
     const clean = redactValue(info, secrets, 0) as winston.Logform.TransformableInfo;
     // winston keeps the level under a Symbol as well; keep those keys.
     for (const sym of Object.getOwnPropertySymbols(info)) {

@@ -7,7 +7,9 @@ import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { FaultService } from './faults';
 import { createApp } from './http/app';
-import { Scheduler } from './jobs';
+import { Scheduler, type Job } from './jobs';
+import { RepairTimeEstimates } from './estimate';
+import { SatisfactionService } from './feedback';
 import { createLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { MailHandler, MailPlanner } from './notify';
@@ -27,6 +29,10 @@ export interface Daemon {
   faults: FaultService;
   outbox: Outbox;
   rules: () => RuleEngine;
+  estimates: RepairTimeEstimates;
+  satisfaction: SatisfactionService;
+  /** The scheduled jobs (run on their schedules when workers are started; tests run them directly). */
+  jobs: Job[];
   /** Reads the config and rules again; keeps the running rules when they are broken. */
   reload(): Promise<ReloadResult>;
   /** Stops accepting requests, lets those in flight and the outbox operations in hand finish, closes the store. */
@@ -81,10 +87,25 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     version: options.version,
     processMetrics: true,
     state: {
-      faultsByState: () => store.repos.faults.countByState(),
+      faultsByCategoryAndState: () => store.repos.faults.countByCategoryAndState(),
       outboxBySystem: () => store.repos.outbox.statsBySystem(),
+      overdue: () => store.repos.faults.countOverdue(clock.now()),
+      satisfaction: () => satisfaction.summary(),
     },
   });
+  const satisfaction = new SatisfactionService(
+    store,
+    clock,
+    { windowMs: config.satisfaction.window, zendeskScores: config.satisfaction.zendesk_scores },
+    logger,
+  );
+  const estimates = new RepairTimeEstimates(
+    store,
+    { minSamples: config.estimates.min_samples, windowMs: config.estimates.window, bounds: config.estimates.bounds },
+    clock,
+    logger,
+  );
+  await estimates.load();
 
   let reloader: RuleReloader;
   try {
@@ -118,8 +139,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ],
   });
   const mail = config.email ? new MailPlanner(config.email, metrics) : undefined;
-  const faults = new FaultService({ store, rules, clock, logger, metrics, mail, onOperationsQueued: () => outbox.wake() });
+  const faults = new FaultService({ store, rules, clock, logger, metrics, mail, estimates: estimates.model, onOperationsQueued: () => outbox.wake() });
   const scheduler = new Scheduler(logger, registry);
+  const zendesk = systems.get('zendesk')?.system;
+  const jobs: Job[] = [
+    { name: 'settle_flapping', schedule: config.jobs.settle_flapping, run: () => faults.settleFlapping() },
+    { name: 'at_risk', schedule: config.jobs.at_risk, run: () => faults.escalateAtRisk() },
+    { name: 'stale_sweep', schedule: config.jobs.stale_sweep, run: () => faults.sweepStale(config.faults.stale_after, config.faults.stale_sources) },
+    { name: 'fit_repair_time', schedule: config.jobs.fit_repair_time, run: () => estimates.refit((c) => rules().category(c)?.repairTime.b) },
+    ...(zendesk ? [{ name: 'satisfaction_pull', schedule: config.jobs.satisfaction_pull, run: () => satisfaction.pullZendesk(zendesk) }] : []),
+  ];
 
   let ready = false;
   const app = createApp({
@@ -131,6 +160,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     logger,
     clock,
     rules,
+    estimates,
+    satisfaction,
     reload: () => reloader.reload(),
     isReady: () => ready,
     onRetry: () => outbox.wake(),
@@ -151,7 +182,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (config.watch_rules) reloader.watchRules();
   if (options.startWorkers !== false) {
     outbox.start();
-    scheduler.add({ name: 'settle_flapping', schedule: config.jobs.settle_flapping, run: () => faults.settleFlapping() });
+    for (const job of jobs) scheduler.add(job);
   }
   ready = true;
   const address = server.address() as AddressInfo;
@@ -171,6 +202,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     faults,
     outbox,
     rules,
+    estimates,
+    satisfaction,
+    jobs,
     reload: () => reloader.reload(),
     async stop() {
       ready = false;

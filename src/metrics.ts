@@ -11,8 +11,10 @@ export type AlertOutcome = (typeof ALERT_OUTCOMES)[number];
 
 /** Gauges read the store when scraped, so they can never drift from it. */
 export interface StateReader {
-  faultsByState(): Promise<Record<string, number>>;
+  faultsByCategoryAndState(): Promise<Array<{ category: string; state: string; n: number }>>;
   outboxBySystem(): Promise<Array<{ system: string; depth: number; oldestCreatedAt: number | null }>>;
+  overdue?(): Promise<number>;
+  satisfaction?(): Promise<{ overall: { css: number | null }; categories: Array<{ category: string; css: number }> }>;
 }
 
 export interface Metrics {
@@ -27,6 +29,8 @@ export interface Metrics {
   emailsFailed: Counter<'reason'>;
   emailsSuppressed: Counter<'reason'>;
   configReloadSuccessful: Gauge;
+  repairEstimate: Histogram<'category'>;
+  repairActual: Histogram<'category'>;
   configReloadTimestamp: Gauge;
 }
 
@@ -107,6 +111,43 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   for (const reason of ['throttle', 'digest']) emailsSuppressed.inc({ reason }, 0);
 
+  const hourBuckets = [0.25, 0.5, 1, 2, 4, 8, 16, 24, 48, 96];
+  const repairEstimate = new Histogram({
+    name: 'faultdesk_fault_estimated_repair_hours',
+    help: 'Estimated repair time of faults when they open, by category.',
+    labelNames: ['category'] as const,
+    buckets: hourBuckets,
+    registers: [registry],
+  });
+  const repairActual = new Histogram({
+    name: 'faultdesk_fault_repair_hours',
+    help: 'How long faults were open until they resolved, by category (stale ones left out).',
+    labelNames: ['category'] as const,
+    buckets: hourBuckets,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'faultdesk_faults_at_risk',
+    help: 'Open faults past their due time.',
+    registers: [registry],
+    async collect() {
+      if (state?.overdue) this.set(await state.overdue());
+    },
+  });
+  new Gauge({
+    name: 'faultdesk_satisfaction_score',
+    help: 'Customer satisfaction score CSS = mean of the ratings (1–10) within the window, by category; category="" is all.',
+    labelNames: ['category'] as const,
+    registers: [registry],
+    async collect() {
+      if (!state?.satisfaction) return;
+      this.reset();
+      const summary = await state.satisfaction();
+      if (summary.overall.css !== null) this.set({ category: '' }, summary.overall.css);
+      for (const c of summary.categories) this.set({ category: c.category }, c.css);
+    },
+  });
+
   const configReloadSuccessful = new Gauge({
     name: 'faultdesk_config_last_reload_successful',
     help: 'Whether the last configuration and rules (re)load succeeded (1) or failed and the running rules were kept (0).',
@@ -129,13 +170,17 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const state = options.state;
   new Gauge({
     name: 'faultdesk_faults',
-    help: 'Faults by state, counting the latest fault of each category and key.',
-    labelNames: ['state'] as const,
+    help: 'Faults by category and state, counting the latest fault of each category and key.',
+    labelNames: ['category', 'state'] as const,
     registers: [registry],
     async collect() {
       if (!state) return;
-      const counts = await state.faultsByState();
-      for (const s of FAULT_STATES) this.set({ state: s }, counts[s] ?? 0);
+      const rows = await state.faultsByCategoryAndState();
+      this.reset();
+      const seen = new Set(rows.map((r) => r.category));
+      // Every category seen gets all three states, so a fault leaving a state shows as 0, not as a gap.
+      for (const category of seen) for (const s of FAULT_STATES) this.set({ category, state: s }, 0);
+      for (const r of rows) this.set({ category: r.category, state: r.state }, r.n);
     },
   });
   new Gauge({
@@ -180,5 +225,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     emailsSuppressed,
     configReloadSuccessful,
     configReloadTimestamp,
+    repairEstimate,
+    repairActual,
   };
 }

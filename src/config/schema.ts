@@ -149,6 +149,32 @@ export const configSchema = z.strictObject({
       /** A fault that fires again this soon after resolving reopens its ticket. */
       reopen_within: durationMs.default(3_600_000),
       flapping: flapping.prefault({}),
+      /** A fault none of whose firing alerts was refreshed for this long is resolved as stale; 0 turns it off. */
+      stale_after: z.union([z.literal(0), durationMs]).default(86_400_000),
+      /** Sources that resend firing alerts (Alertmanager every repeat_interval); only their alerts go stale. */
+      stale_sources: z.array(z.enum(['alertmanager', 'zabbix', 'nagios', 'generic'])).default(['alertmanager']),
+    })
+    .prefault({}),
+  /** Repair-time fitting from resolved faults. */
+  estimates: z
+    .strictObject({
+      /** A category is fitted once it has this many resolved faults in the window. */
+      min_samples: z.number().int().min(3).default(20),
+      window: durationMs.default(90 * 86_400_000),
+      bounds: z
+        .strictObject({
+          a: z.tuple([z.number().positive(), z.number().positive()]).default([0.05, 500]),
+          b: z.tuple([z.number().positive(), z.number().positive()]).default([0.01, 10]),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** Customer satisfaction: CSS = mean of the scores (1–10) of the window. */
+  satisfaction: z
+    .strictObject({
+      window: durationMs.default(30 * 86_400_000),
+      /** Zendesk rates good or bad: the scores they count as. */
+      zendesk_scores: z.strictObject({ good: z.number().min(1).max(10).default(10), bad: z.number().min(1).max(10).default(1) }).prefault({}),
     })
     .prefault({}),
   tickets: z
@@ -213,6 +239,10 @@ export const configSchema = z.strictObject({
   jobs: z
     .strictObject({
       settle_flapping: cronExpression.default('*/10 * * * * *'),
+      fit_repair_time: cronExpression.default('17 */6 * * *'),
+      at_risk: cronExpression.default('*/30 * * * * *'),
+      stale_sweep: cronExpression.default('*/5 * * * *'),
+      satisfaction_pull: cronExpression.default('*/15 * * * *'),
     })
     .prefault({}),
   log: z

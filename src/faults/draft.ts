@@ -40,5 +40,7 @@ export function draftFault(category: Category, key: string, keyLabels: Record<st
     timeline: EMPTY_TIMELINE,
     muted: 0,
     mail_log: '{}',
+    at_risk_at: null,
+    stale: 0,
   };
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MailEvent } from '../config/schema';
+import { formatDuration } from '../config';
 import type { AlertOutcome } from '../metrics';
-import { dueAt, repairTimeHours } from '../estimate';
+import { dueAt, repairTimeHours, type RepairTimeModel } from '../estimate';
 import { priorityOf, severityOf, type Category, type Classification, type RuleEngine } from '../rules';
 import type { Alert } from '../sources';
 import type { AlertRow, FaultRow, NewAlertRow, OutboxRow, Repos } from '../store';
@@ -28,8 +29,12 @@ export interface Transition {
   faultId: string;
   category: string;
   key: string;
-  transition: 'opened' | 'escalated' | 'resolved' | 'reopened' | 'flapping' | 'settled' | 'superseded';
+  transition: 'opened' | 'escalated' | 'resolved' | 'reopened' | 'flapping' | 'settled' | 'superseded' | 'at_risk';
   severity: number;
+  /** The fault's estimate, and how long it has been open (for estimated-vs-actual metrics). */
+  estimateHours: number;
+  openHours: number;
+  stale: boolean;
 }
 
 interface PendingOp {
@@ -80,10 +85,18 @@ export class FaultBatch {
     private readonly tx: Repos,
     private readonly now: number,
     private readonly engine: RuleEngine,
+    /** Fitted repair-time models; a category without one uses its rule's a and b. */
+    private readonly estimates: (category: string) => RepairTimeModel | undefined = () => undefined,
   ) {}
 
-  static async load(tx: Repos, now: number, engine: RuleEngine, items: readonly ClassifiedAlert[]): Promise<FaultBatch> {
-    const batch = new FaultBatch(tx, now, engine);
+  static async load(
+    tx: Repos,
+    now: number,
+    engine: RuleEngine,
+    items: readonly ClassifiedAlert[],
+    estimates?: (category: string) => RepairTimeModel | undefined,
+  ): Promise<FaultBatch> {
+    const batch = new FaultBatch(tx, now, engine, estimates);
     const idents = [...new Set(items.map((i) => faultIdent(i.classification.category.name, i.classification.key)))];
     const alertIdents = [...new Set(items.map((i) => alertIdent(i.alert)))];
     // An alert already in a fault stays with that fault, whatever its labels or the rules say now.
@@ -302,7 +315,8 @@ export class FaultBatch {
 
   private open(alert: Alert, c: Classification): FaultRow {
     const { category } = c;
-    const hours = repairTimeHours(category.repairTime, c.fs);
+    const model = this.estimates(category.name) ?? category.repairTime;
+    const hours = repairTimeHours(model, c.fs);
     const fault: FaultRow = {
       id: randomUUID(),
       ident: faultIdent(category.name, c.key),
@@ -314,8 +328,8 @@ export class FaultBatch {
       severity: c.fs,
       priority: priorityOf(category, c.fs),
       repair_time_hours: hours,
-      rt_a: category.repairTime.a,
-      rt_b: category.repairTime.b,
+      rt_a: model.a,
+      rt_b: model.b,
       opened_at: this.now,
       due_at: dueAt(this.now, hours),
       resolved_at: null,
@@ -337,6 +351,8 @@ export class FaultBatch {
       timeline: EMPTY_TIMELINE,
       muted: 0,
       mail_log: '{}',
+      at_risk_at: null,
+      stale: 0,
     };
     appendTimeline(fault, { at: this.now, event: 'opened', detail: `FS ${c.fs}, priority ${fault.priority}` });
     this.addFault(fault);
@@ -467,6 +483,34 @@ export class FaultBatch {
     this.note(fault, 'settled');
   }
 
+  /** An open fault past its due time: escalated once, with a comment and an at-risk mail. */
+  atRisk(fault: FaultRow): void {
+    fault.at_risk_at = this.now;
+    this.markDirty(fault);
+    const over = formatDuration(this.now - fault.due_at);
+    const note =
+      `At risk: this fault has been open for ${formatDuration(this.now - fault.opened_at)}, ` +
+      `${over} past its estimated repair time of ${formatDuration(fault.repair_time_hours * 3_600_000)} (due ${new Date(fault.due_at).toISOString()}).`;
+    appendTimeline(fault, { at: this.now, event: 'at_risk' });
+    if (!fault.muted) this.queue(fault, 'comment', { changes: [], note });
+    this.transitions.push(this.transitionOf(fault, 'at_risk'));
+    this.mailEvents.push({ fault, event: 'at_risk', changes: [note] });
+  }
+
+  /** No alert of the fault was refreshed for a long time: its source stopped saying it fires. */
+  resolveStale(fault: FaultRow, category: Category, firing: readonly AlertRow[], afterMs: number): void {
+    for (const row of firing) {
+      const slot: AlertSlot = { row: { ...row, status: 'resolved', ends_at: this.now }, isNew: false, dirty: true, touched: false };
+      this.alerts.set(`${fault.id}|${row.ident}`, slot);
+    }
+    fault.firing_count = 0;
+    fault.stale = 1;
+    this.markDirty(fault);
+    const note = `Resolved as stale: no alert of this fault was refreshed for ${formatDuration(afterMs)}, though its source resends firing alerts.`;
+    appendTimeline(fault, { at: this.now, event: 'stale' });
+    this.resolveFault(fault, category, [], note);
+  }
+
   /** Records a state change; true when it makes the fault flapping. */
   private recordStateChange(fault: FaultRow, category: Category): boolean {
     const since = this.now - category.flapping.windowMs;
@@ -516,8 +560,21 @@ export class FaultBatch {
     this.dirtyFaults.add(fault.id);
   }
 
+  private transitionOf(fault: FaultRow, transition: Transition['transition']): Transition {
+    return {
+      faultId: fault.id,
+      category: fault.category,
+      key: fault.fault_key,
+      transition,
+      severity: fault.severity,
+      estimateHours: fault.repair_time_hours,
+      openHours: (this.now - fault.opened_at) / 3_600_000,
+      stale: fault.stale === 1,
+    };
+  }
+
   private note(fault: FaultRow, transition: Transition['transition'], changes: string[] = []): void {
-    this.transitions.push({ faultId: fault.id, category: fault.category, key: fault.fault_key, transition, severity: fault.severity });
+    this.transitions.push(this.transitionOf(fault, transition));
     const event = MAIL_EVENT_OF[transition];
     if (event) this.mailEvents.push({ fault, event, changes: [...changes] });
   }

@@ -4,7 +4,8 @@ import type { AlertOutcome, Metrics } from '../metrics';
 import type { RuleEngine } from '../rules';
 import type { Alert, SourceName } from '../sources';
 import type { Category } from '../rules';
-import type { FaultRow, Repos, Store } from '../store';
+import type { AlertRow, FaultRow, Repos, Store } from '../store';
+import type { RepairTimeModel } from '../estimate';
 import type { MailEvent } from '../config/schema';
 import { FaultBatch, type ClassifiedAlert, type Transition } from './lifecycle';
 
@@ -37,6 +38,8 @@ export interface FaultServiceDeps {
   onOperationsQueued?: () => void;
   /** Queues the mails the changes call for, in the same transaction; absent without e-mail. */
   mail?: MailPlanning;
+  /** Fitted repair-time models for new faults. */
+  estimates?: (category: string) => RepairTimeModel | undefined;
 }
 
 export class FaultService {
@@ -62,7 +65,7 @@ export class FaultService {
     let operations = 0;
     if (kept.length > 0) {
       await this.deps.store.transaction(async (tx) => {
-        const batch = await FaultBatch.load(tx, now, engine, kept);
+        const batch = await FaultBatch.load(tx, now, engine, kept, this.deps.estimates);
         for (const item of kept) {
           const applied = batch.apply(item);
           outcomes[item.index] = applied.outcome;
@@ -92,28 +95,67 @@ export class FaultService {
   async settleFlapping(): Promise<number> {
     const engine = this.deps.rules();
     const now = this.deps.clock.now();
+    const categoryOf = (name: string) => engine.category(name) ?? engine.rules.fallback;
+    const transitions = await this.changeFaults(
+      now,
+      async (tx) => (await tx.faults.listCurrentInState('flapping')).filter((f) => now - f.last_change_at >= categoryOf(f.category).flapping.quietMs),
+      (batch, fault) => batch.settle(fault, categoryOf(fault.category)),
+    );
+    return transitions.filter((t) => t.transition === 'settled').length;
+  }
+
+  /** Open faults past their due time are escalated once: a ticket comment and an at-risk mail. */
+  async escalateAtRisk(): Promise<number> {
+    const now = this.deps.clock.now();
+    const transitions = await this.changeFaults(now, (tx) => tx.faults.overdueNotFlagged(now), (batch, fault) => batch.atRisk(fault));
+    return transitions.length;
+  }
+
+  /** Faults whose sources stopped resending their firing alerts are resolved as stale, with a note. */
+  async sweepStale(afterMs: number, sources: readonly string[]): Promise<number> {
+    if (afterMs <= 0) return 0;
+    const engine = this.deps.rules();
+    const now = this.deps.clock.now();
+    const firing = new Map<string, AlertRow[]>();
+    const transitions = await this.changeFaults(
+      now,
+      async (tx) => {
+        const ids = await tx.faults.getMany(await tx.alerts.staleFaults(now - afterMs, sources));
+        for (const f of ids) firing.set(f.id, await tx.alerts.firingOf(f.id));
+        return ids;
+      },
+      (batch, fault) => batch.resolveStale(fault, engine.category(fault.category) ?? engine.rules.fallback, firing.get(fault.id) ?? [], afterMs),
+    );
+    return transitions.filter((t) => t.transition === 'resolved').length;
+  }
+
+  /** Loads faults, changes each in one batch and commits it with its operations and mails. */
+  private async changeFaults(
+    now: number,
+    find: (tx: Repos) => Promise<FaultRow[]>,
+    change: (batch: FaultBatch, fault: FaultRow) => void,
+  ): Promise<Transition[]> {
+    const engine = this.deps.rules();
     let transitions: Transition[] = [];
-    let settled = 0;
     await this.deps.store.transaction(async (tx) => {
-      const flapping = await tx.faults.listCurrentInState('flapping');
-      const categoryOf = (name: string) => engine.category(name) ?? engine.rules.fallback;
-      const quiet = flapping.filter((f) => now - f.last_change_at >= categoryOf(f.category).flapping.quietMs);
-      if (quiet.length === 0) return;
-      const batch = await FaultBatch.forFaults(tx, now, engine, quiet);
-      for (const fault of quiet) batch.settle(fault, categoryOf(fault.category));
+      const faults = await find(tx);
+      if (faults.length === 0) return;
+      const batch = await FaultBatch.forFaults(tx, now, engine, faults);
+      for (const fault of faults) change(batch, fault);
       await batch.save();
       if (this.deps.mail) await this.deps.mail.plan(tx, now, batch.mailEvents, (name) => engine.category(name));
       transitions = batch.transitions;
-      settled = quiet.length;
     });
     this.report(transitions);
-    if (settled > 0) this.deps.onOperationsQueued?.();
-    return settled;
+    if (transitions.length > 0) this.deps.onOperationsQueued?.();
+    return transitions;
   }
 
   private report(transitions: readonly Transition[]): void {
     for (const t of transitions) {
       this.deps.metrics.faultTransitions.inc({ transition: t.transition });
+      if (t.transition === 'opened') this.deps.metrics.repairEstimate.observe({ category: t.category }, t.estimateHours);
+      if (t.transition === 'resolved' && !t.stale) this.deps.metrics.repairActual.observe({ category: t.category }, t.openHours);
       this.deps.logger.info('fault transition', {
         fault: t.faultId,
         transition: t.transition,

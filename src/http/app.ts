@@ -8,6 +8,8 @@ import type { Clock } from '../clock';
 import { detectSource, type SourceName, type Sources } from '../sources';
 import type { RuleEngine } from '../rules';
 import type { ReloadResult } from '../reload';
+import type { RepairTimeEstimates } from '../estimate';
+import { UnknownFaultError, type SatisfactionService } from '../feedback';
 import { explainAlerts } from '../faults';
 import type { Store } from '../store';
 import { requireCredentials } from './auth';
@@ -28,6 +30,8 @@ export interface AppDeps {
   onRetry?: () => void;
   rules: () => RuleEngine;
   reload: () => Promise<ReloadResult>;
+  estimates: RepairTimeEstimates;
+  satisfaction: SatisfactionService;
 }
 
 const listQuery = z.strictObject({
@@ -124,6 +128,42 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(faultDetailJson(fault, alerts, ops));
   });
 
+  // Configured and fitted repair-time models side by side.
+  app.get('/api/v1/estimates', (_req, res) => {
+    const engine = deps.rules();
+    const fits = new Map(deps.estimates.all().map((f) => [f.category, f]));
+    const categories = [...engine.categories, engine.rules.fallback];
+    const names = new Set([...categories.map((c) => c.name), ...fits.keys()]);
+    res.json({
+      estimates: [...names].map((name) => {
+        const c = engine.category(name);
+        const fit = fits.get(name);
+        return {
+          category: name,
+          configured: c ? { a: c.repairTime.a, b: c.repairTime.b } : null,
+          fitted: fit ? { a: round(fit.a), b: round(fit.b), samples: fit.samples, rmseHours: round(fit.rmseHours), fittedAt: new Date(fit.fittedAt).toISOString() } : null,
+          inUse: fit ? 'fitted' : 'configured',
+        };
+      }),
+    });
+  });
+
+  const ratingBody = z.strictObject({ score: z.number().min(1).max(10), comment: z.string().max(10_000).optional() });
+  app.post('/api/v1/faults/:id/satisfaction', jsonBody, async (req, res) => {
+    const body = ratingBody.safeParse(req.body);
+    if (!body.success) throw badRequest('invalid rating', body.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })));
+    try {
+      await deps.satisfaction.record(String(req.params.id), body.data.score, body.data.comment);
+    } catch (err) {
+      if (err instanceof UnknownFaultError) throw notFound(`fault ${req.params.id}`);
+      throw err;
+    }
+    res.status(201).json({ status: 'success' });
+  });
+  app.get('/api/v1/satisfaction', async (_req, res) => {
+    res.json(await deps.satisfaction.summary());
+  });
+
   app.get('/api/v1/tickets', async (req, res) => {
     const q = parseQuery(req);
     const { tickets, comments, attachments } = await store.repos.localTickets.list({ status: q.status, limit: q.limit, offset: q.offset });
@@ -179,4 +219,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
   return app;
+}
+
+function round(x: number): number {
+  return Math.round(x * 10_000) / 10_000;
 }

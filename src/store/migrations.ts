@@ -132,5 +132,37 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('faults').addColumn('mail_log', 'text', (c) => c.notNull().defaultTo('{}')).execute();
       },
     },
+    '0004_learning': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('faults').addColumn('at_risk_at', time).execute();
+        // Resolved by the stale sweep, not by its alerts: its duration says nothing about repair time.
+        await db.schema.alterTable('faults').addColumn('stale', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema
+          .createTable('repair_time_fits')
+          .addColumn('id', serial, idColumn)
+          .addColumn('category', 'text', (c) => c.notNull())
+          .addColumn('a', real, (c) => c.notNull())
+          .addColumn('b', real, (c) => c.notNull())
+          .addColumn('samples', 'integer', (c) => c.notNull())
+          .addColumn('rmse_hours', real, (c) => c.notNull())
+          .addColumn('fitted_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('repair_time_fits_category').on('repair_time_fits').columns(['category', 'fitted_at']).execute();
+        await db.schema
+          .createTable('satisfaction')
+          .addColumn('id', serial, idColumn)
+          .addColumn('fault_id', 'text', (c) => c.notNull())
+          .addColumn('category', 'text', (c) => c.notNull())
+          .addColumn('score', real, (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          /** The rating's own id in its system, so a pulled rating is stored once. */
+          .addColumn('external_id', 'text')
+          .addColumn('comment', 'text')
+          .addColumn('rated_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('satisfaction_external').on('satisfaction').columns(['source', 'external_id']).unique().execute();
+        await db.schema.createIndex('satisfaction_rated').on('satisfaction').column('rated_at').execute();
+      },
+    },
   };
 }

@@ -61,6 +61,40 @@ export function createRepos(db: Kysely<Database>) {
       async listCurrentInState(state: string): Promise<FaultRow[]> {
         return db.selectFrom('faults').selectAll().where('current', '=', 1).where('state', '=', state).execute();
       },
+      /** Resolved faults whose durations say how long repairs take (not the ones the stale sweep closed). */
+      async resolvedSince(since: number): Promise<Array<{ category: string; severity: number; opened_at: number; resolved_at: number | null }>> {
+        return db
+          .selectFrom('faults')
+          .select(['category', 'severity', 'opened_at', 'resolved_at'])
+          .where('state', '=', 'resolved')
+          .where('stale', '=', 0)
+          .where('resolved_at', '>=', since)
+          .execute();
+      },
+      /** Open faults past their due time that have not been escalated as at risk yet. */
+      async overdueNotFlagged(now: number): Promise<FaultRow[]> {
+        return db
+          .selectFrom('faults')
+          .selectAll()
+          .where('current', '=', 1)
+          .where('state', '!=', 'resolved')
+          .where('due_at', '<', now)
+          .where('at_risk_at', 'is', null)
+          .execute();
+      },
+      async countOverdue(now: number): Promise<number> {
+        const r = await db
+          .selectFrom('faults')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('current', '=', 1)
+          .where('state', '!=', 'resolved')
+          .where('due_at', '<', now)
+          .executeTakeFirst();
+        return Number(r?.n ?? 0);
+      },
+      async findByTicket(system: string, ticketId: string): Promise<FaultRow | undefined> {
+        return db.selectFrom('faults').selectAll().where('ticket_system', '=', system).where('ticket_id', '=', ticketId).executeTakeFirst();
+      },
       async countByState(): Promise<Record<string, number>> {
         const rows = await db
           .selectFrom('faults')
@@ -69,6 +103,15 @@ export function createRepos(db: Kysely<Database>) {
           .groupBy('state')
           .execute();
         return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+      },
+      async countByCategoryAndState(): Promise<Array<{ category: string; state: string; n: number }>> {
+        const rows = await db
+          .selectFrom('faults')
+          .select(['category', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('current', '=', 1)
+          .groupBy(['category', 'state'])
+          .execute();
+        return rows.map((r) => ({ category: r.category, state: r.state, n: Number(r.n) }));
       },
     },
 
@@ -88,6 +131,27 @@ export function createRepos(db: Kysely<Database>) {
           );
         }
         return out;
+      },
+      /**
+       * Live faults whose firing alerts all come from `sources` and none of
+       * which was received since `cutoff`.
+       */
+      async staleFaults(cutoff: number, sources: readonly string[]): Promise<string[]> {
+        if (sources.length === 0) return [];
+        const rows = await db
+          .selectFrom('alerts')
+          .innerJoin('faults', 'faults.id', 'alerts.fault_id')
+          .select(['alerts.fault_id', (eb) => eb.fn.max('alerts.last_received_at').as('last')])
+          .select((eb) => eb.fn.sum<number>(eb.case().when('alerts.source', 'in', [...sources]).then(0).else(1).end()).as('others'))
+          .where('faults.current', '=', 1)
+          .where('faults.state', '!=', 'resolved')
+          .where('alerts.status', '=', 'firing')
+          .groupBy('alerts.fault_id')
+          .execute();
+        return rows.filter((r) => Number(r.others) === 0 && Number(r.last) < cutoff).map((r) => r.fault_id);
+      },
+      async firingOf(faultId: string): Promise<AlertRow[]> {
+        return db.selectFrom('alerts').selectAll().where('fault_id', '=', faultId).where('status', '=', 'firing').execute();
       },
       /** Alerts with these idents that belong to these faults. */
       async findInFaults(faultIds: readonly string[], idents: readonly string[]): Promise<AlertRow[]> {
@@ -240,6 +304,43 @@ export function createRepos(db: Kysely<Database>) {
         if (which.faultId) q = q.where('fault_id', '=', which.faultId);
         const r = await q.executeTakeFirst();
         return Number(r.numUpdatedRows);
+      },
+    },
+
+    fits: {
+      async insert(row: { category: string; a: number; b: number; samples: number; rmse_hours: number; fitted_at: number }): Promise<void> {
+        await db.insertInto('repair_time_fits').values(row).execute();
+      },
+      /** The newest fit of each category. */
+      async latest(): Promise<Array<{ category: string; a: number; b: number; samples: number; rmse_hours: number; fitted_at: number }>> {
+        const rows = await db.selectFrom('repair_time_fits').selectAll().orderBy('fitted_at', 'desc').orderBy('id', 'desc').execute();
+        const seen = new Set<string>();
+        return rows.filter((r) => !seen.has(r.category) && seen.add(r.category));
+      },
+    },
+
+    satisfaction: {
+      /** Stores a rating; one pulled from a ticket system is stored once (by its own id). */
+      async insert(row: { fault_id: string; category: string; score: number; source: string; external_id: string | null; comment: string | null; rated_at: number }): Promise<boolean> {
+        const r = await db
+          .insertInto('satisfaction')
+          .values(row)
+          .onConflict((oc) => oc.columns(['source', 'external_id']).doNothing())
+          .executeTakeFirst();
+        return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+      },
+      async summary(since: number): Promise<Array<{ category: string; sum: number; n: number }>> {
+        const rows = await db
+          .selectFrom('satisfaction')
+          .select(['category', (eb) => eb.fn.sum<number>('score').as('sum'), (eb) => eb.fn.countAll<number>().as('n')])
+          .where('rated_at', '>=', since)
+          .groupBy('category')
+          .execute();
+        return rows.map((r) => ({ category: r.category, sum: Number(r.sum), n: Number(r.n) }));
+      },
+      async lastPulled(source: string): Promise<number | undefined> {
+        const r = await db.selectFrom('satisfaction').select((eb) => eb.fn.max('rated_at').as('at')).where('source', '=', source).executeTakeFirst();
+        return r?.at === null || r?.at === undefined ? undefined : Number(r.at);
       },
     },
 

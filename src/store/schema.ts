@@ -45,6 +45,33 @@ export interface FaultTable {
   muted: number;
   /** When each kind of mail about this fault was last queued, and what the fault looked like then (JSON). */
   mail_log: string;
+  /** When the fault was found past its due time and escalated as at risk (once). */
+  at_risk_at: number | null;
+  /** 1 when the stale sweep resolved it. */
+  stale: number;
+}
+
+export interface RepairTimeFitTable {
+  id: Generated<number>;
+  category: string;
+  a: number;
+  b: number;
+  samples: number;
+  rmse_hours: number;
+  fitted_at: number;
+}
+
+export interface SatisfactionTable {
+  id: Generated<number>;
+  fault_id: string;
+  category: string;
+  /** 1–10 */
+  score: number;
+  /** api, or the ticket system it was pulled from */
+  source: string;
+  external_id: string | null;
+  comment: string | null;
+  rated_at: number;
 }
 
 export interface AlertTable {
@@ -116,4 +143,6 @@ export interface Database {
   local_tickets: TicketTable;
   local_ticket_comments: TicketCommentTable;
   local_ticket_attachments: TicketAttachmentTable;
+  repair_time_fits: RepairTimeFitTable;
+  satisfaction: SatisfactionTable;
 }

@@ -76,4 +76,16 @@ export interface TicketSystem {
   resolve(ref: TicketRef, change: TicketChange & { solve: boolean }): Promise<TicketRef>;
   /** A comment and the open state; throws TicketClosedError for a closed ticket. */
   reopen(ref: TicketRef, change: TicketChange): Promise<TicketRef>;
+  /** Customer satisfaction ratings given since `since` (ms), for systems that collect them. */
+  satisfactionRatings?(since: number): Promise<PulledRating[]>;
+}
+
+/** A satisfaction rating as a ticket system reports it. */
+export interface PulledRating {
+  id: string;
+  ticketId: string;
+  /** The system's own word or number (Zendesk: good, bad). */
+  score: string;
+  comment?: string;
+  ratedAt: number;
 }

@@ -6,6 +6,7 @@ import {
   type Attachment,
   type FieldValue,
   type NewTicket,
+  type PulledRating,
   type TicketChange,
   type TicketRef,
   type TicketSystem,
@@ -117,6 +118,24 @@ export class ZendeskTicketSystem implements TicketSystem {
       }
       throw err;
     }
+  }
+
+  /** Ratings received (good or bad) since `since`, following Zendesk's pages (at most 20). */
+  async satisfactionRatings(since: number): Promise<PulledRating[]> {
+    const out: PulledRating[] = [];
+    let path: string | undefined = '/api/v2/satisfaction_ratings';
+    let params: Record<string, string | number> | undefined = { score: 'received', start_time: Math.floor(since / 1000) };
+    for (let page = 0; path && page < 20; page++) {
+      const res: { satisfaction_ratings?: Array<{ id: number; ticket_id: number; score: string; comment?: string | null; updated_at?: string }>; next_page?: string | null } =
+        await this.api.request({ method: 'GET', path, params });
+      for (const r of res.satisfaction_ratings ?? []) {
+        out.push({ id: String(r.id), ticketId: String(r.ticket_id), score: r.score, comment: r.comment ?? undefined, ratedAt: r.updated_at ? Date.parse(r.updated_at) : since });
+      }
+      // next_page is a whole URL with its query: follow it as it is, on the same host only.
+      path = res.next_page && res.next_page.startsWith(this.base) ? res.next_page.slice(this.base.length) : undefined;
+      params = undefined;
+    }
+    return out;
   }
 
   /** Uploads each file; the tokens go into the comment that attaches them. */

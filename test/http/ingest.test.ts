@@ -252,7 +252,7 @@ test('metrics, health and readiness', async () => {
   await postJson(am(), '{');
   const text = await fetch(`${daemon.url}/metrics`).then((r) => r.text());
   expect(text).toContain('faultdesk_alerts_received_total{source="alertmanager",outcome="opened"} 1');
-  expect(text).toContain('faultdesk_faults{state="open"} 1');
+  expect(text).toContain('faultdesk_faults{category="target-down",state="open"} 1');
   expect(text).toContain('faultdesk_outbox_depth{system="local"} 1');
   expect(text).toMatch(/faultdesk_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/alerts\/alertmanager",code="200"\} 1/);
   expect(text).toMatch(/faultdesk_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/alerts\/alertmanager",code="400"\} 1/);

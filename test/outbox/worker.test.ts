@@ -70,7 +70,7 @@ beforeEach(async () => {
   clock = new ManualClock();
   store = await openStore({ url: `sqlite:${path.join(tmp.dir, 'db.sqlite')}` });
   metrics = createMetrics({
-    state: { faultsByState: () => store.repos.faults.countByState(), outboxBySystem: () => store.repos.outbox.statsBySystem() },
+    state: { faultsByCategoryAndState: () => store.repos.faults.countByCategoryAndState(), outboxBySystem: () => store.repos.outbox.statsBySystem() },
   });
   system = new ScriptedSystem();
   const logger = silentLogger();

@@ -1,0 +1,1 @@
+export { SatisfactionService, UnknownFaultError, type SatisfactionSettings, type SatisfactionSummary } from './satisfaction';
