@@ -79,7 +79,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.log.level, secrets: config.secrets });
-  const store = await openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous });
+  const store = await openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous, poolSize: config.store.pool_size });
   const registry = new Registry();
   const metrics = createMetrics({
     registry,
@@ -140,7 +140,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   const mail = config.email ? new MailPlanner(config.email, metrics) : undefined;
   const faults = new FaultService({ store, rules, clock, logger, metrics, mail, estimates: estimates.model, onOperationsQueued: () => outbox.wake() });
-  const scheduler = new Scheduler(logger, registry);
+  const scheduler = new Scheduler(logger, registry, (name, work) => store.runJobOnce(name, clock.now(), work));
   const zendesk = systems.get('zendesk')?.system;
   const jobs: Job[] = [
     { name: 'settle_flapping', schedule: config.jobs.settle_flapping, run: () => faults.settleFlapping() },

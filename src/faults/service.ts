@@ -64,17 +64,27 @@ export class FaultService {
     let transitions: Transition[] = [];
     let operations = 0;
     if (kept.length > 0) {
-      await this.deps.store.transaction(async (tx) => {
-        const batch = await FaultBatch.load(tx, now, engine, kept, this.deps.estimates);
-        for (const item of kept) {
-          const applied = batch.apply(item);
-          outcomes[item.index] = applied.outcome;
-          faultIds[item.index] = applied.faultId;
+      // Another replica may open the same fault or lock the same rows at the same moment: the
+      // loser's transaction rolls back whole and is tried again, and then finds the winner's fault.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.deps.store.transaction(async (tx) => {
+            const batch = await FaultBatch.load(tx, now, engine, kept, this.deps.estimates);
+            for (const item of kept) {
+              const applied = batch.apply(item);
+              outcomes[item.index] = applied.outcome;
+              faultIds[item.index] = applied.faultId;
+            }
+            ({ operations } = await batch.save());
+            if (this.deps.mail) operations += await this.deps.mail.plan(tx, now, batch.mailEvents, (name) => engine.category(name));
+            transitions = batch.transitions;
+          });
+          break;
+        } catch (err) {
+          if (attempt >= 5 || !this.deps.store.isRetryable(err)) throw err;
+          await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
         }
-        ({ operations } = await batch.save());
-        if (this.deps.mail) operations += await this.deps.mail.plan(tx, now, batch.mailEvents, (name) => engine.category(name));
-        transitions = batch.transitions;
-      });
+      }
     }
     const counts: Partial<Record<AlertOutcome, number>> = {};
     for (const outcome of outcomes) {

@@ -21,10 +21,15 @@ export class Scheduler {
   constructor(
     private readonly logger: Logger,
     registry: Registry,
+    /** Decides whether this process runs a job now (several replicas share one schedule). */
+    private readonly once: (name: string, work: () => Promise<unknown>) => Promise<boolean> = async (_n, work) => {
+      await work();
+      return true;
+    },
   ) {
     this.duration = new Histogram({
       name: 'faultdesk_job_duration_seconds',
-      help: 'Duration of scheduled job runs, by job and result (ok, error).',
+      help: 'Duration of scheduled job runs, by job and result (ok, error; skipped: another replica ran it).',
       labelNames: ['job', 'result'] as const,
       buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 30, 120],
       registers: [registry],
@@ -43,8 +48,8 @@ export class Scheduler {
     const end = this.duration.startTimer({ job: job.name });
     const run = (async () => {
       try {
-        await job.run();
-        end({ result: 'ok' });
+        const ran = await this.once(job.name, () => job.run());
+        end({ result: ran ? 'ok' : 'skipped' });
       } catch (err) {
         end({ result: 'error' });
         this.logger.error('scheduled job failed', { job: job.name, err });

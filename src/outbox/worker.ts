@@ -101,11 +101,8 @@ export class OutboxWorker {
     const { store, clock, options } = this.deps;
     const now = clock.now();
     await store.repos.outbox.releaseExpiredClaims(now);
-    const due = await store.repos.outbox.due(now, options.concurrency, this.system);
-    const claimed: OutboxRow[] = [];
-    for (const op of due) {
-      if (await store.repos.outbox.claim(op.id, now, now + options.leaseMs)) claimed.push({ ...op, attempts: op.attempts + 1 });
-    }
+    const claimed = await store.repos.outbox.claimDue(now, options.concurrency, this.system, now + options.leaseMs);
+    claimed.sort((a, b) => a.id - b.id);
     await Promise.all(claimed.map((op) => this.deliver(op)));
     return claimed.length;
   }

@@ -162,6 +162,13 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
         await db.schema.createIndex('satisfaction_external').on('satisfaction').columns(['source', 'external_id']).unique().execute();
         await db.schema.createIndex('satisfaction_rated').on('satisfaction').column('rated_at').execute();
+        await db.schema
+          .createTable('job_runs')
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('slot', time, (c) => c.notNull())
+          .addColumn('started_at', time, (c) => c.notNull())
+          .addPrimaryKeyConstraint('job_runs_pk', ['name', 'slot'])
+          .execute();
       },
     },
   };

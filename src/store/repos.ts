@@ -17,20 +17,37 @@ function chunks<T>(items: readonly T[]): T[][] {
   return out;
 }
 
-/** Queries over one executor: the root connection or a transaction. */
-export function createRepos(db: Kysely<Database>) {
+/**
+ * Queries over one executor: the root connection or a transaction. With
+ * `locking` (PostgreSQL, where replicas share the database) the faults a batch
+ * reads are locked until it commits, in id order, so two replicas never change
+ * one fault at once.
+ */
+export function createRepos(db: Kysely<Database>, options: { locking: boolean } = { locking: false }) {
+  const { locking } = options;
   return {
     faults: {
       async findCurrent(idents: readonly string[]): Promise<FaultRow[]> {
         const out: FaultRow[] = [];
         for (const part of chunks(idents)) {
-          out.push(...(await db.selectFrom('faults').selectAll().where('current', '=', 1).where('ident', 'in', part).execute()));
+          out.push(
+            ...(await db
+              .selectFrom('faults')
+              .selectAll()
+              .where('current', '=', 1)
+              .where('ident', 'in', part)
+              .orderBy('id')
+              .$if(locking, (q) => q.forUpdate())
+              .execute()),
+          );
         }
         return out;
       },
       async getMany(ids: readonly string[]): Promise<FaultRow[]> {
         const out: FaultRow[] = [];
-        for (const part of chunks(ids)) out.push(...(await db.selectFrom('faults').selectAll().where('id', 'in', part).execute()));
+        for (const part of chunks(ids)) {
+          out.push(...(await db.selectFrom('faults').selectAll().where('id', 'in', part).orderBy('id').$if(locking, (q) => q.forUpdate()).execute()));
+        }
         return out;
       },
       async get(id: string): Promise<FaultRow | undefined> {
@@ -233,6 +250,41 @@ export function createRepos(db: Kysely<Database>) {
           )
           .orderBy('o.id')
           .limit(limit)
+          .execute();
+      },
+      /**
+       * Claims up to `limit` due operations of a system, first in line for their
+       * fault, in one statement: rows another replica is claiming are skipped
+       * (FOR UPDATE SKIP LOCKED on PostgreSQL), so each goes to one worker.
+       */
+      async claimDue(now: number, limit: number, system: string, leaseUntil: number): Promise<OutboxRow[]> {
+        const due = db
+          .selectFrom('outbox as o')
+          .select('o.id')
+          .where('o.system', '=', system)
+          .where('o.state', '=', 'pending')
+          .where('o.next_attempt_at', '<=', now)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('outbox as e')
+                  .select('e.id')
+                  .whereRef('e.fault_id', '=', 'o.fault_id')
+                  .whereRef('e.system', '=', 'o.system')
+                  .whereRef('e.id', '<', 'o.id')
+                  .where('e.state', 'in', ['pending', 'running', 'parked']),
+              ),
+            ),
+          )
+          .orderBy('o.id')
+          .limit(limit)
+          .$if(locking, (q) => q.forUpdate().skipLocked());
+        return db
+          .updateTable('outbox')
+          .set({ state: 'running', claimed_until: leaseUntil, attempts: sql`attempts + 1`, updated_at: now })
+          .where('id', 'in', due)
+          .where('state', '=', 'pending')
+          .returningAll()
           .execute();
       },
       /** Takes the operation if nobody else has; true when this caller got it. */

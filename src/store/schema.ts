@@ -144,5 +144,6 @@ export interface Database {
   local_ticket_comments: TicketCommentTable;
   local_ticket_attachments: TicketAttachmentTable;
   repair_time_fits: RepairTimeFitTable;
+  job_runs: { name: string; slot: number; started_at: number };
   satisfaction: SatisfactionTable;
 }

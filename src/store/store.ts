@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
+import pg from 'pg';
 import { migrations, type Dialect } from './migrations';
 import { createRepos, type Repos } from './repos';
 import type { Database } from './schema';
@@ -14,12 +15,22 @@ export interface Store {
   transaction<T>(work: (tx: Repos) => Promise<T>): Promise<T>;
   /** True while the database answers. */
   ping(): Promise<boolean>;
+  /**
+   * Runs `work` unless another replica runs the same job now or ran it in this
+   * second: no guard on SQLite (one process), an advisory lock and a run
+   * record on PostgreSQL. True when this caller ran it.
+   */
+  runJobOnce(name: string, now: number, work: () => Promise<unknown>): Promise<boolean>;
+  /** Whether an error is a lost race another attempt may win: unique conflicts, deadlocks, serialization. */
+  isRetryable(err: unknown): boolean;
   close(): Promise<void>;
 }
 
 export interface StoreOptions {
   url: string;
   sqliteSynchronous?: 'normal' | 'full';
+  /** PostgreSQL connections per replica. */
+  poolSize?: number;
 }
 
 export class StoreUrlError extends Error {}
@@ -40,7 +51,40 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await migrate(db, 'sqlite');
     return kyselyStore(db, 'sqlite');
   }
-  throw new StoreUrlError(`store url "${url}": unsupported scheme (use sqlite:FILE)`);
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    // Times are epoch milliseconds in bigint columns: read them back as numbers, not strings.
+    pool.on('connect', (client) => {
+      client.setTypeParser(20, (v: string) => Number(v));
+      client.setTypeParser(1700, (v: string) => Number(v));
+    });
+    // An idle client that loses its server must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      await migrateOnce(db);
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
+    return kyselyStore(db, 'postgres');
+  }
+  throw new StoreUrlError(`store url "${url}": unsupported scheme (use sqlite:FILE or postgres://user@host/db)`);
+}
+
+const MIGRATION_LOCK = 0x6661756c74;
+const JOB_LOCK_BASE = 0x6a6f62;
+
+/** Replicas starting together migrate one at a time. */
+async function migrateOnce(db: Kysely<Database>): Promise<void> {
+  await db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);
+    try {
+      await migrate(conn, 'postgres');
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn);
+    }
+  });
 }
 
 async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<void> {
@@ -53,10 +97,37 @@ async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<void> {
 }
 
 function kyselyStore(db: Kysely<Database>, dialect: Dialect): Store {
+  const locking = dialect === 'postgres';
   return {
     dialect,
-    repos: createRepos(db),
-    transaction: (work) => db.transaction().execute((trx) => work(createRepos(trx))),
+    repos: createRepos(db, { locking }),
+    transaction: (work) => db.transaction().execute((trx) => work(createRepos(trx, { locking }))),
+    isRetryable(err: unknown): boolean {
+      const code = (err as { code?: string }).code ?? '';
+      // 23505 unique violation, 40001 serialization failure, 40P01 deadlock; SQLite's unique constraint.
+      return code === '23505' || code === '40001' || code === '40P01' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_BUSY';
+    },
+    async runJobOnce(name, now, work) {
+      if (!locking) {
+        await work();
+        return true;
+      }
+      return db.connection().execute(async (conn) => {
+        const key = JOB_LOCK_BASE * 1000 + hash(name);
+        const got = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${key}) as locked`.execute(conn);
+        if (!got.rows[0]?.locked) return false;
+        try {
+          // The lock stops runs at the same time; the record stops a second run of the same tick.
+          const slot = Math.floor(now / 1000);
+          const claimed = await sql`insert into job_runs (name, slot, started_at) values (${name}, ${slot}, ${now}) on conflict do nothing`.execute(conn);
+          if (Number(claimed.numAffectedRows ?? 0) === 0) return false;
+          await work();
+          return true;
+        } finally {
+          await sql`select pg_advisory_unlock(${key})`.execute(conn);
+        }
+      });
+    },
     async ping() {
       try {
         await db.selectFrom('faults').select('id').limit(1).execute();
@@ -67,4 +138,10 @@ function kyselyStore(db: Kysely<Database>, dialect: Dialect): Store {
     },
     close: () => db.destroy(),
   };
+}
+
+function hash(text: string): number {
+  let h = 0;
+  for (const ch of text) h = (h * 31 + (ch.codePointAt(0) ?? 0)) % 1000;
+  return h;
 }

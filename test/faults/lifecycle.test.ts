@@ -4,6 +4,7 @@ import { ManualClock } from '../../src/clock';
 import type { Daemon } from '../../src/main';
 import type { Alert } from '../../src/sources';
 import { drain, startTestDaemon, tempDir, testConfig } from '../helpers';
+import { freshPostgres, STORE_KINDS } from '../postgres';
 
 const RULES = `
 categories:
@@ -24,18 +25,30 @@ const MIN = 60_000;
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 let clock: ManualClock;
 let daemon: Daemon;
-let cleanup: () => void;
+let cleanup: () => Promise<void> | void;
 
+// The same suite against both stores: SQLite always, PostgreSQL when a server is there (always in CI).
+describe.each(STORE_KINDS)('on %s', (kind) => {
 beforeEach(async () => {
   const tmp = tempDir();
-  cleanup = tmp.cleanup;
   writeFileSync(path.join(tmp.dir, 'rules.yaml'), RULES);
+  const env: Record<string, string> = { FAULTDESK_RULES: path.join(tmp.dir, 'rules.yaml') };
+  let dropDb = async () => undefined as void;
+  if (kind === 'postgres') {
+    const db = await freshPostgres();
+    env.FAULTDESK_STORE_URL = db.url;
+    dropDb = db.drop;
+  }
   clock = new ManualClock(T0);
-  daemon = await startTestDaemon(testConfig(tmp.dir, { FAULTDESK_RULES: path.join(tmp.dir, 'rules.yaml') }), clock);
+  daemon = await startTestDaemon(testConfig(tmp.dir, env), clock);
+  cleanup = async () => {
+    await dropDb();
+    tmp.cleanup();
+  };
 });
 afterEach(async () => {
   await daemon.stop();
-  cleanup();
+  await cleanup();
 });
 
 function alert(id: string, opts: { status?: 'firing' | 'resolved'; severity?: string; service?: string; startsAt?: number; name?: string; summary?: string } = {}): Alert {
@@ -73,7 +86,7 @@ async function pendingOps() {
   return f ? (await daemon.store.repos.outbox.listByFault(f.id)).filter((o) => o.state !== 'done').map((o) => o.kind) : [];
 }
 
-test('firing alert opens a fault and its ticket gets the fault record', async () => {
+it('firing alert opens a fault and its ticket gets the fault record', async () => {
   const result = await ingest(alert('a1', { summary: 'checkout is down' }));
   expect(result.outcomes).toEqual({ opened: 1 });
   const [fault] = await faults();
@@ -88,7 +101,7 @@ test('firing alert opens a fault and its ticket gets the fault record', async ()
   expect((await faults())[0]).toMatchObject({ ticket_id: ticket ? String(ticket.id) : 'none', ticket_status: 'open' });
 });
 
-test('duplicate deliveries change nothing', async () => {
+it('duplicate deliveries change nothing', async () => {
   await ingest(alert('a1'));
   await drain(daemon);
   for (let i = 0; i < 10; i++) {
@@ -102,7 +115,7 @@ test('duplicate deliveries change nothing', async () => {
   expect(ticket?.comments).toEqual([]);
 });
 
-test('changes are coalesced into at most one update per interval, and none when nothing changed', async () => {
+it('changes are coalesced into at most one update per interval, and none when nothing changed', async () => {
   await ingest(alert('a1'));
   await drain(daemon);
   clock.advance(MIN);
@@ -140,7 +153,7 @@ test('changes are coalesced into at most one update per interval, and none when 
   expect((await tickets())[0]?.comments).toHaveLength(2);
 });
 
-test('a rise in FS escalates at once, with the priority change, folding in waiting changes', async () => {
+it('a rise in FS escalates at once, with the priority change, folding in waiting changes', async () => {
   await ingest(alert('a1'));
   await drain(daemon);
   clock.advance(MIN);
@@ -159,7 +172,7 @@ test('a rise in FS escalates at once, with the priority change, folding in waiti
   expect(fault?.due_at).toBe(T0 + Math.round(Math.log(5) * 3_600_000));
 });
 
-test('the fault resolves when every alert has resolved, and the ticket is solved', async () => {
+it('the fault resolves when every alert has resolved, and the ticket is solved', async () => {
   await ingest(alert('a1'), alert('a2'));
   await drain(daemon);
   clock.advance(MIN);
@@ -182,7 +195,7 @@ test('the fault resolves when every alert has resolved, and the ticket is solved
   expect((await faults())[0]?.state).toBe('resolved');
 });
 
-test('firing again within reopen_within reopens the same ticket; later, a new fault and ticket', async () => {
+it('firing again within reopen_within reopens the same ticket; later, a new fault and ticket', async () => {
   await ingest(alert('a1'));
   await drain(daemon);
   await ingest(alert('a1', { status: 'resolved' }));
@@ -208,7 +221,7 @@ test('firing again within reopen_within reopens the same ticket; later, a new fa
   expect(all.map((t) => t.status)).toEqual(['solved', 'open']);
 });
 
-test('a recurrence whose ticket was closed gets a new ticket that names the old one', async () => {
+it('a recurrence whose ticket was closed gets a new ticket that names the old one', async () => {
   await ingest(alert('a1'));
   await ingest(alert('a1', { status: 'resolved' }));
   await drain(daemon);
@@ -223,7 +236,7 @@ test('a recurrence whose ticket was closed gets a new ticket that names the old 
   expect((await faults())[0]).toMatchObject({ ticket_id: String(all[1]?.id), ticket_status: 'open' });
 });
 
-test('a flapping fault holds resolves and reopens, says so once, and settles when quiet', async () => {
+it('a flapping fault holds resolves and reopens, says so once, and settles when quiet', async () => {
   await ingest(alert('a1'));
   await drain(daemon);
   // resolve, reopen, resolve, reopen: 4 changes is the limit; the 5th makes it flapping.
@@ -262,14 +275,14 @@ test('a flapping fault holds resolves and reopens, says so once, and settles whe
   expect(ticket?.comments.at(-1)).toContain('The fault has stopped flapping. Every alert of it has resolved.');
 });
 
-test('dropped alerts and resolved alerts of unknown faults store nothing', async () => {
+it('dropped alerts and resolved alerts of unknown faults store nothing', async () => {
   expect((await ingest(alert('n1', { name: 'Noise' }))).outcomes).toEqual({ dropped: 1 });
   expect((await ingest(alert('x1', { status: 'resolved' }))).outcomes).toEqual({ ignored: 1 });
   expect(await faults()).toHaveLength(0);
   expect(await daemon.store.repos.outbox.statsBySystem()).toEqual([]);
 });
 
-test('1,000 alerts of one fault key make one fault and one ticket', async () => {
+it('1,000 alerts of one fault key make one fault and one ticket', async () => {
   const many = Array.from({ length: 1000 }, (_, i) => alert(`h${i}`));
   expect((await ingest(...many.slice(0, 400))).outcomes).toEqual({ opened: 1, updated: 399 });
   await ingest(...many.slice(400));
@@ -278,4 +291,6 @@ test('1,000 alerts of one fault key make one fault and one ticket', async () => 
   expect(list).toHaveLength(1);
   expect(list[0]).toMatchObject({ alert_count: 1000, firing_count: 1000 });
   expect(await tickets()).toHaveLength(1);
+});
+
 });
