@@ -13,7 +13,7 @@ module.exports = async function globalSetup() {
     await client.query('select 1');
     process.env.FAULTDESK_TEST_PG = '1';
   } catch (err) {
-    if (process.env.CI) throw new Error(`PostgreSQL at ${url} is not reachable, and CI must run the PostgreSQL tests: ${err.message}`);
+    if (process.env.CI) throw new Error(`PostgreSQL at ${url} is not reachable, and CI must run the PostgreSQL tests: ${err.message}`, { cause: err });
     process.env.FAULTDESK_TEST_PG = '0';
     process.stderr.write(`\nSKIPPING the PostgreSQL tests: no server at ${url} (${err.message}).\n`);
   } finally {
