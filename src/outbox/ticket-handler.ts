@@ -51,25 +51,27 @@ export class TicketHandler implements OperationHandler {
     }
     const ref: TicketRef = { id: fault.ticket_id, status: fault.ticket_status ?? 'open', url: fault.ticket_url ?? undefined };
     const comment = renderComment(kind, payload, fault);
+    const idempotencyKey = `faultdesk-op-${op.id}`;
     try {
       switch (kind) {
         case 'escalate':
         case 'update':
           // An update carries the priority too: an escalation held during a downtime arrives with it.
-          return await system.update(ref, { comment, priority: fault.priority, fs: fault.severity });
+          return await system.update(ref, { comment, idempotencyKey, priority: fault.priority, fs: fault.severity });
         case 'resolve': {
           const alerts = await this.deps.store.repos.alerts.listByFault(fault.id);
           return await system.resolve(ref, {
             comment,
+            idempotencyKey,
             solve: payload.solve ?? true,
             attachments: this.record(fault, category, alerts),
             fields: this.fields(fault, category, alerts),
           });
         }
         case 'reopen':
-          return await system.reopen(ref, { comment, priority: fault.priority, fs: fault.severity });
+          return await system.reopen(ref, { comment, idempotencyKey, priority: fault.priority, fs: fault.severity });
         default:
-          return await system.update(ref, { comment });
+          return await system.update(ref, { comment, idempotencyKey });
       }
     } catch (err) {
       if (!(err instanceof TicketClosedError)) throw err;

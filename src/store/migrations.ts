@@ -171,5 +171,12 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0005_local_comment_op_key': {
+      async up(db: Kysely<unknown>) {
+        // The outbox operation that wrote a comment: a second delivery of it after a crash writes nothing.
+        await db.schema.alterTable('local_ticket_comments').addColumn('op_key', 'text').execute();
+        await db.schema.createIndex('local_ticket_comments_op_key').on('local_ticket_comments').column('op_key').unique().execute();
+      },
+    },
   };
 }

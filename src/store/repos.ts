@@ -417,8 +417,11 @@ export function createRepos(db: Kysely<Database>, options: { locking: boolean } 
       async update(id: number, set: Partial<Omit<LocalTicketRow, 'id'>>): Promise<void> {
         await db.updateTable('local_tickets').set(set).where('id', '=', id).execute();
       },
-      async addComment(ticketId: number, body: string, at: number): Promise<void> {
-        await db.insertInto('local_ticket_comments').values({ ticket_id: ticketId, body, created_at: at }).execute();
+      async addComment(ticketId: number, body: string, at: number, opKey: string | null = null): Promise<void> {
+        await db.insertInto('local_ticket_comments').values({ ticket_id: ticketId, body, created_at: at, op_key: opKey }).execute();
+      },
+      async hasComment(opKey: string): Promise<boolean> {
+        return (await db.selectFrom('local_ticket_comments').select('id').where('op_key', '=', opKey).executeTakeFirst()) !== undefined;
       },
       async addAttachment(ticketId: number, a: { filename: string; contentType: string; content: string }, at: number): Promise<void> {
         await db

@@ -125,6 +125,7 @@ export interface TicketCommentTable {
   ticket_id: number;
   body: string;
   created_at: number;
+  op_key: string | null;
 }
 
 export interface TicketAttachmentTable {

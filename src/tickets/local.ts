@@ -62,8 +62,10 @@ export class LocalTicketSystem implements TicketSystem {
       const row = await tx.localTickets.get(id);
       if (!row) throw new TicketSystemError(`local ticket ${ref.id} does not exist`, 'not_found', false);
       if (row.status === 'closed') throw new TicketClosedError(ref.id);
+      // Delivered before a crash, and now again: it is already there.
+      if (change.idempotencyKey && (await tx.localTickets.hasComment(change.idempotencyKey))) return { id: ref.id, status: row.status };
       const now = this.clock.now();
-      await tx.localTickets.addComment(id, change.comment, now);
+      await tx.localTickets.addComment(id, change.comment, now, change.idempotencyKey ?? null);
       for (const a of change.attachments ?? []) await tx.localTickets.addAttachment(id, a, now);
       const next = status ?? row.status;
       await tx.localTickets.update(id, { status: next, priority: change.priority ?? row.priority, updated_at: now });

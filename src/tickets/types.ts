@@ -35,6 +35,8 @@ export interface NewTicket {
 
 export interface TicketChange {
   comment: string;
+  /** The same for every delivery of one operation: a system that can, writes it once. */
+  idempotencyKey?: string;
   /** A new priority (escalations, the update after a downtime), with the FS it came from. */
   priority?: string;
   fs?: number;
