@@ -167,6 +167,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onRetry: () => outbox.wake(),
   });
   const { host, port } = splitListen(config.listen);
+  const open = openEndpoints(config);
+  if (!isLoopback(host) && open.length > 0 && !config.auth.allow_unauthenticated) {
+    await store.close();
+    throw new Error(
+      `refusing to listen on ${config.listen} with no credentials for ${open.join(', ')}: ` +
+        'set auth.sources.<source> and auth.admin (bearer_token_file or basic_auth), or auth.allow_unauthenticated: true',
+    );
+  }
   const server: Server = createServer(app);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -225,4 +233,18 @@ export function splitListen(listen: string): { host: string | undefined; port: n
   const i = listen.lastIndexOf(':');
   const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
   return { host: host === '' ? undefined : host, port: Number(listen.slice(i + 1)) };
+}
+
+/** Loopback addresses, where open endpoints reach only this machine. */
+export function isLoopback(host: string | undefined): boolean {
+  if (!host) return false; // every address
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+function openEndpoints(config: Config): string[] {
+  const open: string[] = [];
+  const has = (c: { bearer_token?: string; basic_auth?: unknown } | undefined) => Boolean(c && (c.bearer_token || c.basic_auth));
+  for (const source of ['alertmanager', 'zabbix', 'nagios', 'generic'] as const) if (!has(config.auth.sources[source])) open.push(`source ${source}`);
+  if (!has(config.auth.admin)) open.push('admin');
+  return open;
 }

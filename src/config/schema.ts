@@ -137,6 +137,8 @@ export const configSchema = z.strictObject({
         })
         .prefault({}),
       admin: bearerAuth.optional(),
+      /** Listen on a non-loopback address with endpoints open to anyone: only when you mean it. */
+      allow_unauthenticated: z.boolean().default(false),
     })
     .prefault({}),
   http: z

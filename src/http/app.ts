@@ -85,6 +85,11 @@ export function createApp(deps: AppDeps): express.Express {
     requireCredentials(config.auth.sources[name], `faultdesk ${name}`),
     ...(name === 'nagios' ? [formBody, jsonUnlessForm] : [jsonBody]),
     async (req: Request, res: Response) => {
+      const nul = findNul(req.body);
+      if (nul !== undefined) {
+        metrics.payloadsRejected.inc({ source: name, reason: 'invalid' });
+        throw badRequest(`invalid ${name} payload`, [{ path: nul || '(body)', message: 'must not contain NUL characters' }]);
+      }
       const parsed = sources[name].parse(req.body, clock.now());
       if (!parsed.ok) {
         metrics.payloadsRejected.inc({ source: name, reason: 'invalid' });
@@ -223,4 +228,16 @@ export function createApp(deps: AppDeps): express.Express {
 
 function round(x: number): number {
   return Math.round(x * 10_000) / 10_000;
+}
+
+/** The path of the first string holding a NUL character (no database stores one in text), if any. */
+function findNul(value: unknown, at = '', depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? at : undefined;
+  if (depth > 64 || value === null || typeof value !== 'object') return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    if (k.includes('\u0000')) return at ? `${at}.${k}` : k;
+    const found = findNul(v, at ? `${at}.${k}` : k, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
