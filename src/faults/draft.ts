@@ -1,11 +1,19 @@
-import { dueAt, repairTimeHours } from '../estimate';
+import { dueAt, repairTimeHours, type RepairTimeModel } from '../estimate';
 import { priorityOf, type Category } from '../rules';
 import type { FaultRow } from '../store';
 import { EMPTY_TIMELINE, faultIdent } from './model';
 
-/** A fault as it would be opened now, not stored: for explain and rule tests. */
-export function draftFault(category: Category, key: string, keyLabels: Record<string, string>, fs: number, now: number, firing = true): FaultRow {
-  const hours = repairTimeHours(category.repairTime, fs);
+/** A fault as it would be opened now: what the lifecycle opens, and what explain and rule tests show. */
+export function draftFault(
+  category: Category,
+  key: string,
+  keyLabels: Record<string, string>,
+  fs: number,
+  now: number,
+  options: { firing?: boolean; model?: RepairTimeModel } = {},
+): FaultRow {
+  const model = options.model ?? category.repairTime;
+  const hours = repairTimeHours(model, fs);
   return {
     id: '(new)',
     ident: faultIdent(category.name, key),
@@ -17,15 +25,15 @@ export function draftFault(category: Category, key: string, keyLabels: Record<st
     severity: fs,
     priority: priorityOf(category, fs),
     repair_time_hours: hours,
-    rt_a: category.repairTime.a,
-    rt_b: category.repairTime.b,
+    rt_a: model.a,
+    rt_b: model.b,
     opened_at: now,
     due_at: dueAt(now, hours),
     resolved_at: null,
     updated_at: now,
     last_update_at: null,
     alert_count: 1,
-    firing_count: firing ? 1 : 0,
+    firing_count: options.firing === false ? 0 : 1,
     state_changes: '[]',
     last_change_at: now,
     ticket_wanted: 'open',

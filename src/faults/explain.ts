@@ -55,7 +55,7 @@ export async function explainAlerts(alerts: readonly Alert[], engine: RuleEngine
       const recent = now - (fault.resolved_at ?? 0) <= category.reopenWithinMs && fault.ticket_status !== 'closed';
       wouldDo = mine && mine.status === 'resolved' && alert.startsAt <= mine.starts_at ? 'duplicate' : recent ? 'reopen' : 'open';
     } else wouldDo = !mine ? 'join' : mine.status === 'firing' && c.fs <= fault.severity && mine.fs === c.fs ? 'duplicate' : 'update';
-    const ctxFault = fault ?? draftFault(category, c.key, c.keyLabels, fs, now, alert.status === 'firing');
+    const ctxFault = fault ?? draftFault(category, c.key, c.keyLabels, fs, now, { firing: alert.status === 'firing' });
     const ctx = ticketContext(ctxFault, [], category);
     const withAlert = {
       ...ctx,

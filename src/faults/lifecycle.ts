@@ -6,7 +6,8 @@ import { dueAt, repairTimeHours, type RepairTimeModel } from '../estimate';
 import { priorityOf, severityOf, type Category, type Classification, type RuleEngine } from '../rules';
 import type { Alert } from '../sources';
 import type { AlertRow, FaultRow, NewAlertRow, OutboxRow, Repos } from '../store';
-import { appendTimeline, EMPTY_TIMELINE, faultIdent, labelText, type OperationKind, type OperationPayload } from './model';
+import { draftFault } from './draft';
+import { appendTimeline, faultIdent, labelText, type OperationKind, type OperationPayload } from './model';
 
 /** The transitions that may be mailed, and as which event. */
 const MAIL_EVENT_OF: Partial<Record<Transition['transition'], MailEvent>> = {
@@ -315,44 +316,12 @@ export class FaultBatch {
 
   private open(alert: Alert, c: Classification): FaultRow {
     const { category } = c;
-    const model = this.estimates(category.name) ?? category.repairTime;
-    const hours = repairTimeHours(model, c.fs);
     const fault: FaultRow = {
+      ...draftFault(category, c.key, c.keyLabels, c.fs, this.now, { model: this.estimates(category.name) }),
       id: randomUUID(),
-      ident: faultIdent(category.name, c.key),
-      current: 1,
-      category: category.name,
-      fault_key: c.key,
-      key_labels: JSON.stringify(c.keyLabels),
-      state: 'open',
-      severity: c.fs,
-      priority: priorityOf(category, c.fs),
-      repair_time_hours: hours,
-      rt_a: model.a,
-      rt_b: model.b,
-      opened_at: this.now,
-      due_at: dueAt(this.now, hours),
-      resolved_at: null,
-      updated_at: this.now,
-      last_update_at: null,
       alert_count: 0,
       firing_count: 0,
-      state_changes: '[]',
-      last_change_at: this.now,
-      ticket_wanted: 'open',
-      ticket_system: category.ticket.system,
-      ticket_id: null,
-      ticket_status: null,
-      ticket_url: null,
-      ticket_error: null,
-      rule_file: category.file,
-      rule_line: category.line,
       summary: alert.annotations.summary ?? alert.labels.alertname ?? category.name,
-      timeline: EMPTY_TIMELINE,
-      muted: 0,
-      mail_log: '{}',
-      at_risk_at: null,
-      stale: 0,
     };
     appendTimeline(fault, { at: this.now, event: 'opened', detail: `FS ${c.fs}, priority ${fault.priority}` });
     this.addFault(fault);
