@@ -217,8 +217,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     async stop() {
       ready = false;
       reloader.stop();
+      // Stop accepting; answer what is in flight; a kept-alive connection closes as soon as it is idle,
+      // and after the grace period whatever is left is cut.
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        const idle = setInterval(() => server.closeIdleConnections(), 50);
+        const cut = setTimeout(() => server.closeAllConnections(), 10_000);
+        server.close(() => {
+          clearInterval(idle);
+          clearTimeout(cut);
+          resolve();
+        });
         server.closeIdleConnections();
       });
       await scheduler.stop();

@@ -61,6 +61,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('query parser', 'simple');
 
   app.use((req, res, next) => {
+    // While stopping, tell clients not to reuse the connection.
+    if (!deps.isReady()) res.set('Connection', 'close');
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
