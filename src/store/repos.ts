@@ -25,6 +25,26 @@ function chunks<T>(items: readonly T[]): T[][] {
  */
 export function createRepos(db: Kysely<Database>, options: { locking: boolean } = { locking: false }) {
   const { locking } = options;
+  /** Due operations of a system that no older operation of their fault (and system) is waiting before. */
+  const firstInLine = (now: number, system: string) =>
+    db
+      .selectFrom('outbox as o')
+      .where('o.system', '=', system)
+      .where('o.state', '=', 'pending')
+      .where('o.next_attempt_at', '<=', now)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('outbox as e')
+              .select('e.id')
+              .whereRef('e.fault_id', '=', 'o.fault_id')
+              .whereRef('e.system', '=', 'o.system')
+              .whereRef('e.id', '<', 'o.id')
+              .where('e.state', 'in', ['pending', 'running', 'parked']),
+          ),
+        ),
+      )
+      .orderBy('o.id');
   return {
     faults: {
       async findCurrent(idents: readonly string[]): Promise<FaultRow[]> {
@@ -230,27 +250,7 @@ export function createRepos(db: Kysely<Database>, options: { locking: boolean } 
        * parked (a mail does not wait for a ticket system, nor the other way round).
        */
       async due(now: number, limit: number, system: string): Promise<OutboxRow[]> {
-        return db
-          .selectFrom('outbox as o')
-          .selectAll()
-          .where('o.system', '=', system)
-          .where('o.state', '=', 'pending')
-          .where('o.next_attempt_at', '<=', now)
-          .where(({ not, exists, selectFrom }) =>
-            not(
-              exists(
-                selectFrom('outbox as e')
-                  .select('e.id')
-                  .whereRef('e.fault_id', '=', 'o.fault_id')
-                  .whereRef('e.system', '=', 'o.system')
-                  .whereRef('e.id', '<', 'o.id')
-                  .where('e.state', 'in', ['pending', 'running', 'parked']),
-              ),
-            ),
-          )
-          .orderBy('o.id')
-          .limit(limit)
-          .execute();
+        return firstInLine(now, system).selectAll().limit(limit).execute();
       },
       /**
        * Claims up to `limit` due operations of a system, first in line for their
@@ -258,25 +258,8 @@ export function createRepos(db: Kysely<Database>, options: { locking: boolean } 
        * (FOR UPDATE SKIP LOCKED on PostgreSQL), so each goes to one worker.
        */
       async claimDue(now: number, limit: number, system: string, leaseUntil: number): Promise<OutboxRow[]> {
-        const due = db
-          .selectFrom('outbox as o')
+        const due = firstInLine(now, system)
           .select('o.id')
-          .where('o.system', '=', system)
-          .where('o.state', '=', 'pending')
-          .where('o.next_attempt_at', '<=', now)
-          .where(({ not, exists, selectFrom }) =>
-            not(
-              exists(
-                selectFrom('outbox as e')
-                  .select('e.id')
-                  .whereRef('e.fault_id', '=', 'o.fault_id')
-                  .whereRef('e.system', '=', 'o.system')
-                  .whereRef('e.id', '<', 'o.id')
-                  .where('e.state', 'in', ['pending', 'running', 'parked']),
-              ),
-            ),
-          )
-          .orderBy('o.id')
           .limit(limit)
           .$if(locking, (q) => q.forUpdate().skipLocked());
         return db
