@@ -24,7 +24,7 @@ const port = Number(values.port);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'faultdesk-bench-'));
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const child = spawn(process.execPath, [path.join(root, 'dist/cli.js'), 'run', '--config', path.join(root, 'config/faultdesk.yaml')], {
+const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), path.join(root, 'dist/cli.js'), 'run', '--config', path.join(root, 'config/faultdesk.yaml')], {
   cwd: root,
   env: {
     ...process.env,

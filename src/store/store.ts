@@ -47,7 +47,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     database.pragma(`synchronous = ${options.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
     await migrate(db, 'sqlite');
     return kyselyStore(db, 'sqlite');
   }
@@ -70,6 +70,32 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     return kyselyStore(db, 'postgres');
   }
   throw new StoreUrlError(`store url "${url}": unsupported scheme (use sqlite:FILE or postgres://user@host/db)`);
+}
+
+/** Statements kept prepared; queries with IN lists of other lengths are other statements. */
+const STATEMENT_CACHE_SIZE = 1000;
+
+/**
+ * Kysely prepares every query it runs; preparing is a good part of the cost of
+ * a small query, so the same SQL text reuses its prepared statement (least
+ * recently used ones are dropped past the limit).
+ */
+function withStatementCache(database: BetterSqlite3.Database) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text);
+      } else {
+        statement = database.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(text, statement);
+      return statement;
+    },
+  };
 }
 
 const MIGRATION_LOCK = 0x6661756c74;
