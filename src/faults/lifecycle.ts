@@ -56,17 +56,17 @@ interface AlertSlot {
   touched: boolean;
 }
 
-/**
- * Applies one batch of alerts to the faults they belong to, inside one
- * transaction: loads what the batch touches, decides every transition in
- * memory, then writes faults, alerts and outbox operations together.
- */
 export interface Applied {
   outcome: AlertOutcome;
   /** The fault the alert went to, if any. */
   faultId: string | null;
 }
 
+/**
+ * Applies one batch of alerts to the faults they belong to, inside one
+ * transaction: loads what the batch touches, decides every transition in
+ * memory, then writes faults, alerts and outbox operations together.
+ */
 export class FaultBatch {
   private readonly faults = new Map<string, FaultRow>();
   /** ident → id of the current fault of that category and key. */
@@ -112,9 +112,10 @@ export class FaultBatch {
       batch.owners.set(row.ident, [...(batch.owners.get(row.ident) ?? []), row.fault_id]);
     }
     const faultIds = rows.map((f) => f.id);
+    // Read again now that the faults are locked (PostgreSQL): another replica may have changed their
+    // alerts between the first read and the lock, and this read is the one that counts.
     for (const row of await tx.alerts.findInFaults(faultIds, alertIdents)) {
-      const k = `${row.fault_id}|${row.ident}`;
-      if (!batch.alerts.has(k)) batch.alerts.set(k, { row, isNew: false, dirty: false, touched: false });
+      batch.alerts.set(`${row.fault_id}|${row.ident}`, { row, isNew: false, dirty: false, touched: false });
     }
     for (const op of await tx.outbox.pendingForFaults(faultIds)) batch.addLoadedOp(op);
     return batch;
