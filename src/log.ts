@@ -24,9 +24,12 @@ export function createLogger(options: LoggerOptions): Logger {
     }
     return clean;
   });
-  return winston.createLogger({
+  // winston formats every line before its transport filters by level: drop disabled levels first.
+  const enabled = winston.format((info) => (logger.isLevelEnabled(info.level) ? info : false));
+  const logger: Logger = winston.createLogger({
     level: options.level,
     format: winston.format.combine(
+      enabled(),
       winston.format.errors({ stack: false }),
       winston.format.timestamp(),
       redact(),
@@ -38,6 +41,7 @@ export function createLogger(options: LoggerOptions): Logger {
         : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] }),
     ],
   });
+  return logger;
 }
 
 function redactValue(value: unknown, secrets: readonly string[], depth: number): unknown {
