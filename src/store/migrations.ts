@@ -178,5 +178,17 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('local_ticket_comments_op_key').on('local_ticket_comments').column('op_key').unique().execute();
       },
     },
+    '0006_outbox_line': {
+      async up(db: Kysely<unknown>) {
+        // Workers take a system's pending operations in id order: this index walks them in that
+        // order and stops at the batch size, where (state, next_attempt_at) made every claim sort
+        // every due operation (quadratic in a storm).
+        await db.schema.createIndex('outbox_line').on('outbox').columns(['system', 'state', 'id']).execute();
+        // "Is an earlier operation of this fault still undelivered?" must search by fault, not walk the
+        // line above: with system in this index, SQLite's planner picks it over outbox_line.
+        await db.schema.dropIndex('outbox_fault').execute();
+        await db.schema.createIndex('outbox_fault_line').on('outbox').columns(['fault_id', 'system', 'state']).execute();
+      },
+    },
   };
 }
