@@ -5,8 +5,8 @@ import { createServer, type Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
-import { FaultService } from './faults';
-import { createApp } from './http/app';
+import { FaultService, KnownAlerts, knownAlertsOptions } from './faults';
+import { createHandler } from './http/app';
 import { Scheduler, type Job } from './jobs';
 import { RepairTimeEstimates } from './estimate';
 import { SatisfactionService } from './feedback';
@@ -139,7 +139,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ],
   });
   const mail = config.email ? new MailPlanner(config.email, metrics) : undefined;
-  const faults = new FaultService({ store, rules, clock, logger, metrics, mail, estimates: estimates.model, onOperationsQueued: () => outbox.wake() });
+  // SQLite has one writer, this process, so what it committed is what is stored: repeats can be
+  // answered from memory. PostgreSQL replicas change each other's faults, so every delivery reads.
+  const known = store.dialect === 'sqlite' ? new KnownAlerts(knownAlertsOptions(config.faults.stale_after)) : undefined;
+  const faults = new FaultService({ store, rules, clock, logger, metrics, mail, known, estimates: estimates.model, onOperationsQueued: () => outbox.wake() });
   const scheduler = new Scheduler(logger, registry, (name, work) => store.runJobOnce(name, clock.now(), work));
   const zendesk = systems.get('zendesk')?.system;
   const jobs: Job[] = [
@@ -151,7 +154,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   ];
 
   let ready = false;
-  const app = createApp({
+  const handler = createHandler({
     config,
     store,
     faults,
@@ -175,7 +178,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         'set auth.sources.<source> and auth.admin (bearer_token_file or basic_auth), or auth.allow_unauthenticated: true',
     );
   }
-  const server: Server = createServer(app);
+  const server: Server = createServer(handler);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -188,6 +191,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   server.keepAliveTimeout = 65_000;
 
   if (config.watch_rules) reloader.watchRules();
+  const touchFlush = known ? setInterval(() => void faults.flushTouches(), 1_000) : undefined;
+  touchFlush?.unref();
   if (options.startWorkers !== false) {
     outbox.start();
     for (const job of jobs) scheduler.add(job);
@@ -231,6 +236,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       });
       await scheduler.stop();
       await outbox.stop();
+      clearInterval(touchFlush);
+      await faults.flushTouches();
       await store.close();
       logger.info('faultdesk stopped');
     },

@@ -3,3 +3,4 @@ export { renderRecord, renderComment, ticketContext, alertView, type FaultRecord
 export { faultIdent, labelText, timelineJson, type OperationKind, type OperationPayload, type FaultState } from './model';
 export { explainAlerts, type Explanation } from './explain';
 export { draftFault } from './draft';
+export { KnownAlerts, knownAlertsOptions, type KnownAlertsOptions } from './known-alerts';

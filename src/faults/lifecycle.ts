@@ -549,6 +549,11 @@ export class FaultBatch {
     if (event) this.mailEvents.push({ fault, event, changes: [...changes] });
   }
 
+  /** Every alert row the batch read or wrote, with its fault, as they stand after save(). */
+  *alertSlots(): Iterable<{ row: AlertRow | NewAlertRow; fault: FaultRow | undefined }> {
+    for (const slot of this.alerts.values()) yield { row: slot.row, fault: this.faults.get(slot.row.fault_id) };
+  }
+
   /** Writes everything the batch changed; call inside the transaction it was loaded in. */
   async save(): Promise<{ operations: number }> {
     // Superseded faults are written first: the new fault takes over their unique ident.

@@ -7,7 +7,8 @@ import type { Category } from '../rules';
 import type { AlertRow, FaultRow, Repos, Store } from '../store';
 import type { RepairTimeModel } from '../estimate';
 import type { MailEvent } from '../config/schema';
-import { FaultBatch, type ClassifiedAlert, type Transition } from './lifecycle';
+import { FaultBatch, alertIdent, type ClassifiedAlert, type Transition } from './lifecycle';
+import type { KnownAlerts } from './known-alerts';
 
 export interface IngestResult {
   received: number;
@@ -38,6 +39,11 @@ export interface FaultServiceDeps {
   onOperationsQueued?: () => void;
   /** Queues the mails the changes call for, in the same transaction; absent without e-mail. */
   mail?: MailPlanning;
+  /**
+   * The committed state of firing alerts, to answer repeats without a transaction;
+   * only when this process is the store's only writer (SQLite).
+   */
+  known?: KnownAlerts;
   /** Fitted repair-time models for new faults. */
   estimates?: (category: string) => RepairTimeModel | undefined;
 }
@@ -54,13 +60,15 @@ export class FaultService {
     const engine = this.deps.rules(); // one rule set for the whole batch, even across a reload
     const now = this.deps.clock.now();
     const outcomes: AlertOutcome[] = new Array(alerts.length);
+    const faultIds: Array<string | null> = new Array(alerts.length).fill(null);
+    const full = this.answerRepeats(engine, alerts, now, outcomes, faultIds);
     const kept: Array<ClassifiedAlert & { index: number }> = [];
-    alerts.forEach((alert, index) => {
+    for (const index of full) {
+      const alert = alerts[index] as Alert;
       const classification = engine.classify(alert);
       if (classification.category.action === 'drop') outcomes[index] = 'dropped';
       else kept.push({ alert, classification, index });
-    });
-    const faultIds: Array<string | null> = alerts.map(() => null);
+    }
     let transitions: Transition[] = [];
     let operations = 0;
     if (kept.length > 0) {
@@ -68,7 +76,7 @@ export class FaultService {
       // loser's transaction rolls back whole and is tried again, and then finds the winner's fault.
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.deps.store.transaction(async (tx) => {
+          const batch = await this.deps.store.transaction(async (tx) => {
             const batch = await FaultBatch.load(tx, now, engine, kept, this.deps.estimates);
             for (const item of kept) {
               const applied = batch.apply(item);
@@ -77,8 +85,10 @@ export class FaultService {
             }
             ({ operations } = await batch.save());
             if (this.deps.mail) operations += await this.deps.mail.plan(tx, now, batch.mailEvents, (name) => engine.category(name));
-            transitions = batch.transitions;
+            return batch;
           });
+          transitions = batch.transitions;
+          this.deps.known?.learn(batch.alertSlots());
           break;
         } catch (err) {
           if (attempt >= 5 || !this.deps.store.isRetryable(err)) throw err;
@@ -87,10 +97,8 @@ export class FaultService {
       }
     }
     const counts: Partial<Record<AlertOutcome, number>> = {};
-    for (const outcome of outcomes) {
-      counts[outcome] = (counts[outcome] ?? 0) + 1;
-      this.deps.metrics.alertsReceived.inc({ source, outcome });
-    }
+    for (const outcome of outcomes) counts[outcome] = (counts[outcome] ?? 0) + 1;
+    for (const [outcome, n] of Object.entries(counts)) this.deps.metrics.alertsReceived.inc({ source, outcome }, n);
     this.report(transitions);
     if (operations > 0) this.deps.onOperationsQueued?.();
     return {
@@ -99,6 +107,63 @@ export class FaultService {
       faults: faultIds,
       transitions: transitions.map((t) => ({ fault: t.faultId, transition: t.transition })),
     };
+  }
+
+  /**
+   * Answers the deliveries that repeat what is committed (KnownAlerts) and
+   * returns the indexes of the rest, which take the full path. Every delivery
+   * of an alert that takes the full path takes it, so a payload's alerts
+   * still apply in order.
+   */
+  private answerRepeats(engine: RuleEngine, alerts: readonly Alert[], now: number, outcomes: AlertOutcome[], faultIds: Array<string | null>): number[] {
+    const known = this.deps.known;
+    if (!known) return alerts.map((_, i) => i);
+    known.useRules(engine);
+    const idents = alerts.map(alertIdent);
+    const repeats = alerts.map((alert, i) => known.repeat(alert, idents[i] as string, now));
+    const slow = new Set<string>();
+    repeats.forEach((r, i) => r === undefined && slow.add(idents[i] as string));
+    const full: number[] = [];
+    repeats.forEach((r, i) => {
+      if (r === undefined || slow.has(idents[i] as string)) {
+        full.push(i);
+      } else {
+        outcomes[i] = 'duplicate';
+        faultIds[i] = r.faultId;
+      }
+    });
+    return full;
+  }
+
+  /**
+   * Writes the last-seen times of repeats answered from memory (KnownAlerts),
+   * in one transaction. Called every second and when stopping: a crash loses
+   * at most that second of last-seen times, never an alert or a change.
+   */
+  async flushTouches(): Promise<number> {
+    const known = this.deps.known;
+    if (!known) return 0;
+    const touches = known.takeTouches();
+    if (touches.size === 0) return 0;
+    // One statement per second of last-seen times, each rounded down (never later than seen).
+    const byTime = new Map<number, number[]>();
+    for (const [id, seen] of touches) {
+      const at = seen - (seen % 1000);
+      const ids = byTime.get(at);
+      if (ids) ids.push(id);
+      else byTime.set(at, [id]);
+    }
+    try {
+      await this.deps.store.transaction(async (tx) => {
+        for (const [at, ids] of byTime) await tx.alerts.touch(ids, at);
+      });
+    } catch (err) {
+      // The remembered last-seen times are no longer what is stored: the next deliveries write them.
+      known.forget();
+      this.deps.logger.warn('could not write last-seen times of repeated alerts', { alerts: touches.size, err });
+      return 0;
+    }
+    return touches.size;
   }
 
   /** Flapping faults that have been quiet long enough take the state of their alerts; returns how many settled. */
@@ -156,6 +221,7 @@ export class FaultService {
       if (this.deps.mail) await this.deps.mail.plan(tx, now, batch.mailEvents, (name) => engine.category(name));
       transitions = batch.transitions;
     });
+    if (transitions.length > 0) this.deps.known?.forget();
     this.report(transitions);
     if (transitions.length > 0) this.deps.onOperationsQueued?.();
     return transitions;

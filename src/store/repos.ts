@@ -201,9 +201,20 @@ export function createRepos(db: Kysely<Database>, options: { locking: boolean } 
         }
         return out;
       },
-      async insert(rows: readonly NewAlertRow[]): Promise<void> {
+      /** Inserts the rows and sets the id of each. */
+      async insert(rows: ReadonlyArray<NewAlertRow & { id?: number }>): Promise<void> {
         // Ten columns a row: keep each statement under SQLite's parameter limit.
-        for (let i = 0; i < rows.length; i += 90) await db.insertInto('alerts').values(rows.slice(i, i + 90)).execute();
+        for (let i = 0; i < rows.length; i += 90) {
+          const part = rows.slice(i, i + 90);
+          const ids = await db
+            .insertInto('alerts')
+            .values(part.map(({ id: _id, ...row }) => row))
+            .returning(['id', 'fault_id', 'ident'])
+            .execute();
+          // Neither database promises RETURNING in VALUES order: match rows by their unique (fault, ident).
+          const byKey = new Map(ids.map((r) => [`${r.fault_id}|${r.ident}`, Number(r.id)]));
+          for (const row of part) row.id = byKey.get(`${row.fault_id}|${row.ident}`);
+        }
       },
       async update(row: AlertRow): Promise<void> {
         const { id, ...rest } = row;

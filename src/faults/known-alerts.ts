@@ -1,0 +1,152 @@
+import type { RuleEngine } from '../rules';
+import type { Alert } from '../sources';
+import type { AlertRow, FaultRow, NewAlertRow } from '../store';
+
+/** What is committed about an alert that fires in a live fault. */
+interface KnownAlert {
+  faultId: string;
+  /** The alert row's id; unknown for a row inserted by the batch that recorded it. */
+  rowId: number | undefined;
+  /** Names and values in stored order, flat ([name, value, name, value, ...]). */
+  labels: string[];
+  annotations: string[];
+  generatorURL: string | undefined;
+  /** When its last_received_at was last written. */
+  storedAt: number;
+}
+
+/** A delivery that says nothing new, of an alert in this fault. */
+export interface Repeat {
+  faultId: string;
+}
+
+export interface KnownAlertsOptions {
+  /** How far the stored last-seen time of an unchanged alert may lag behind the last delivery. */
+  touchResolutionMs: number;
+  /** The most alerts remembered; past it the oldest are forgotten (they take the full path again). */
+  maxEntries: number;
+}
+
+/**
+ * The stored last-seen time of an unchanged alert lags at most 5 s behind (or a
+ * hundredth of stale_after, if less), so the stale sweep is never misled; about
+ * 200 bytes an alert, so at most a million are remembered.
+ */
+export function knownAlertsOptions(staleAfterMs: number): KnownAlertsOptions {
+  return { touchResolutionMs: staleAfterMs > 0 ? Math.min(5_000, staleAfterMs / 100) : 5_000, maxEntries: 1_000_000 };
+}
+
+/**
+ * An in-memory mirror of the firing alerts of live faults, as committed, so
+ * that a resend that changes nothing (most of what Alertmanager sends) is
+ * answered without a transaction. Only valid while this process is the only
+ * writer (SQLite): it learns from the batches this process commits, and
+ * forgets everything when the rules change or a job changes faults.
+ *
+ * A repeat it answers is exactly what FaultBatch would call a duplicate of a
+ * firing alert: same labels, annotations and generator URL, in a live fault.
+ */
+export class KnownAlerts {
+  private readonly entries = new Map<string, KnownAlert>();
+  /** Alert row ids whose last-seen time is due to be written, and when they were seen. */
+  private touches = new Map<number, number>();
+  private engine: RuleEngine | undefined;
+
+  constructor(private readonly options: KnownAlertsOptions) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Entries hold for one rule set: severities and categories may differ under another. */
+  useRules(engine: RuleEngine): void {
+    if (engine === this.engine) return;
+    this.engine = engine;
+    this.entries.clear();
+  }
+
+  /**
+   * The repeat this delivery is, if the committed state says it is one. A
+   * repeat whose stored last-seen time is older than the resolution queues a
+   * touch for the next flushTouches().
+   */
+  repeat(alert: Alert, ident: string, now: number): Repeat | undefined {
+    if (alert.status !== 'firing' || alert.note) return undefined;
+    const known = this.entries.get(ident);
+    if (
+      !known ||
+      known.generatorURL !== alert.generatorURL ||
+      !sameEntries(known.labels, alert.labels) ||
+      !sameEntries(known.annotations, alert.annotations)
+    ) {
+      return undefined;
+    }
+    if (now - known.storedAt >= this.options.touchResolutionMs) {
+      // A row this process inserted has no id here yet: the full path reads it (and its id).
+      if (known.rowId === undefined) return undefined;
+      known.storedAt = now;
+      this.touches.set(known.rowId, now);
+    }
+    return { faultId: known.faultId };
+  }
+
+  /** The touches queued since the last call: alert row ids by the time they were last seen. */
+  takeTouches(): Map<number, number> {
+    const taken = this.touches;
+    this.touches = new Map();
+    return taken;
+  }
+
+  /**
+   * After a batch committed: remembers the firing alerts of its live faults,
+   * forgets every other alert it wrote or read.
+   */
+  learn(slots: Iterable<{ row: AlertRow | NewAlertRow; fault: FaultRow | undefined }>): void {
+    const live = new Map<string, KnownAlert | null>();
+    const seen = new Set<string>();
+    for (const { row, fault } of slots) {
+      seen.add(row.ident);
+      if (!fault || fault.current !== 1 || fault.state === 'resolved' || row.status !== 'firing') continue;
+      // Firing in two live faults at once is not a state a repeat can be judged against.
+      live.set(row.ident, live.has(row.ident) ? null : {
+        faultId: fault.id,
+        rowId: 'id' in row && typeof row.id === 'number' ? row.id : undefined,
+        labels: flatEntries(row.labels),
+        annotations: flatEntries(row.annotations),
+        generatorURL: row.generator_url ?? undefined,
+        storedAt: row.last_received_at,
+      });
+    }
+    for (const ident of seen) {
+      this.entries.delete(ident);
+      const known = live.get(ident);
+      if (known) this.entries.set(ident, known);
+    }
+    while (this.entries.size > this.options.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  /**
+   * Something else changed faults (a job), or queued touches were lost:
+   * trust nothing remembered. Queued touches stay queued.
+   */
+  forget(): void {
+    this.entries.clear();
+  }
+}
+
+function flatEntries(json: string): string[] {
+  return Object.entries(JSON.parse(json) as Record<string, string>).flat();
+}
+
+/**
+ * Whether a map has these entries in this order: what comparing their JSON
+ * texts says (FaultBatch compares those), without writing the JSON.
+ */
+function sameEntries(flat: readonly string[], map: Record<string, string>): boolean {
+  let i = 0;
+  for (const name in map) {
+    if (flat[i] !== name || flat[i + 1] !== map[name]) return false;
+    i += 2;
+  }
+  return i === flat.length;
+}
