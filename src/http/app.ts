@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config';
@@ -5,7 +6,7 @@ import type { FaultService } from '../faults';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import type { Clock } from '../clock';
-import { detectSource, type SourceName, type Sources } from '../sources';
+import { detectSource, mayHoldNul, type SourceName, type Sources } from '../sources';
 import type { RuleEngine } from '../rules';
 import type { ReloadResult } from '../reload';
 import type { RepairTimeEstimates } from '../estimate';
@@ -13,7 +14,8 @@ import { UnknownFaultError, type SatisfactionService } from '../feedback';
 import { explainAlerts } from '../faults';
 import type { Store } from '../store';
 import { requireCredentials } from './auth';
-import { badRequest, errorHandler, notFound, unavailable } from './errors';
+import { badRequest, errorHandler, notFound } from './errors';
+import { createFastIngestRoute, createIngest, type Ingest } from './ingest';
 import { faultDetailJson, faultJson, operationJson, ticketJson } from './views';
 
 export interface AppDeps {
@@ -53,8 +55,19 @@ function parseQuery(req: Request) {
   return parsed.data;
 }
 
-export function createApp(deps: AppDeps): express.Express {
-  const { config, store, faults, sources, metrics, logger, clock } = deps;
+/** The daemon's HTTP handler: the fast webhook route, and Express for everything else. */
+export function createHandler(deps: AppDeps): RequestListener {
+  const ingest = createIngest(deps);
+  const app = createApp(deps, ingest);
+  const fast = createFastIngestRoute(deps, ingest);
+  return (req, res) => {
+    if (fast.handles(req)) fast.handle(req, res);
+    else app(req, res);
+  };
+}
+
+export function createApp(deps: AppDeps, ingest: Ingest = createIngest(deps)): express.Express {
+  const { config, store, sources, metrics, logger, clock } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -68,7 +81,7 @@ export function createApp(deps: AppDeps): express.Express {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
       metrics.httpDuration.observe({ method: req.method, route, code: String(res.statusCode) }, seconds);
-      logger.debug('request', { method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 });
+      if (logger.isLevelEnabled('debug')) logger.debug('request', { method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 });
     });
     next();
   });
@@ -77,38 +90,26 @@ export function createApp(deps: AppDeps): express.Express {
   const isForm = (req: Request) => req.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded';
   // JSON whatever the Content-Type (curl -d says form-encoded by default), except for
   // Nagios, whose notify commands send form fields so that plugin output needs no escaping.
-  const jsonBody = express.json({ limit, type: () => true, strict: false });
-  const jsonUnlessForm = express.json({ limit, type: (req) => !isForm(req as Request), strict: false });
+  // JSON escapes every NUL as \u0000: a UTF-8 body without that text has none, and needs no walk.
+  const nulFree = new WeakSet<object>();
+  const verify = (req: object, _res: unknown, buf: Buffer, encoding: string) => {
+    if (encoding === 'utf-8' && !mayHoldNul(buf)) nulFree.add(req);
+  };
+  const jsonBody = express.json({ limit, type: () => true, strict: false, verify });
+  const jsonUnlessForm = express.json({ limit, type: (req) => !isForm(req as Request), strict: false, verify });
   const formBody = express.urlencoded({ limit, extended: false, type: (req) => isForm(req as Request), parameterLimit: 200 });
 
   const admin = requireCredentials(config.auth.admin, 'faultdesk admin');
 
-  const ingest = (name: SourceName): RequestHandler[] => [
+  // The JSON sources' webhooks are usually answered by the fast route (./ingest); these routes take the rest.
+  const ingestRoute = (name: SourceName): RequestHandler[] => [
     requireCredentials(config.auth.sources[name], `faultdesk ${name}`),
     ...(name === 'nagios' ? [formBody, jsonUnlessForm] : [jsonBody]),
     async (req: Request, res: Response) => {
-      const nul = findNul(req.body);
-      if (nul !== undefined) {
-        metrics.payloadsRejected.inc({ source: name, reason: 'invalid' });
-        throw badRequest(`invalid ${name} payload`, [{ path: nul || '(body)', message: 'must not contain NUL characters' }]);
-      }
-      const parsed = sources[name].parse(req.body, clock.now());
-      if (!parsed.ok) {
-        metrics.payloadsRejected.inc({ source: name, reason: 'invalid' });
-        throw badRequest(`invalid ${name} payload`, parsed.errors);
-      }
-      let result;
-      try {
-        result = await faults.ingest(name, parsed.alerts);
-      } catch (err) {
-        metrics.payloadsRejected.inc({ source: name, reason: 'store_unavailable' });
-        logger.error('could not store alerts; the sender will retry', { source: name, alerts: parsed.alerts.length, err });
-        throw unavailable('alerts could not be stored; retry later');
-      }
-      res.status(200).json({ status: 'success', ...result });
+      res.status(200).json({ status: 'success', ...(await ingest(name, req.body, nulFree.has(req))) });
     },
   ];
-  for (const name of ['alertmanager', 'zabbix', 'nagios', 'generic'] as const) app.post(`/api/v1/alerts/${name}`, ...ingest(name));
+  for (const name of ['alertmanager', 'zabbix', 'nagios', 'generic'] as const) app.post(`/api/v1/alerts/${name}`, ...ingestRoute(name));
 
   // What would happen to these alerts, with no side effect.
   const explainQuery = z.strictObject({ source: z.enum(['alertmanager', 'zabbix', 'nagios', 'generic']).optional() });
@@ -117,7 +118,7 @@ export function createApp(deps: AppDeps): express.Express {
     if (!q.success) throw badRequest('invalid query', q.error.issues.map((i) => ({ path: i.path.join('.') || i.code, message: i.message })));
     const source = q.data.source ?? (isForm(req) ? 'nagios' : detectSource(req.body));
     if (!source) throw badRequest('cannot tell the source of this payload: add ?source=alertmanager|zabbix|nagios|generic');
-    const parsed = sources[source].parse(req.body, clock.now());
+    const parsed = sources[source].parse(req.body, clock.now(), { nulFree: nulFree.has(req) });
     if (!parsed.ok) throw badRequest(`invalid ${source} payload`, parsed.errors);
     res.json({ source, alerts: await explainAlerts(parsed.alerts, deps.rules(), store, clock.now()) });
   });
@@ -230,16 +231,4 @@ export function createApp(deps: AppDeps): express.Express {
 
 function round(x: number): number {
   return Math.round(x * 10_000) / 10_000;
-}
-
-/** The path of the first string holding a NUL character (no database stores one in text), if any. */
-function findNul(value: unknown, at = '', depth = 0): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? at : undefined;
-  if (depth > 64 || value === null || typeof value !== 'object') return undefined;
-  for (const [k, v] of Object.entries(value)) {
-    if (k.includes('\u0000')) return at ? `${at}.${k}` : k;
-    const found = findNul(v, at ? `${at}.${k}` : k, depth + 1);
-    if (found !== undefined) return found;
-  }
-  return undefined;
 }

@@ -14,28 +14,35 @@ function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
+/** Whether credentials are configured, so that a route needs them. */
+export function hasCredentials(credentials: Credentials | undefined): credentials is Credentials {
+  return !!credentials && (!!credentials.bearer_token || !!credentials.basic_auth);
+}
+
 /**
- * Accepts what Alertmanager's http_config can send: `Authorization: Bearer …`
- * or basic auth. Without configured credentials the route is open.
+ * Whether an Authorization header carries what Alertmanager's http_config can
+ * send: `Bearer …` or basic auth matching the configured credentials.
  */
+export function credentialsMatch(credentials: Credentials, header: string | undefined): boolean {
+  const text = header ?? '';
+  const space = text.indexOf(' ');
+  const scheme = text.slice(0, space).toLowerCase();
+  const value = text.slice(space + 1).trim();
+  if (scheme === 'bearer' && credentials.bearer_token) return safeEqual(value, credentials.bearer_token);
+  if (scheme === 'basic' && credentials.basic_auth) {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return (
+      colon > 0 &&
+      safeEqual(decoded.slice(0, colon), credentials.basic_auth.username) &&
+      safeEqual(decoded.slice(colon + 1), credentials.basic_auth.password ?? '')
+    );
+  }
+  return false;
+}
+
+/** Express middleware: without configured credentials the route is open. */
 export function requireCredentials(credentials: Credentials | undefined, realm: string): RequestHandler {
-  if (!credentials || (!credentials.bearer_token && !credentials.basic_auth)) return (_req, _res, next) => next();
-  return (req, _res, next) => {
-    const header = req.headers.authorization ?? '';
-    const space = header.indexOf(' ');
-    const scheme = header.slice(0, space).toLowerCase();
-    const value = header.slice(space + 1).trim();
-    let ok = false;
-    if (scheme === 'bearer' && credentials.bearer_token) {
-      ok = safeEqual(value, credentials.bearer_token);
-    } else if (scheme === 'basic' && credentials.basic_auth) {
-      const decoded = Buffer.from(value, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      ok =
-        colon > 0 &&
-        safeEqual(decoded.slice(0, colon), credentials.basic_auth.username) &&
-        safeEqual(decoded.slice(colon + 1), credentials.basic_auth.password ?? '');
-    }
-    next(ok ? undefined : unauthorized(realm));
-  };
+  if (!hasCredentials(credentials)) return (_req, _res, next) => next();
+  return (req, _res, next) => next(credentialsMatch(credentials, req.headers.authorization) ? undefined : unauthorized(realm));
 }

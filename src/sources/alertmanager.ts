@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Alert } from './alert';
-import { labelNameText, labelValue } from './labels';
+import { labelMap } from './labels';
 
-const stringMap = z.record(labelNameText, labelValue);
+const stringMap = labelMap();
 const timestamp = z.iso.datetime({ offset: true, precision: undefined });
 
 /** Alertmanager's webhook payload, version 4 (notify/webhook/webhook.go); extra fields are allowed. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Alert } from './alert';
-import { labelNameText, labelsFingerprint, labelValue } from './labels';
+import { labelMap, labelsFingerprint } from './labels';
 
 const timestamp = z.iso.datetime({ offset: true });
 
@@ -11,8 +11,8 @@ export const genericPayload = z
       /** The sender's identity of the alert; by default a hash of its labels. */
       id: z.string().min(1).max(512).optional(),
       status: z.enum(['firing', 'resolved']),
-      labels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a label name'), labelValue).refine((l) => Object.keys(l).length > 0, 'must have at least one label'),
-      annotations: z.record(labelNameText, labelValue).optional().default({}),
+      labels: labelMap({ pattern: /^[a-zA-Z_][a-zA-Z0-9_]*$/, message: 'must be a label name' }).refine((l) => Object.keys(l).length > 0, 'must have at least one label'),
+      annotations: labelMap().optional().default({}),
       startsAt: timestamp.optional(),
       endsAt: timestamp.optional(),
       generatorURL: z.string().optional(),

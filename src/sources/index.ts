@@ -4,9 +4,10 @@ import { alertmanagerPayload, fromAlertmanager } from './alertmanager';
 import { fromGeneric, genericPayload } from './generic';
 import { fromNagios, nagiosPayload } from './nagios';
 import { fromZabbix, zabbixPayload } from './zabbix';
+import { findNul } from './labels';
 
 export type { Alert, AlertNote, SourceName } from './alert';
-export { labelsFingerprint } from './labels';
+export { labelsFingerprint, mayHoldNul } from './labels';
 
 export interface InvalidField {
   path: string;
@@ -15,11 +16,19 @@ export interface InvalidField {
 
 export type ParseResult = { ok: true; alerts: Alert[] } | { ok: false; errors: InvalidField[] };
 
+export interface ParseOptions {
+  /** The raw body was seen to hold no NUL character (see mayHoldNul), so it need not be walked. */
+  nulFree?: boolean;
+}
+
 /** A source: validates its payload and turns it into alerts. */
 function adapter<S extends z.ZodType>(name: SourceName, schema: S, toAlerts: (p: z.infer<S>, at: number) => Alert[]) {
   return {
     name,
-    parse(body: unknown, receivedAt: number): ParseResult {
+    /** Validates a payload; text holding NUL is refused whatever the field (no database stores it). */
+    parse(body: unknown, receivedAt: number, options: ParseOptions = {}): ParseResult {
+      const nul = options.nulFree ? undefined : findNul(body);
+      if (nul !== undefined) return { ok: false, errors: [{ path: nul || '(body)', message: 'must not contain NUL characters' }] };
       const result = schema.safeParse(body);
       if (!result.success) {
         return {
