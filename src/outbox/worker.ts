@@ -48,6 +48,8 @@ export class OutboxWorker {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  /** Wakes a loop that waits for a free slot or new work. */
+  private nudge: (() => void) | undefined;
 
   constructor(private readonly deps: OutboxWorkerDeps) {}
 
@@ -63,8 +65,12 @@ export class OutboxWorker {
   /** Starts a delivery round now (new operations were queued). */
   wake(): void {
     if (this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
+    if (this.running) {
+      this.again = true;
+      this.nudge?.();
+    } else {
+      this.schedule(0);
+    }
   }
 
   /** Lets the operations in hand finish, then stops. */
@@ -87,24 +93,57 @@ export class OutboxWorker {
     this.timer.unref?.();
   }
 
+  /**
+   * Delivers while there is work, so a backlog drains without waiting for the
+   * poll interval: as soon as one operation is done, the next is claimed, and
+   * new work (wake) is claimed into free slots at once.
+   */
   private async loop(): Promise<void> {
+    const { concurrency } = this.deps.options;
+    const inFlight = new Set<Promise<void>>();
     try {
-      // Keep going while there is work, so a backlog drains without waiting for the poll interval.
-      while (!this.stopped && (await this.runOnce()) > 0);
+      while (!this.stopped) {
+        this.again = false;
+        const free = concurrency - inFlight.size;
+        const claimed = free > 0 ? await this.claim(free) : [];
+        for (const op of claimed) {
+          const delivery: Promise<void> = this.deliver(op)
+            .catch((err: unknown) => {
+              this.deps.logger.error('outbox delivery failed', { system: this.system, op: op.id, err });
+            })
+            .finally(() => inFlight.delete(delivery));
+          inFlight.add(delivery);
+        }
+        if (inFlight.size === 0) break;
+        if (claimed.length === 0 || inFlight.size >= concurrency) {
+          await new Promise<void>((resolve) => {
+            this.nudge = resolve;
+            for (const delivery of inFlight) void delivery.then(resolve);
+          });
+          this.nudge = undefined;
+        }
+      }
     } catch (err) {
       this.deps.logger.error('outbox round failed', { system: this.system, err });
+    } finally {
+      await Promise.all(inFlight);
     }
   }
 
   /** One round: claims what is due and delivers it. Returns how many operations it handled. */
   async runOnce(): Promise<number> {
+    const claimed = await this.claim(this.deps.options.concurrency);
+    await Promise.all(claimed.map((op) => this.deliver(op)));
+    return claimed.length;
+  }
+
+  /** Claims up to `limit` due operations, first in line per fault, in id order. */
+  private async claim(limit: number): Promise<OutboxRow[]> {
     const { store, clock, options } = this.deps;
     const now = clock.now();
     await store.repos.outbox.releaseExpiredClaims(now);
-    const claimed = await store.repos.outbox.claimDue(now, options.concurrency, this.system, now + options.leaseMs);
-    claimed.sort((a, b) => a.id - b.id);
-    await Promise.all(claimed.map((op) => this.deliver(op)));
-    return claimed.length;
+    const claimed = await store.repos.outbox.claimDue(now, limit, this.system, now + options.leaseMs);
+    return claimed.sort((a, b) => a.id - b.id);
   }
 
   private async deliver(op: OutboxRow): Promise<void> {
