@@ -1,98 +1,75 @@
-// Ingest throughput: alerts/s durably accepted through the Alertmanager webhook
-// of a real daemon process (dist/, SQLite file, default config) on loopback.
-// Usage: npm run build && node bench/ingest.mjs [--payloads 2000] [--alerts 10] [--concurrency 16] [--keys 5000]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
-import path from 'node:path';
+// Ingest: alerts/s durably accepted by faultdesk's Alertmanager webhook, side by side
+// with a real Alertmanager ingesting the same alerts through POST /api/v2/alerts.
+// Usage: npm run build && node bench/ingest.mjs [--sizes 1,10,100] [--runs 3] [--seconds 10] [--connections 16] [--keys 5000]
 import { parseArgs } from 'node:util';
+import { startDaemon, waitOutboxEmpty } from './lib/daemon.mjs';
+import { startAlertmanager } from './lib/alertmanager.mjs';
+import { bodies } from './lib/payloads.mjs';
+import { postLoad, warmUp } from './lib/load.mjs';
+import { median, round } from './lib/stats.mjs';
 
-const { values } = parseArgs({
-  options: {
-    payloads: { type: 'string', default: '2000' },
-    alerts: { type: 'string', default: '10' },
-    concurrency: { type: 'string', default: '16' },
-    keys: { type: 'string', default: '5000' },
-    port: { type: 'string', default: '19595' },
-  },
-});
-const payloads = Number(values.payloads);
-const perPayload = Number(values.alerts);
-const concurrency = Number(values.concurrency);
-const keys = Number(values.keys);
-const port = Number(values.port);
-
-const dir = mkdtempSync(path.join(tmpdir(), 'faultdesk-bench-'));
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), path.join(root, 'dist/cli.js'), 'run', '--config', path.join(root, 'config/faultdesk.yaml')], {
-  cwd: root,
-  env: {
-    ...process.env,
-    FAULTDESK_LISTEN: `127.0.0.1:${port}`,
-    FAULTDESK_STORE_URL: `sqlite:${path.join(dir, 'bench.db')}`,
-    FAULTDESK_LOG_LEVEL: 'warn',
-  },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
-
-const base = `http://127.0.0.1:${port}`;
-async function waitReady() {
-  for (let i = 0; i < 100; i++) {
+export async function benchIngest({ sizes = [1, 10, 100], runs = 3, seconds = 10, connections = 16, keys = 5000, log = console.error } = {}) {
+  const results = [];
+  for (const size of sizes) {
+    // Enough distinct bodies that every key is sent, in payloads of `size`.
+    const count = Math.max(50, Math.ceil(keys / size));
+    const webhook = bodies(count, size, keys, 'webhook');
+    const api = bodies(count, size, keys, 'alertmanager-api');
+    const faultdesk = await startDaemon({ port: 19595 });
+    const alertmanager = await startAlertmanager({ port: 19593 });
+    const targets = {
+      faultdesk: { url: `${faultdesk.base}/api/v1/alerts/alertmanager`, bodies: webhook },
+      alertmanager: { url: `${alertmanager.base}/api/v2/alerts`, bodies: api },
+    };
+    const measured = { faultdesk: [], alertmanager: [] };
     try {
-      if ((await fetch(`${base}/-/ready`)).ok) return;
-    } catch {
-      /* not up yet */
+      // Warm-up: every key once (faultdesk opens its 5,000 faults and creates their tickets), then JIT and caches.
+      for (const t of Object.values(targets)) await warmUp({ ...t, connections });
+      await waitOutboxEmpty(faultdesk.base);
+      for (let run = 0; run < runs; run++) {
+        // Interleaved, so that a noisy neighbour hurts both alike.
+        for (const name of run % 2 ? ['faultdesk', 'alertmanager'] : ['alertmanager', 'faultdesk']) {
+          const r = await postLoad({ ...targets[name], connections, seconds });
+          if (r.non2xx || r.errors) throw new Error(`${name}: ${r.non2xx} non-2xx answers and ${r.errors} errors at ${size} alerts a payload`);
+          measured[name].push({ alertsPerSecond: r.requestsPerSecond * size, p50Ms: r.latencyMs.p50, p99Ms: r.latencyMs.p99 });
+          log(`ingest ${size} alerts/payload, run ${run + 1}: ${name} ${Math.round(r.requestsPerSecond * size)} alerts/s, p99 ${r.latencyMs.p99} ms`);
+        }
+      }
+    } finally {
+      await faultdesk.stop();
+      await alertmanager.stop();
     }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('daemon did not become ready');
-}
-
-function payload(n) {
-  const alerts = [];
-  for (let i = 0; i < perPayload; i++) {
-    const k = (n * perPayload + i) % keys;
-    alerts.push({
-      status: 'firing',
-      labels: { alertname: 'TargetDown', job: 'bench', instance: `host-${k}:9100`, severity: 'critical' },
-      annotations: { summary: `host-${k} is down` },
-      startsAt: '2026-11-24T16:25:24.046Z',
-      endsAt: '0001-01-01T00:00:00Z',
-      generatorURL: 'http://127.0.0.1:9090/graph',
-      fingerprint: k.toString(16).padStart(16, '0'),
+    const fd = median(measured.faultdesk.map((m) => m.alertsPerSecond));
+    const am = median(measured.alertmanager.map((m) => m.alertsPerSecond));
+    results.push({
+      alertsPerPayload: size,
+      faultdeskAlertsPerSecond: Math.round(fd),
+      alertmanagerAlertsPerSecond: Math.round(am),
+      ratio: round(fd / am, 2),
+      faultdeskP99Ms: median(measured.faultdesk.map((m) => m.p99Ms)),
+      alertmanagerP99Ms: median(measured.alertmanager.map((m) => m.p99Ms)),
+      runs: measured,
     });
   }
-  return JSON.stringify({
-    receiver: 'faultdesk', status: 'firing', alerts, groupLabels: {}, commonLabels: {}, commonAnnotations: {},
-    externalURL: 'http://127.0.0.1:9093', version: '4', groupKey: '{}:{}', truncatedAlerts: 0,
-  });
+  return { connections, seconds, runs, keys, results };
 }
 
-try {
-  await waitReady();
-  const bodies = Array.from({ length: payloads }, (_, i) => payload(i));
-  let next = 0;
-  let failed = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++];
-        const res = await fetch(`${base}/api/v1/alerts/alertmanager`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
-        await res.arrayBuffer();
-        if (res.status !== 200) failed++;
-      }
-    }),
-  );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const alerts = payloads * perPayload;
-  console.log(JSON.stringify({
-    machine: `${cpus().length} x ${cpus()[0]?.model}`, node: process.version,
-    payloads, alertsPerPayload: perPayload, concurrency, faultKeys: keys, sqliteSynchronous: 'normal (config/faultdesk.yaml)',
-    seconds: Number(seconds.toFixed(3)), alertsPerSecond: Math.round(alerts / seconds), failedRequests: failed,
-  }));
-} finally {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  rmSync(dir, { recursive: true, force: true });
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '1,10,100' },
+      runs: { type: 'string', default: '3' },
+      seconds: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '16' },
+      keys: { type: 'string', default: '5000' },
+    },
+  });
+  const out = await benchIngest({
+    sizes: values.sizes.split(',').map(Number),
+    runs: Number(values.runs),
+    seconds: Number(values.seconds),
+    connections: Number(values.connections),
+    keys: Number(values.keys),
+  });
+  console.log(JSON.stringify(out, null, 2));
 }

@@ -1,16 +1,13 @@
 // Rule matching: alerts/s classified at 10, 100, 1,000 and 10,000 categories,
 // by faultdesk's indexed engine and, for comparison, by a plain first-match scan.
 // Usage: npm run build && node bench/rules.mjs [--alerts 20000] [--runs 5]
-import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
+import { median } from './lib/stats.mjs';
 
 const require = createRequire(import.meta.url);
 const { compileRuleSources, RuleEngine } = require('../dist/rules/index.js');
 
-const { values } = parseArgs({ options: { alerts: { type: 'string', default: '20000' }, runs: { type: 'string', default: '5' } } });
-const ALERTS = Number(values.alerts);
-const RUNS = Number(values.runs);
 const context = {
   defaultSystem: 'local',
   systems: ['local'],
@@ -30,23 +27,18 @@ function rules(n) {
   return compileRuleSources([{ file: `bench-${n}.yaml`, text: lines.join('\n') }], context);
 }
 
-function alerts(n) {
+function alerts(n, count) {
   const out = [];
-  for (let i = 0; i < ALERTS; i++) {
+  for (let i = 0; i < count; i++) {
     const k = (i * 7919) % (n + n / 10); // some alerts match nothing
     out.push({ labels: { alertname: `Alert${Math.floor(k)}`, severity: i % 3 ? 'critical' : 'warning', instance: `h${i % 500}`, env: 'prod', service: `svc-${k}-x` } });
   }
   return out;
 }
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function measure(fn, list) {
+function measure(fn, list, runCount) {
   const runs = [];
-  for (let r = 0; r < RUNS; r++) {
+  for (let r = 0; r < runCount; r++) {
     const t = process.hrtime.bigint();
     for (const a of list) fn(a);
     runs.push(list.length / (Number(process.hrtime.bigint() - t) / 1e9));
@@ -54,17 +46,21 @@ function measure(fn, list) {
   return Math.round(median(runs));
 }
 
-const results = [];
-for (const n of [10, 100, 1000, 10000]) {
-  const loaded = rules(n);
-  const engine = new RuleEngine(loaded);
-  const list = alerts(n);
-  const scan = (a) => loaded.categories.find((c) => c.matchers.every((m) => m.matches(a.labels))) ?? loaded.fallback;
-  // Same answers, or the comparison means nothing.
-  for (const a of list.slice(0, 2000)) if (engine.match(a.labels) !== scan(a)) throw new Error(`engine and scan disagree at ${n} categories`);
-  results.push({ categories: n, indexedAlertsPerSecond: measure((a) => engine.classify(a), list), scanAlertsPerSecond: measure(scan, list) });
+export function benchRules({ alertCount = 20000, runs = 5 } = {}) {
+  const results = [];
+  for (const n of [10, 100, 1000, 10000]) {
+    const loaded = rules(n);
+    const engine = new RuleEngine(loaded);
+    const list = alerts(n, alertCount);
+    const scan = (a) => loaded.categories.find((c) => c.matchers.every((m) => m.matches(a.labels))) ?? loaded.fallback;
+    // Same answers, or the comparison means nothing.
+    for (const a of list.slice(0, 2000)) if (engine.match(a.labels) !== scan(a)) throw new Error(`engine and scan disagree at ${n} categories`);
+    results.push({ categories: n, indexedAlertsPerSecond: measure((a) => engine.classify(a), list, runs), scanAlertsPerSecond: measure(scan, list, runs) });
+  }
+  return { alerts: alertCount, runs, results };
 }
-const machine = `${cpus().length} x ${cpus()[0]?.model}, Node ${process.version}`;
-console.log(JSON.stringify({ benchmark: 'rules', machine, alerts: ALERTS, runs: RUNS, results }, null, 2));
-console.log('\n| categories | indexed engine (alerts/s) | first-match scan (alerts/s) |\n|---:|---:|---:|');
-for (const r of results) console.log(`| ${r.categories} | ${r.indexedAlertsPerSecond.toLocaleString('en')} | ${r.scanAlertsPerSecond.toLocaleString('en')} |`);
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { alerts: { type: 'string', default: '20000' }, runs: { type: 'string', default: '5' } } });
+  console.log(JSON.stringify(benchRules({ alertCount: Number(values.alerts), runs: Number(values.runs) }), null, 2));
+}

@@ -1,0 +1,76 @@
+// Latency: webhook answer times at a fixed 2,000 alerts/s (200 payloads of 10 a second),
+// measured by autocannon at the sender; Alertmanager's own API at the same rate for scale.
+// Two streams: repeats (5,000 firing alerts resent unchanged, what Alertmanager mostly sends)
+// and changes (every delivery changes its alert's summary: each one a transaction and a
+// coalesced ticket update). autocannon reports whole milliseconds.
+// Usage: npm run build && node bench/latency.mjs [--runs 3] [--seconds 10] [--rate 2000]
+import { parseArgs } from 'node:util';
+import { startDaemon, waitOutboxEmpty } from './lib/daemon.mjs';
+import { startAlertmanager } from './lib/alertmanager.mjs';
+import { alertOf, bodies, webhookBody } from './lib/payloads.mjs';
+import { postLoad, warmUp } from './lib/load.mjs';
+import { median } from './lib/stats.mjs';
+
+const PER_PAYLOAD = 10;
+const KEYS = 5000;
+
+/** Payloads whose alerts change their summary on every delivery. */
+function changingBodies(count) {
+  const out = [];
+  for (let p = 0; p < count; p++) {
+    const alerts = [];
+    for (let i = 0; i < PER_PAYLOAD; i++) {
+      const a = alertOf(p * PER_PAYLOAD + i, KEYS);
+      alerts.push({ ...a, annotations: { ...a.annotations, summary: `${a.annotations.summary} (delivery ${p})` } });
+    }
+    out.push(webhookBody(alerts));
+  }
+  return out;
+}
+
+export async function benchLatency({ runs = 3, seconds = 10, rate = 2000, log = console.error } = {}) {
+  const requestsPerSecond = rate / PER_PAYLOAD;
+  const count = KEYS / PER_PAYLOAD;
+  const streams = {
+    'faultdesk, repeats': { bodies: bodies(count, PER_PAYLOAD, KEYS, 'webhook'), target: 'faultdesk' },
+    // Enough distinct deliveries that none repeats within a run.
+    'faultdesk, changes': { bodies: changingBodies(requestsPerSecond * seconds * 2), target: 'faultdesk' },
+    'alertmanager, repeats': { bodies: bodies(count, PER_PAYLOAD, KEYS, 'alertmanager-api'), target: 'alertmanager' },
+  };
+  const faultdesk = await startDaemon({ port: 19595 });
+  const alertmanager = await startAlertmanager({ port: 19593 });
+  const urls = { faultdesk: `${faultdesk.base}/api/v1/alerts/alertmanager`, alertmanager: `${alertmanager.base}/api/v2/alerts` };
+  const measured = Object.fromEntries(Object.keys(streams).map((k) => [k, []]));
+  try {
+    // Open the 5,000 faults and create their tickets first: the runs measure a daemon at work, not its first minute.
+    await warmUp({ url: urls.faultdesk, bodies: streams['faultdesk, repeats'].bodies, connections: 16 });
+    await warmUp({ url: urls.alertmanager, bodies: streams['alertmanager, repeats'].bodies, connections: 16 });
+    await waitOutboxEmpty(faultdesk.base);
+    for (let run = 0; run < runs; run++) {
+      for (const [name, stream] of Object.entries(streams)) {
+        const r = await postLoad({ url: urls[stream.target], bodies: stream.bodies, connections: 10, seconds, rate: requestsPerSecond });
+        if (r.non2xx || r.errors) throw new Error(`${name}: ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+        measured[name].push({ ...r.latencyMs, alertsPerSecond: Math.round(r.requestsPerSecond * PER_PAYLOAD) });
+        log(`latency ${name}, run ${run + 1}: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms at ${Math.round(r.requestsPerSecond * PER_PAYLOAD)} alerts/s`);
+      }
+    }
+  } finally {
+    await faultdesk.stop();
+    await alertmanager.stop();
+  }
+  const results = Object.entries(measured).map(([stream, rs]) => ({
+    stream,
+    alertsPerSecond: median(rs.map((r) => r.alertsPerSecond)),
+    p50Ms: median(rs.map((r) => r.p50)),
+    p90Ms: median(rs.map((r) => r.p90)),
+    p99Ms: median(rs.map((r) => r.p99)),
+    maxMs: median(rs.map((r) => r.max)),
+    runs: rs,
+  }));
+  return { rate, alertsPerPayload: PER_PAYLOAD, seconds, runs, resolutionMs: 1, results };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '2000' } } });
+  console.log(JSON.stringify(await benchLatency({ runs: Number(values.runs), seconds: Number(values.seconds), rate: Number(values.rate) }), null, 2));
+}

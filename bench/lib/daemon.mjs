@@ -1,0 +1,68 @@
+// A real faultdesk daemon (dist/cli.js) on a fresh SQLite file in a temporary folder.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { start, waitFor } from './processes.mjs';
+
+export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+/**
+ * Starts the daemon with the shipped rules and config/faultdesk.yaml, plus `extraConfig`
+ * (YAML text appended to a copy of it; later keys win). BENCH_NODE_ARGS adds node flags (profiling).
+ */
+export async function startDaemon({ port, extraConfig = '', env = {} }) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'faultdesk-bench-'));
+  const configFile = path.join(dir, 'faultdesk.yaml');
+  writeFileSync(configFile, `rules: ${JSON.stringify(path.join(root, 'rules'))}\n${extraConfig}\n`);
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const proc = start(process.execPath, [...nodeArgs, path.join(root, 'dist/cli.js'), 'run', '--config', configFile], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      FAULTDESK_LISTEN: `127.0.0.1:${port}`,
+      FAULTDESK_STORE_URL: `sqlite:${path.join(dir, 'bench.db')}`,
+      FAULTDESK_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    output: 'inherit',
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await Promise.race([
+      waitFor(`${base}/-/ready`),
+      proc.exit.then(({ code }) => {
+        throw new Error(`faultdesk exited with code ${code} before it was ready (its error is above)`);
+      }),
+    ]);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return {
+    base,
+    pid: proc.pid,
+    dir,
+    async stop() {
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Undelivered outbox operations over every system, from /metrics. */
+export async function outboxDepth(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  let depth = 0;
+  for (const line of text.split('\n')) if (line.startsWith('faultdesk_outbox_depth{')) depth += Number(line.split(' ').pop());
+  return depth;
+}
+
+/** Waits until the outbox has delivered everything (tickets created), up to `timeoutMs`. */
+export async function waitOutboxEmpty(base, timeoutMs = 120_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if ((await outboxDepth(base)) === 0) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the outbox did not empty within ${timeoutMs / 1000} s`);
+}

@@ -1,0 +1,129 @@
+// The benchmark suite (npm run bench): ingest side by side with Alertmanager, latency at a
+// fixed rate, a storm against a fake Zendesk, memory with 100,000 open faults, rule matching.
+// Writes bench/results/results.json and bench/results/results.md, and prints the Markdown.
+// Usage: npm run bench [-- --only ingest,latency] [-- --quick]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { describeMachine, alertmanagerVersion } from './lib/machine.mjs';
+import { alertmanagerBinary } from './lib/alertmanager.mjs';
+import { root } from './lib/daemon.mjs';
+import { benchIngest } from './ingest.mjs';
+import { benchLatency } from './latency.mjs';
+import { benchStorm } from './storm.mjs';
+import { benchMemory } from './memory.mjs';
+import { benchRules } from './rules.mjs';
+
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+const only = values.only ? new Set(values.only.split(',')) : undefined;
+const wanted = (name) => !only || only.has(name);
+const quick = values.quick;
+
+const machine = describeMachine({ alertmanager: alertmanagerVersion(alertmanagerBinary()) });
+const started = new Date();
+const results = { date: started.toISOString(), command: `npm run bench${quick ? ' -- --quick' : ''}`, machine };
+const step = (name) => console.error(`\n== ${name} (${new Date().toISOString()})`);
+
+if (wanted('ingest')) {
+  step('ingest');
+  results.ingest = await benchIngest(quick ? { runs: 1, seconds: 5 } : { runs: 3, seconds: 10 });
+}
+if (wanted('latency')) {
+  step('latency');
+  results.latency = await benchLatency(quick ? { runs: 1, seconds: 5 } : { runs: 3, seconds: 10 });
+}
+if (wanted('storm')) {
+  step('storm');
+  results.storm = await benchStorm();
+}
+if (wanted('memory')) {
+  step('memory');
+  results.memory = await benchMemory(quick ? { faults: 20_000 } : {});
+}
+if (wanted('rules')) {
+  step('rules');
+  results.rules = benchRules(quick ? { runs: 3 } : { runs: 5 });
+}
+results.seconds = Math.round((Date.now() - started.getTime()) / 1000);
+
+const n = (x) => (typeof x === 'number' ? x.toLocaleString('en') : String(x));
+const TARGET_RATIO = { 10: 1.0, 100: 1.5 };
+const md = [
+  '# faultdesk benchmarks',
+  '',
+  `Measured ${results.date.slice(0, 16).replace('T', ' ')} UTC by \`${results.command}\` in ${n(results.seconds)} s, on ${machine.cpu}, ` +
+    `${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; ${machine.alertmanager ?? 'Alertmanager not installed'}. ` +
+    'Load from autocannon in the same machine (it takes one of the cores). faultdesk runs from dist/ on SQLite ' +
+    '(config/faultdesk.yaml, synchronous=normal) with local tickets; see README, "Performance", for what the figures mean.',
+];
+if (results.ingest) {
+  const i = results.ingest;
+  md.push(
+    '',
+    `## Ingest: alerts/s accepted (medians of ${i.runs} runs of ${i.seconds} s, ${i.connections} connections, ${n(i.keys)} fault keys)`,
+    '',
+    '| alerts per payload | faultdesk | Alertmanager | ratio | target | faultdesk p99 | Alertmanager p99 |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+    ...i.results.map(
+      (r) =>
+        `| ${r.alertsPerPayload} | ${n(r.faultdeskAlertsPerSecond)} | ${n(r.alertmanagerAlertsPerSecond)} | ${r.ratio.toFixed(2)}× | ` +
+        `${TARGET_RATIO[r.alertsPerPayload] ? `≥ ${TARGET_RATIO[r.alertsPerPayload].toFixed(1)}×` : '–'} | ${r.faultdeskP99Ms} ms | ${r.alertmanagerP99Ms} ms |`,
+    ),
+  );
+}
+if (results.latency) {
+  const l = results.latency;
+  md.push(
+    '',
+    `## Latency at ${n(l.rate)} alerts/s (${l.alertsPerPayload} a payload; medians of ${l.runs} runs of ${l.seconds} s; whole milliseconds)`,
+    '',
+    '| stream | p50 | p90 | p99 | max |',
+    '|---|---:|---:|---:|---:|',
+    ...l.results.map((r) => `| ${r.stream} | ${r.p50Ms} ms | ${r.p90Ms} ms | ${r.p99Ms} ms | ${r.maxMs} ms |`),
+  );
+}
+if (results.storm) {
+  const s = results.storm;
+  md.push(
+    '',
+    `## Storm: ${n(s.alerts)} alerts over ${n(s.faults)} faults, fake Zendesk, update interval ${s.updateIntervalMs} ms`,
+    '',
+    `${n(s.alerts - s.faults * 2)} alerts after the faults opened, at ${n(s.alertsPerSecond)} alerts/s; every ticket call delivered ${s.secondsUntilDelivered} s after the storm began. ` +
+      `Tickets created: ${n(s.ticketsCreated)}, faults with exactly one create: ${n(s.faultsWithExactlyOneCreate)}; ` +
+      `most updates of one fault in one interval: ${s.maxUpdatesPerFaultPerInterval} (ticket writes of any kind: ${s.maxTicketWritesPerFaultPerInterval}).`,
+    '',
+    '| ticket API call | total | per fault, median | per fault, max |',
+    '|---|---:|---:|---:|',
+    ...Object.entries(s.callsByKind).map(([kind, c]) => `| ${kind} | ${n(c.total)} | ${c.perFaultMedian} | ${c.perFaultMax} |`),
+  );
+}
+if (results.memory) {
+  const m = results.memory;
+  md.push(
+    '',
+    `## Memory: RSS with ${n(m.openFaults)} open faults`,
+    '',
+    '| idle | after opening | after tickets created | after every alert once more | peak |',
+    '|---:|---:|---:|---:|---:|',
+    `| ${m.rssMiB.idle} MiB | ${m.rssMiB.afterOpening} MiB | ${m.rssMiB.afterTickets} MiB | ${m.rssMiB.afterRepeats} MiB | ${m.rssMiB.peak} MiB |`,
+    '',
+    `Opening them took ${m.secondsToOpen} s (one alert each, 100 a payload).`,
+  );
+}
+if (results.rules) {
+  const r = results.rules;
+  md.push(
+    '',
+    `## Rule matching: alerts/s (medians of ${r.runs} runs over ${n(r.alerts)} alerts)`,
+    '',
+    '| categories | indexed engine | first-match scan |',
+    '|---:|---:|---:|',
+    ...r.results.map((x) => `| ${n(x.categories)} | ${n(x.indexedAlertsPerSecond)} | ${n(x.scanAlertsPerSecond)} |`),
+  );
+}
+const dir = path.join(root, 'bench/results');
+mkdirSync(dir, { recursive: true });
+writeFileSync(path.join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+writeFileSync(path.join(dir, 'results.md'), md.join('\n') + '\n');
+console.log(md.join('\n'));
+console.error(`\nwritten: bench/results/results.json, bench/results/results.md`);
