@@ -7,10 +7,8 @@ interface KnownAlert {
   faultId: string;
   /** The alert row's id; unknown for a row inserted by the batch that recorded it. */
   rowId: number | undefined;
-  /** Names and values in stored order, flat ([name, value, name, value, ...]). */
-  labels: string[];
-  annotations: string[];
-  generatorURL: string | undefined;
+  /** contentHash of the stored labels, annotations and generator URL. */
+  content: number;
   /** When its last_received_at was last written. */
   storedAt: number;
 }
@@ -29,8 +27,8 @@ export interface KnownAlertsOptions {
 
 /**
  * The stored last-seen time of an unchanged alert lags at most 5 s behind (or a
- * hundredth of stale_after, if less), so the stale sweep is never misled; about
- * 200 bytes an alert, so at most a million are remembered.
+ * hundredth of stale_after, if less), so the stale sweep is never misled. An
+ * entry takes about 150 bytes, so a million alerts fit in some 150 MB.
  */
 export function knownAlertsOptions(staleAfterMs: number): KnownAlertsOptions {
   return { touchResolutionMs: staleAfterMs > 0 ? Math.min(5_000, staleAfterMs / 100) : 5_000, maxEntries: 1_000_000 };
@@ -43,8 +41,9 @@ export function knownAlertsOptions(staleAfterMs: number): KnownAlertsOptions {
  * writer (SQLite): it learns from the batches this process commits, and
  * forgets everything when the rules change or a job changes faults.
  *
- * A repeat it answers is exactly what FaultBatch would call a duplicate of a
- * firing alert: same labels, annotations and generator URL, in a live fault.
+ * A repeat it answers is what FaultBatch would call a duplicate of a firing
+ * alert: same labels, annotations and generator URL (by contentHash), in a
+ * live fault.
  */
 export class KnownAlerts {
   private readonly entries = new Map<string, KnownAlert>();
@@ -73,14 +72,7 @@ export class KnownAlerts {
   repeat(alert: Alert, ident: string, now: number): Repeat | undefined {
     if (alert.status !== 'firing' || alert.note) return undefined;
     const known = this.entries.get(ident);
-    if (
-      !known ||
-      known.generatorURL !== alert.generatorURL ||
-      !sameEntries(known.labels, alert.labels) ||
-      !sameEntries(known.annotations, alert.annotations)
-    ) {
-      return undefined;
-    }
+    if (!known || known.content !== contentHash(alert.labels, alert.annotations, alert.generatorURL)) return undefined;
     if (now - known.storedAt >= this.options.touchResolutionMs) {
       // A row this process inserted has no id here yet: the full path reads it (and its id).
       if (known.rowId === undefined) return undefined;
@@ -111,9 +103,11 @@ export class KnownAlerts {
       live.set(row.ident, live.has(row.ident) ? null : {
         faultId: fault.id,
         rowId: 'id' in row && typeof row.id === 'number' ? row.id : undefined,
-        labels: flatEntries(row.labels),
-        annotations: flatEntries(row.annotations),
-        generatorURL: row.generator_url ?? undefined,
+        content: contentHash(
+          JSON.parse(row.labels) as Record<string, string>,
+          JSON.parse(row.annotations) as Record<string, string>,
+          row.generator_url ?? undefined,
+        ),
         storedAt: row.last_received_at,
       });
     }
@@ -134,19 +128,38 @@ export class KnownAlerts {
   }
 }
 
-function flatEntries(json: string): string[] {
-  return Object.entries(JSON.parse(json) as Record<string, string>).flat();
-}
-
 /**
- * Whether a map has these entries in this order: what comparing their JSON
- * texts says (FaultBatch compares those), without writing the JSON.
+ * A 53-bit hash (cyrb53) of what makes a firing delivery news: label and
+ * annotation names and values in their order (the order their JSON has, which
+ * FaultBatch compares) and the generator URL. A number per alert instead of
+ * its texts keeps a million alerts in tens of megabytes; two different
+ * contents share a hash with a chance of about 1 in 2^53.
  */
-function sameEntries(flat: readonly string[], map: Record<string, string>): boolean {
-  let i = 0;
-  for (const name in map) {
-    if (flat[i] !== name || flat[i + 1] !== map[name]) return false;
-    i += 2;
+export function contentHash(labels: Record<string, string>, annotations: Record<string, string>, generatorURL: string | undefined): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  const mix = (text: string, separator: number) => {
+    for (let i = 0; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ ch, 2654435761);
+      h2 = Math.imul(h2 ^ ch, 1597334677);
+    }
+    // A separator no text holds (NUL is refused at the door) keeps "ab","c" apart from "a","bc".
+    h1 = Math.imul(h1 ^ separator, 2654435761);
+    h2 = Math.imul(h2 ^ separator, 1597334677);
+  };
+  for (const name in labels) {
+    mix(name, 0);
+    mix(labels[name] as string, 0);
   }
-  return i === flat.length;
+  mix('', 1);
+  for (const name in annotations) {
+    mix(name, 0);
+    mix(annotations[name] as string, 0);
+  }
+  mix('', 2);
+  if (generatorURL !== undefined) mix(generatorURL, 3);
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
