@@ -12,7 +12,7 @@ import { RepairTimeEstimates } from './estimate';
 import { SatisfactionService } from './feedback';
 import { createLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
-import { MailHandler, MailPlanner } from './notify';
+import { MailPlanner } from './notify';
 import { Outbox, TicketHandler } from './outbox';
 import type { RuleEngine, RuleContext, TicketSystemName } from './rules';
 import { RuleReloader, type ReloadResult } from './reload';
@@ -134,7 +134,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         options: workerOptions(concurrency),
       })),
       ...(config.email
-        ? [{ handler: new MailHandler({ config: config.email, store, rules, metrics, transport: options.mailTransport }), options: workerOptions(config.email.concurrency) }]
+        ? [{ handler: new (loadMailHandler())({ config: config.email, store, rules, metrics, transport: options.mailTransport }), options: workerOptions(config.email.concurrency) }]
         : []),
     ],
   });
@@ -262,4 +262,10 @@ function openEndpoints(config: Config): string[] {
   for (const source of ['alertmanager', 'zabbix', 'nagios', 'generic'] as const) if (!has(config.auth.sources[source])) open.push(`source ${source}`);
   if (!has(config.auth.admin)) open.push('admin');
   return open;
+}
+
+/** nodemailer is loaded only when e-mail is configured: a daemon without it saves its memory. */
+function loadMailHandler(): typeof import('./notify/mailer').MailHandler {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a require, so that it loads on demand
+  return (require('./notify/mailer') as typeof import('./notify/mailer')).MailHandler;
 }

@@ -1,3 +1,3 @@
 export { MailPlanner, type EmailConfig, type MailPayload, type DigestPayload, type MailSnapshot, type MailEventInput } from './planner';
-export { MailHandler, type MailHandlerDeps } from './mailer';
+export type { MailHandler, MailHandlerDeps } from './mailer';
 export { createMailTemplates, type MailTemplates, type RenderedMail } from './templates';

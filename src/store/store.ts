@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { migrations, type Dialect } from './migrations';
 import { createRepos, type Repos } from './repos';
 import type { Database } from './schema';
@@ -52,7 +52,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     return kyselyStore(db, 'sqlite');
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    // Loaded only for PostgreSQL: a daemon on SQLite saves the driver's memory.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a require, so that it loads on demand
+    const { Pool } = require('pg') as typeof pg;
+    const pool: pg.Pool = new Pool({ connectionString: url, max: options.poolSize ?? 10 });
     // Times are epoch milliseconds in bigint columns: read them back as numbers, not strings.
     pool.on('connect', (client) => {
       client.setTypeParser(20, (v: string) => Number(v));
