@@ -554,8 +554,8 @@ export class FaultBatch {
     for (const slot of this.alerts.values()) yield { row: slot.row, fault: this.faults.get(slot.row.fault_id) };
   }
 
-  /** Writes everything the batch changed; call inside the transaction it was loaded in. */
-  async save(): Promise<{ operations: number }> {
+  /** Writes everything the batch changed; call inside the transaction it was loaded in. Counts the operations due now. */
+  async save(): Promise<{ dueNow: number }> {
     // Superseded faults are written first: the new fault takes over their unique ident.
     for (const fault of this.superseded) await this.tx.faults.update(fault);
     for (const id of this.dirtyFaults) {
@@ -573,7 +573,8 @@ export class FaultBatch {
     }
     await this.tx.alerts.insert(inserts);
     await this.tx.alerts.touch(touched, this.now);
-    let operations = 0;
+    // Only operations due now wake the outbox: a coalesced update waits for its interval anyway.
+    let dueNow = 0;
     for (const list of this.ops.values()) {
       for (const op of list) {
         if (op.deleted && op.id !== undefined) await this.tx.outbox.delete(op.id);
@@ -595,11 +596,11 @@ export class FaultBatch {
             created_at: this.now,
             updated_at: this.now,
           });
-          operations += 1;
+          if (op.nextAttemptAt <= this.now) dueNow += 1;
         }
       }
     }
-    return { operations };
+    return { dueNow };
   }
 }
 

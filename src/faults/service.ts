@@ -83,7 +83,7 @@ export class FaultService {
               outcomes[item.index] = applied.outcome;
               faultIds[item.index] = applied.faultId;
             }
-            ({ operations } = await batch.save());
+            operations = (await batch.save()).dueNow;
             if (this.deps.mail) operations += await this.deps.mail.plan(tx, now, batch.mailEvents, (name) => engine.category(name));
             return batch;
           });

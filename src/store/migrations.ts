@@ -185,8 +185,8 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         // every due operation (quadratic in a storm).
         await db.schema.createIndex('outbox_line').on('outbox').columns(['system', 'state', 'id']).execute();
         // "Is an earlier operation of this fault still undelivered?" must search by fault, not walk the
-        // line above: with system in this index, SQLite's planner picks it over outbox_line.
-        await db.schema.dropIndex('outbox_fault').execute();
+        // line above: with system in this index, SQLite's planner picks it over outbox_line. (The
+        // fault's pending operations, any system, keep outbox_fault.)
         await db.schema.createIndex('outbox_fault_line').on('outbox').columns(['fault_id', 'system', 'state']).execute();
       },
     },
