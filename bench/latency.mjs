@@ -1,8 +1,8 @@
 // Latency: webhook answer times at a fixed 2,000 alerts/s (200 payloads of 10 a second),
 // measured by autocannon at the sender; Alertmanager's own API at the same rate for scale.
 // Two streams: repeats (5,000 firing alerts resent unchanged, what Alertmanager mostly sends)
-// and changes (every delivery changes its alert's summary: each one a transaction and a
-// coalesced ticket update). autocannon reports whole milliseconds.
+// and changes (every delivery changes the summary of its alerts, of 5,000 other faults: each
+// one a transaction and a coalesced ticket update). autocannon reports whole milliseconds.
 // Usage: npm run build && node bench/latency.mjs [--runs 3] [--seconds 10] [--rate 2000]
 import { parseArgs } from 'node:util';
 import { startDaemon, waitOutboxEmpty } from './lib/daemon.mjs';
@@ -14,13 +14,13 @@ import { median } from './lib/stats.mjs';
 const PER_PAYLOAD = 10;
 const KEYS = 5000;
 
-/** Payloads whose alerts change their summary on every delivery. */
+/** Payloads whose alerts change their summary on every delivery: other faults than the repeats'. */
 function changingBodies(count) {
   const out = [];
   for (let p = 0; p < count; p++) {
     const alerts = [];
     for (let i = 0; i < PER_PAYLOAD; i++) {
-      const a = alertOf(p * PER_PAYLOAD + i, KEYS);
+      const a = alertOf(p * PER_PAYLOAD + i, KEYS, KEYS);
       alerts.push({ ...a, annotations: { ...a.annotations, summary: `${a.annotations.summary} (delivery ${p})` } });
     }
     out.push(webhookBody(alerts));
@@ -44,6 +44,8 @@ export async function benchLatency({ runs = 3, seconds = 10, rate = 2000, log = 
   try {
     // Open the 5,000 faults and create their tickets first: the runs measure a daemon at work, not its first minute.
     await warmUp({ url: urls.faultdesk, bodies: streams['faultdesk, repeats'].bodies, connections: 16 });
+    // The faults of the changes stream open before it runs, so that it measures changes.
+    await warmUp({ url: urls.faultdesk, bodies: bodies(count, PER_PAYLOAD, KEYS, 'webhook', KEYS), connections: 16, seconds: 0 });
     await warmUp({ url: urls.alertmanager, bodies: streams['alertmanager, repeats'].bodies, connections: 16 });
     await waitOutboxEmpty(faultdesk.base);
     for (let run = 0; run < runs; run++) {

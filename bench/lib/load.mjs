@@ -36,5 +36,5 @@ export async function postLoad({ url, bodies, connections, seconds, amount, rate
  */
 export async function warmUp({ url, bodies, connections, seconds = 2 }) {
   await postLoad({ url, bodies, connections, amount: bodies.length });
-  await postLoad({ url, bodies, connections, seconds });
+  if (seconds > 0) await postLoad({ url, bodies, connections, seconds });
 }

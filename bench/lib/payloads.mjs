@@ -3,9 +3,9 @@
 
 const STARTS_AT = '2026-11-24T16:25:24.046Z';
 
-/** Alert n of a stream over `keys` distinct label sets (one fault each with the shipped rules). */
-export function alertOf(n, keys) {
-  const k = n % keys;
+/** Alert n of a stream over `keys` distinct label sets (one fault each with the shipped rules), from key `first` on. */
+export function alertOf(n, keys, first = 0) {
+  const k = first + (n % keys);
   return {
     labels: { alertname: 'TargetDown', job: 'bench', instance: `host-${k}:9100`, severity: 'critical' },
     annotations: { summary: `host-${k} is down`, description: `The node exporter on host-${k} has not answered for 5 minutes.` },
@@ -35,11 +35,11 @@ export function alertmanagerBody(alerts) {
 }
 
 /** `count` bodies of `perPayload` alerts each, walking through the keys in order. */
-export function bodies(count, perPayload, keys, format) {
+export function bodies(count, perPayload, keys, format, first = 0) {
   const out = [];
   for (let p = 0; p < count; p++) {
     const alerts = [];
-    for (let i = 0; i < perPayload; i++) alerts.push(alertOf(p * perPayload + i, keys));
+    for (let i = 0; i < perPayload; i++) alerts.push(alertOf(p * perPayload + i, keys, first));
     out.push(format === 'alertmanager-api' ? alertmanagerBody(alerts) : webhookBody(alerts));
   }
   return out;
