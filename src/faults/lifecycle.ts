@@ -558,19 +558,23 @@ export class FaultBatch {
   async save(): Promise<{ dueNow: number }> {
     // Superseded faults are written first: the new fault takes over their unique ident.
     for (const fault of this.superseded) await this.tx.faults.update(fault);
+    const changed: FaultRow[] = [];
     for (const id of this.dirtyFaults) {
       const fault = this.faults.get(id);
       if (!fault) continue;
       if (this.newFaults.has(id)) await this.tx.faults.insert(fault);
-      else await this.tx.faults.update(fault);
+      else changed.push(fault);
     }
+    await this.tx.faults.updateMany(changed);
     const inserts: NewAlertRow[] = [];
+    const updates: AlertRow[] = [];
     const touched: number[] = [];
     for (const slot of this.alerts.values()) {
       if (slot.isNew) inserts.push(slot.row);
-      else if (slot.dirty) await this.tx.alerts.update(slot.row as AlertRow);
+      else if (slot.dirty) updates.push(slot.row as AlertRow);
       else if (slot.touched) touched.push((slot.row as AlertRow).id);
     }
+    await this.tx.alerts.updateMany(updates);
     await this.tx.alerts.insert(inserts);
     await this.tx.alerts.touch(touched, this.now);
     // Only operations due now wake the outbox: a coalesced update waits for its interval anyway.

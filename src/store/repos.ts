@@ -17,6 +17,30 @@ function chunks<T>(items: readonly T[]): T[][] {
   return out;
 }
 
+/** Bound parameters one statement may carry (SQLite's limit is 32,766; PostgreSQL's 65,535). */
+const MAX_PARAMETERS = 30_000;
+
+/**
+ * Writes whole rows that exist, by id, in as few statements as the parameter
+ * limit allows (an upsert whose conflict target is the id updates every other
+ * column): a batch changing 100 faults costs one statement, not 100.
+ */
+async function writeWholeRows<T extends { id: string | number }>(db: Kysely<Database>, table: 'faults' | 'alerts', rows: readonly T[]): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0] as object).filter((c) => c !== 'id');
+  const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / (columns.length + 1)));
+  const set = Object.fromEntries(columns.map((c) => [c, sql.ref(`excluded.${c}`)]));
+  // The row types differ by table; the statement is the same shape for both.
+  const loose = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+  for (let i = 0; i < rows.length; i += perStatement) {
+    await loose
+      .insertInto(table)
+      .values(rows.slice(i, i + perStatement) as unknown as Array<Record<string, unknown>>)
+      .onConflict((oc) => oc.column('id').doUpdateSet(set))
+      .execute();
+  }
+}
+
 /**
  * Queries over one executor: the root connection or a transaction. With
  * `locking` (PostgreSQL, where replicas share the database) the faults a batch
@@ -79,6 +103,10 @@ export function createRepos(db: Kysely<Database>, options: { locking: boolean } 
       async update(row: FaultRow): Promise<void> {
         const { id, ...rest } = row;
         await db.updateTable('faults').set(rest).where('id', '=', id).execute();
+      },
+      /** Writes faults that exist, whole; few statements for many faults. */
+      async updateMany(rows: readonly FaultRow[]): Promise<void> {
+        await writeWholeRows(db, 'faults', rows);
       },
       async setMailLog(id: string, mailLog: string): Promise<void> {
         await db.updateTable('faults').set({ mail_log: mailLog }).where('id', '=', id).execute();
@@ -219,6 +247,10 @@ export function createRepos(db: Kysely<Database>, options: { locking: boolean } 
       async update(row: AlertRow): Promise<void> {
         const { id, ...rest } = row;
         await db.updateTable('alerts').set(rest).where('id', '=', id).execute();
+      },
+      /** Writes alerts that exist, whole; few statements for many alerts. */
+      async updateMany(rows: readonly AlertRow[]): Promise<void> {
+        await writeWholeRows(db, 'alerts', rows);
       },
       async touch(ids: readonly number[], at: number): Promise<void> {
         for (const part of chunks(ids)) {
