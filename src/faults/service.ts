@@ -48,13 +48,28 @@ export interface FaultServiceDeps {
   estimates?: (category: string) => RepairTimeModel | undefined;
 }
 
+/** A request's alerts waiting to be written with the group they join. */
+interface PendingIngest {
+  engine: RuleEngine;
+  items: Array<ClassifiedAlert & { index: number }>;
+  outcomes: AlertOutcome[];
+  faultIds: Array<string | null>;
+  transitions: Transition[];
+  resolve: (transitions: Transition[]) => void;
+  reject: (err: unknown) => void;
+}
+
 export class FaultService {
+  private waiting: PendingIngest[] = [];
+  private writing = false;
+
   constructor(private readonly deps: FaultServiceDeps) {}
 
   /**
-   * Classifies the alerts and applies them to their faults in one transaction.
+   * Classifies the alerts and applies them to their faults in one transaction
+   * (shared with the requests that arrive at the same moment; see commit()).
    * When this resolves, the alerts, the fault changes and the outbox
-   * operations are committed; when it throws, nothing is.
+   * operations are committed; when it throws, nothing of them is.
    */
   async ingest(source: SourceName, alerts: readonly Alert[]): Promise<IngestResult> {
     const engine = this.deps.rules(); // one rule set for the whole batch, even across a reload
@@ -69,44 +84,96 @@ export class FaultService {
       if (classification.category.action === 'drop') outcomes[index] = 'dropped';
       else kept.push({ alert, classification, index });
     }
-    let transitions: Transition[] = [];
-    let operations = 0;
-    if (kept.length > 0) {
-      // Another replica may open the same fault or lock the same rows at the same moment: the
-      // loser's transaction rolls back whole and is tried again, and then finds the winner's fault.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const batch = await this.deps.store.transaction(async (tx) => {
-            const batch = await FaultBatch.load(tx, now, engine, kept, this.deps.estimates);
-            for (const item of kept) {
-              const applied = batch.apply(item);
-              outcomes[item.index] = applied.outcome;
-              faultIds[item.index] = applied.faultId;
-            }
-            operations = (await batch.save()).dueNow;
-            if (this.deps.mail) operations += await this.deps.mail.plan(tx, now, batch.mailEvents, (name) => engine.category(name));
-            return batch;
-          });
-          transitions = batch.transitions;
-          this.deps.known?.learn(batch.alertSlots());
-          break;
-        } catch (err) {
-          if (attempt >= 5 || !this.deps.store.isRetryable(err)) throw err;
-          await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
-        }
-      }
-    }
+    const transitions = kept.length > 0 ? await this.commit({ engine, items: kept, outcomes, faultIds }) : [];
     const counts: Partial<Record<AlertOutcome, number>> = {};
     for (const outcome of outcomes) counts[outcome] = (counts[outcome] ?? 0) + 1;
     for (const [outcome, n] of Object.entries(counts)) this.deps.metrics.alertsReceived.inc({ source, outcome }, n);
     this.report(transitions);
-    if (operations > 0) this.deps.onOperationsQueued?.();
     return {
       received: alerts.length,
       outcomes: counts,
       faults: faultIds,
       transitions: transitions.map((t) => ({ fault: t.faultId, transition: t.transition })),
     };
+  }
+
+  /**
+   * Applies a request's alerts together with those of every request waiting
+   * beside it, in one transaction, in arrival order: the same as one request
+   * after another, with one commit (and one set of queries) for all. Requests
+   * that arrive while a group is being written form the next group. Resolves
+   * with the request's transitions once the group is committed.
+   */
+  private commit(request: Omit<PendingIngest, 'resolve' | 'reject' | 'transitions'>): Promise<Transition[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ ...request, transitions: [], resolve, reject });
+      // Wait a turn of the event loop, so that requests read in the same turn join the group.
+      if (!this.writing) {
+        this.writing = true;
+        setImmediate(() => void this.writeGroups());
+      }
+    });
+  }
+
+  private async writeGroups(): Promise<void> {
+    while (this.waiting.length > 0) {
+      // One rule set per group: a request classified before a reload waits for the next one.
+      const engine = (this.waiting[0] as PendingIngest).engine;
+      const group = this.waiting.filter((p) => p.engine === engine);
+      this.waiting = this.waiting.filter((p) => p.engine !== engine);
+      try {
+        await this.writeGroup(engine, group);
+        for (const p of group) p.resolve(p.transitions);
+      } catch (err) {
+        if (group.length === 1) {
+          (group[0] as PendingIngest).reject(err);
+          continue;
+        }
+        // One request may be what fails: each on its own, so that only that one is refused.
+        for (const p of group) {
+          try {
+            await this.writeGroup(engine, [p]);
+            p.resolve(p.transitions);
+          } catch (alone) {
+            p.reject(alone);
+          }
+        }
+      }
+    }
+    this.writing = false;
+  }
+
+  private async writeGroup(engine: RuleEngine, group: readonly PendingIngest[]): Promise<void> {
+    const items = group.flatMap((p) => p.items);
+    // Another replica may open the same fault or lock the same rows at the same moment: the
+    // loser's transaction rolls back whole and is tried again, and then finds the winner's fault.
+    for (let attempt = 1; ; attempt++) {
+      const now = this.deps.clock.now();
+      let operations = 0;
+      try {
+        const batch = await this.deps.store.transaction(async (tx) => {
+          const batch = await FaultBatch.load(tx, now, engine, items, this.deps.estimates);
+          for (const p of group) {
+            const before = batch.transitions.length;
+            for (const item of p.items) {
+              const applied = batch.apply(item);
+              p.outcomes[item.index] = applied.outcome;
+              p.faultIds[item.index] = applied.faultId;
+            }
+            p.transitions = batch.transitions.slice(before);
+          }
+          operations = (await batch.save()).dueNow;
+          if (this.deps.mail) operations += await this.deps.mail.plan(tx, now, batch.mailEvents, (name) => engine.category(name));
+          return batch;
+        });
+        this.deps.known?.learn(batch.alertSlots());
+        if (operations > 0) this.deps.onOperationsQueued?.();
+        return;
+      } catch (err) {
+        if (attempt >= 5 || !this.deps.store.isRetryable(err)) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      }
+    }
   }
 
   /**
