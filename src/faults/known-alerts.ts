@@ -26,12 +26,14 @@ export interface KnownAlertsOptions {
 }
 
 /**
- * The stored last-seen time of an unchanged alert lags at most 5 s behind (or a
- * hundredth of stale_after, if less), so the stale sweep is never misled. An
+ * The stored last-seen time of an unchanged alert lags at most 30 s behind (or
+ * a hundredth of stale_after, if less), so the stale sweep is never misled
+ * (Alertmanager resends every group_interval, minutes apart: in practice every
+ * resend is written; only floods are thinned). An
  * entry takes about 150 bytes, so a million alerts fit in some 150 MB.
  */
 export function knownAlertsOptions(staleAfterMs: number): KnownAlertsOptions {
-  return { touchResolutionMs: staleAfterMs > 0 ? Math.min(5_000, staleAfterMs / 100) : 5_000, maxEntries: 1_000_000 };
+  return { touchResolutionMs: staleAfterMs > 0 ? Math.min(30_000, staleAfterMs / 100) : 30_000, maxEntries: 1_000_000 };
 }
 
 /**

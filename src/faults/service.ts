@@ -48,6 +48,9 @@ export interface FaultServiceDeps {
   estimates?: (category: string) => RepairTimeModel | undefined;
 }
 
+/** Last-seen times written per transaction by flushTouches(). */
+const TOUCHES_PER_TRANSACTION = 200;
+
 /** A request's alerts waiting to be written with the group they join. */
 interface PendingIngest {
   engine: RuleEngine;
@@ -62,6 +65,7 @@ interface PendingIngest {
 export class FaultService {
   private waiting: PendingIngest[] = [];
   private writing = false;
+  private touchFlushes: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: FaultServiceDeps) {}
 
@@ -207,12 +211,21 @@ export class FaultService {
    * in one transaction. Called every second and when stopping: a crash loses
    * at most that second of last-seen times, never an alert or a change.
    */
-  async flushTouches(): Promise<number> {
+  flushTouches(): Promise<number> {
+    // One flush at a time: the timer's and the last one at stop run one after the other.
+    const run = this.touchFlushes.then(() => this.flushTouchesNow());
+    this.touchFlushes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushTouchesNow(): Promise<number> {
     const known = this.deps.known;
     if (!known) return 0;
     const touches = known.takeTouches();
     if (touches.size === 0) return 0;
-    // One statement per second of last-seen times, each rounded down (never later than seen).
+    // Rounded down to the second (never later than seen), one statement per second of them, in
+    // transactions of a few hundred rows with a turn of the event loop between: a flush of
+    // thousands must not hold up the requests waiting behind it.
     const byTime = new Map<number, number[]>();
     for (const [id, seen] of touches) {
       const at = seen - (seen % 1000);
@@ -221,9 +234,13 @@ export class FaultService {
       else byTime.set(at, [id]);
     }
     try {
-      await this.deps.store.transaction(async (tx) => {
-        for (const [at, ids] of byTime) await tx.alerts.touch(ids, at);
-      });
+      for (const [at, ids] of byTime) {
+        for (let i = 0; i < ids.length; i += TOUCHES_PER_TRANSACTION) {
+          const part = ids.slice(i, i + TOUCHES_PER_TRANSACTION);
+          await this.deps.store.transaction((tx) => tx.alerts.touch(part, at));
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      }
     } catch (err) {
       // The remembered last-seen times are no longer what is stored: the next deliveries write them.
       known.forget();

@@ -164,11 +164,14 @@ describe('repeats answered from memory by a daemon on SQLite', () => {
   test('the last-seen time of a repeat is written by the next flush, rounded down to the second', async () => {
     const opened = await ingest(alert());
     const faultId = opened.faults[0] as string;
-    clock.advance(10_500);
+    clock.advance(10_500); // within the resolution (30 s): nothing to write
+    expect((await ingest(alert({ receivedAt: clock.now() }))).outcomes).toEqual({ duplicate: 1 });
+    expect(await daemon.faults.flushTouches()).toBe(0);
+    clock.advance(20_000);
     expect((await ingest(alert({ receivedAt: clock.now() }))).outcomes).toEqual({ duplicate: 1 });
     expect((await stored(faultId)).last_received_at).toBe(T0);
     expect(await daemon.faults.flushTouches()).toBe(1);
-    expect((await stored(faultId)).last_received_at).toBe(T0 + 10_000);
+    expect((await stored(faultId)).last_received_at).toBe(T0 + 30_000);
   });
 
   test('after the stale sweep resolved the fault, the alert firing again reopens it instead of passing as a repeat', async () => {
