@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { start, waitFor } from './processes.mjs';
+import { start, whenReady } from './processes.mjs';
 
 const CANDIDATES = ['/usr/bin/prometheus-alertmanager', '/usr/bin/alertmanager'];
 
@@ -39,12 +39,7 @@ export async function startAlertmanager({ port }) {
     '--log.level=warn',
   ]);
   const base = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor(`${base}/-/ready`);
-  } catch (err) {
-    await proc.stop();
-    throw err;
-  }
+  await whenReady(proc, `${base}/-/ready`, 'alertmanager');
   return {
     base,
     pid: proc.pid,

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { start, waitFor } from './processes.mjs';
+import { start, whenReady } from './processes.mjs';
 
 export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
@@ -27,17 +27,7 @@ export async function startDaemon({ port, extraConfig = '', env = {} }) {
     output: 'inherit',
   });
   const base = `http://127.0.0.1:${port}`;
-  try {
-    await Promise.race([
-      waitFor(`${base}/-/ready`),
-      proc.exit.then(({ code }) => {
-        throw new Error(`faultdesk exited with code ${code} before it was ready (its error is above)`);
-      }),
-    ]);
-  } catch (err) {
-    await proc.stop();
-    throw err;
-  }
+  await whenReady(proc, `${base}/-/ready`, 'faultdesk (its error is above)');
   return {
     base,
     pid: proc.pid,

@@ -49,3 +49,21 @@ export function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+
+/**
+ * Waits until `url` answers, or fails at once if the process exits first; a process
+ * that does not become ready is stopped. `name` goes into the error.
+ */
+export async function whenReady(proc, url, name) {
+  try {
+    await Promise.race([
+      waitFor(url),
+      proc.exit.then(({ code }) => {
+        throw new Error(`${name} exited with code ${code} before it was ready`);
+      }),
+    ]);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+}

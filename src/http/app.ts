@@ -1,12 +1,7 @@
 import type { RequestListener } from 'node:http';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import type { Config } from '../config';
-import type { FaultService } from '../faults';
-import type { Logger } from '../log';
-import type { Metrics } from '../metrics';
-import type { Clock } from '../clock';
-import { detectSource, mayHoldNul, type SourceName, type Sources } from '../sources';
+import { detectSource, mayHoldNul, type SourceName } from '../sources';
 import type { RuleEngine } from '../rules';
 import type { ReloadResult } from '../reload';
 import type { RepairTimeEstimates } from '../estimate';
@@ -15,19 +10,11 @@ import { explainAlerts } from '../faults';
 import type { Store } from '../store';
 import { requireCredentials } from './auth';
 import { badRequest, errorHandler, notFound } from './errors';
-import { createFastIngestRoute, createIngest, type Ingest } from './ingest';
+import { createFastIngestRoute, createIngest, type Ingest, type IngestDeps } from './ingest';
 import { faultDetailJson, faultJson, operationJson, ticketJson } from './views';
 
-export interface AppDeps {
-  config: Pick<Config, 'auth' | 'http'>;
+export interface AppDeps extends IngestDeps {
   store: Store;
-  faults: FaultService;
-  sources: Sources;
-  metrics: Metrics;
-  logger: Logger;
-  clock: Clock;
-  /** False until the daemon has finished starting and after it begins to stop. */
-  isReady: () => boolean;
   /** Called after parked operations were put back in line. */
   onRetry?: () => void;
   rules: () => RuleEngine;

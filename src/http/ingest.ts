@@ -16,6 +16,7 @@ export interface IngestDeps {
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
+  /** False until the daemon has finished starting and after it begins to stop. */
   isReady: () => boolean;
 }
 
