@@ -120,6 +120,14 @@ export class FaultService {
   }
 
   private async writeGroups(): Promise<void> {
+    try {
+      await this.writeWaitingGroups();
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async writeWaitingGroups(): Promise<void> {
     while (this.waiting.length > 0) {
       // One rule set per group: a request classified before a reload waits for the next one.
       const engine = (this.waiting[0] as PendingIngest).engine;
@@ -144,7 +152,6 @@ export class FaultService {
         }
       }
     }
-    this.writing = false;
   }
 
   private async writeGroup(engine: RuleEngine, group: readonly PendingIngest[]): Promise<void> {
