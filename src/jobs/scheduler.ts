@@ -38,6 +38,10 @@ export class Scheduler {
 
   add(job: Job): void {
     const task = schedule(job.schedule, () => this.runNow(job), { name: job.name, noOverlap: true });
+    // A run missed while the process was busy is said in our log, not in node-cron's own lines on stdout.
+    task.on('execution:missed', (context) => {
+      this.logger.warn('scheduled job run missed: the process was busy', { job: job.name, at: context.date.toISOString() });
+    });
     this.tasks.push(task);
   }
 

@@ -63,3 +63,22 @@ test('jobs run on their cron schedule and stop cleanly, waiting for a run in pro
   await new Promise((r) => setTimeout(r, 1200));
   expect(runs).toBe(after);
 });
+
+test('a run missed while the process was busy is logged as JSON, not printed by node-cron', async () => {
+  const { scheduler, lines } = setup();
+  const printed = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  try {
+    scheduler.add({ name: 'tick', schedule: '* * * * * *', run: async () => undefined });
+    await new Promise((r) => setTimeout(r, 1100));
+    const until = Date.now() + 2500;
+    while (Date.now() < until); // the process is busy: node-cron misses at least one second
+    await new Promise((r) => setTimeout(r, 1500));
+    const missed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'scheduled job run missed: the process was busy');
+    expect(missed.length).toBeGreaterThan(0);
+    expect(missed[0]).toMatchObject({ level: 'warn', job: 'tick' });
+    expect(printed.mock.calls.flat().join(' ')).not.toMatch(/missed execution/);
+  } finally {
+    printed.mockRestore();
+    await scheduler.stop();
+  }
+});
