@@ -244,10 +244,6 @@ export function createRepos(db: Kysely<Database>, options: { locking: boolean } 
           for (const row of part) row.id = byKey.get(`${row.fault_id}|${row.ident}`);
         }
       },
-      async update(row: AlertRow): Promise<void> {
-        const { id, ...rest } = row;
-        await db.updateTable('alerts').set(rest).where('id', '=', id).execute();
-      },
       /** Writes alerts that exist, whole; few statements for many alerts. */
       async updateMany(rows: readonly AlertRow[]): Promise<void> {
         await writeWholeRows(db, 'alerts', rows);
