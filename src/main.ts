@@ -6,7 +6,10 @@ import { Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { FaultService, KnownAlerts, knownAlertsOptions } from './faults';
+import type express from 'express';
 import { createHandler } from './http/app';
+import type { RouteEntry } from './http/routes/registrar';
+import { AccessControl } from './http/auth';
 import { Scheduler, type Job } from './jobs';
 import { RepairTimeEstimates } from './estimate';
 import { SatisfactionService } from './feedback';
@@ -16,7 +19,7 @@ import { MailPlanner } from './notify';
 import { Outbox, TicketHandler } from './outbox';
 import type { RuleEngine, RuleContext, TicketSystemName } from './rules';
 import { RuleReloader, type ReloadResult } from './reload';
-import { createSources } from './sources';
+import { createSources, SOURCE_NAMES } from './sources';
 import { openStore, type Store } from './store';
 import { createTicketSystems } from './tickets';
 
@@ -31,6 +34,9 @@ export interface Daemon {
   rules: () => RuleEngine;
   estimates: RepairTimeEstimates;
   satisfaction: SatisfactionService;
+  /** The Express app behind the fast webhook route, and its route table with each route's auth decision. */
+  app: express.Express;
+  routes: RouteEntry[];
   /** The scheduled jobs (run on their schedules when workers are started; tests run them directly). */
   jobs: Job[];
   /** Reads the config and rules again; keeps the running rules when they are broken. */
@@ -93,20 +99,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       satisfaction: () => satisfaction.summary(),
     },
   });
-  const satisfaction = new SatisfactionService(
-    store,
-    clock,
-    { windowMs: config.satisfaction.window, zendeskScores: config.satisfaction.zendesk_scores },
-    logger,
-  );
-  const estimates = new RepairTimeEstimates(
-    store,
-    { minSamples: config.estimates.min_samples, windowMs: config.estimates.window, bounds: config.estimates.bounds },
-    clock,
-    logger,
-  );
-  await estimates.load();
-
   let reloader: RuleReloader;
   try {
     reloader = new RuleReloader({ config, configFile: options.configFile, env: options.env, ruleContext, logger, metrics, clock });
@@ -115,6 +107,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     throw err;
   }
   const rules = reloader.rules;
+  // Read at each use, so that a reload's values apply (src/reload.ts lists what needs a restart).
+  const current = reloader.config;
+  const satisfaction = new SatisfactionService(
+    store,
+    clock,
+    () => ({ windowMs: current().satisfaction.window, zendeskScores: current().satisfaction.zendesk_scores }),
+    logger,
+  );
+  const estimates = new RepairTimeEstimates(
+    store,
+    () => ({ minSamples: current().estimates.min_samples, windowMs: current().estimates.window, bounds: current().estimates.bounds }),
+    clock,
+    logger,
+  );
+  await estimates.load();
 
   const systems = createTicketSystems(config, { store, clock, logger, axios: options.axios });
   const workerOptions = (concurrency: number) => ({
@@ -148,14 +155,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const jobs: Job[] = [
     { name: 'settle_flapping', schedule: config.jobs.settle_flapping, run: () => faults.settleFlapping() },
     { name: 'at_risk', schedule: config.jobs.at_risk, run: () => faults.escalateAtRisk() },
-    { name: 'stale_sweep', schedule: config.jobs.stale_sweep, run: () => faults.sweepStale(config.faults.stale_after, config.faults.stale_sources) },
+    { name: 'stale_sweep', schedule: config.jobs.stale_sweep, run: () => faults.sweepStale(current().faults.stale_after, current().faults.stale_sources) },
     { name: 'fit_repair_time', schedule: config.jobs.fit_repair_time, run: () => estimates.refit((c) => rules().category(c)?.repairTime.b) },
     ...(zendesk ? [{ name: 'satisfaction_pull', schedule: config.jobs.satisfaction_pull, run: () => satisfaction.pullZendesk(zendesk) }] : []),
   ];
 
   let ready = false;
-  const handler = createHandler({
+  const access = new AccessControl(config.auth);
+  const http = createHandler({
     config,
+    access,
     store,
     faults,
     sources: createSources(),
@@ -170,7 +179,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onRetry: () => outbox.wake(),
   });
   const { host, port } = splitListen(config.listen);
-  const open = openEndpoints(config);
+  const open = access.secured ? [] : openEndpoints();
   if (!isLoopback(host) && open.length > 0 && !config.auth.allow_unauthenticated) {
     await store.close();
     throw new Error(
@@ -178,7 +187,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         'set auth.sources.<source> and auth.admin (bearer_token_file or basic_auth), or auth.allow_unauthenticated: true',
     );
   }
-  const server: Server = createServer(handler);
+  const server: Server = createServer(http.handler);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -218,6 +227,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     estimates,
     satisfaction,
     jobs,
+    app: http.app,
+    routes: http.routes,
     reload: () => reloader.reload(),
     async stop() {
       ready = false;
@@ -256,12 +267,9 @@ export function isLoopback(host: string | undefined): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
-function openEndpoints(config: Config): string[] {
-  const open: string[] = [];
-  const has = (c: { bearer_token?: string; basic_auth?: unknown } | undefined) => Boolean(c && (c.bearer_token || c.basic_auth));
-  for (const source of ['alertmanager', 'zabbix', 'nagios', 'generic'] as const) if (!has(config.auth.sources[source])) open.push(`source ${source}`);
-  if (!has(config.auth.admin)) open.push('admin');
-  return open;
+/** With no credential configured at all, every endpoint is open. */
+function openEndpoints(): string[] {
+  return [...SOURCE_NAMES.map((s) => `source ${s}`), 'admin'];
 }
 
 /** nodemailer is loaded only when e-mail is configured: a daemon without it saves its memory. */

@@ -8,6 +8,12 @@ export const TICKET_SYSTEMS = ['local', 'zendesk', 'servicenow'] as const;
 export const TICKET_OPERATIONS = ['create', 'update', 'escalate', 'resolve', 'reopen', 'flapping', 'comment'] as const;
 
 export type AlertOutcome = (typeof ALERT_OUTCOMES)[number];
+/**
+ * Why a webhook request was refused: the kinds of the error model (src/errors.ts) a webhook can meet,
+ * with `unavailable` kept under its older name, store_unavailable.
+ */
+export const REJECTION_REASONS = ['unauthorized', 'forbidden', 'malformed', 'invalid', 'too_large', 'unsupported_encoding', 'store_unavailable', 'internal'] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /** Gauges read the store when scraped, so they can never drift from it. */
 export interface StateReader {
@@ -65,10 +71,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   const payloadsRejected = new Counter({
     name: 'faultdesk_payloads_rejected_total',
-    help: 'Webhook requests refused, by source and reason (invalid, unauthorized, too_large, store_unavailable).',
+    help:
+      'Webhook requests refused, by source and reason (unauthorized, forbidden, malformed: not JSON or form, invalid: breaks the schema, ' +
+      'too_large, unsupported_encoding, store_unavailable: the store failed and the sender retries, internal).',
     labelNames: ['source', 'reason'] as const,
     registers: [registry],
   });
+  for (const source of SOURCES) for (const reason of REJECTION_REASONS) payloadsRejected.inc({ source, reason }, 0);
 
   const ticketOperations = new Counter({
     name: 'faultdesk_ticket_operations_total',

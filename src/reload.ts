@@ -6,9 +6,16 @@ import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import { loadRules, listRuleFiles, RuleEngine, type RuleContext } from './rules';
 
-export type ReloadResult = { ok: true; files: number; categories: number } | { ok: false; error: string; problems: string[] };
+export type ReloadResult =
+  | { ok: true; files: number; categories: number; /** Changed settings that take effect only at the next start. */ restartRequired: string[] }
+  | { ok: false; error: string; problems: string[] };
 
-/** Settings that only take effect at start; a reload says so when they changed. */
+/**
+ * Settings that only take effect at start; a reload names those that changed.
+ * Everything else applies at once: rules and what they inherit (faults.*),
+ * the stale sweep, estimates, satisfaction and watch_rules, which are read
+ * through config() at each use.
+ */
 const RESTART_ONLY = ['listen', 'store', 'auth', 'http', 'tickets', 'outbox', 'email', 'jobs', 'log'] as const;
 
 export interface ReloaderDeps {
@@ -30,17 +37,23 @@ export interface ReloaderDeps {
  */
 export class RuleReloader {
   private engine: RuleEngine;
+  private current: Config;
+  private watching = false;
   private watchers: FSWatcher[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<ReloadResult> | undefined;
 
   constructor(private readonly deps: ReloaderDeps) {
+    this.current = deps.config;
     this.engine = new RuleEngine(loadRules(deps.config.rules, deps.ruleContext(deps.config)));
     this.succeeded();
   }
 
   /** The rules now; callers take it once per unit of work. */
   readonly rules = (): RuleEngine => this.engine;
+
+  /** The config as last loaded; its restart-only parts are still those the daemon started with. */
+  readonly config = (): Config => this.current;
 
   reload(): Promise<ReloadResult> {
     // Reloads run one at a time; one asked for during another waits for it and runs after.
@@ -56,12 +69,17 @@ export class RuleReloader {
     try {
       const config = this.deps.configFile ? loadConfig({ file: this.deps.configFile, env: this.deps.env }) : this.deps.config;
       const engine = new RuleEngine(loadRules(config.rules, this.deps.ruleContext(config)));
-      const changed = RESTART_ONLY.filter((k) => JSON.stringify(config[k]) !== JSON.stringify(this.deps.config[k]));
-      if (changed.length > 0) logger.warn('config changes that need a restart were not applied', { settings: changed });
+      // Compared with what the daemon started with: a restart-only change stays pending until a restart.
+      const restartRequired = RESTART_ONLY.filter((k) => JSON.stringify(config[k]) !== JSON.stringify(this.deps.config[k]));
+      if (restartRequired.length > 0) logger.warn('config changes that need a restart were not applied', { settings: restartRequired });
+      const rewatch = config.watch_rules !== this.current.watch_rules || JSON.stringify(config.rules) !== JSON.stringify(this.current.rules);
       this.engine = engine;
+      this.current = config;
+      if (rewatch && this.watching) this.unwatch();
+      if (rewatch && config.watch_rules) this.watchRules();
       this.succeeded();
       logger.info('rules reloaded', { files: engine.rules.files.length, categories: engine.categories.length });
-      return { ok: true, files: engine.rules.files.length, categories: engine.categories.length };
+      return { ok: true, files: engine.rules.files.length, categories: engine.categories.length, restartRequired };
     } catch (err) {
       metrics.configReloadSuccessful.set(0);
       const problems = err instanceof SourceError ? err.message.split('\n') : [(err as Error).message];
@@ -77,7 +95,8 @@ export class RuleReloader {
 
   /** Reloads when a rule file or folder changes, a moment after the last change. */
   watchRules(debounceMs = 500): void {
-    const paths = typeof this.deps.config.rules === 'string' ? [this.deps.config.rules] : this.deps.config.rules;
+    this.watching = true;
+    const paths = typeof this.current.rules === 'string' ? [this.current.rules] : this.current.rules;
     const dirs = new Set<string>();
     for (const p of paths) {
       dirs.add(path.resolve(p));
@@ -98,9 +117,14 @@ export class RuleReloader {
     }
   }
 
-  stop(): void {
+  private unwatch(): void {
+    this.watching = false;
     for (const w of this.watchers) w.close();
     this.watchers = [];
+  }
+
+  stop(): void {
+    this.unwatch();
     if (this.timer) clearTimeout(this.timer);
   }
 }

@@ -84,8 +84,8 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   return { status: res.status, headers: res.headers, text, json: json as Record<string, unknown> };
 }
 
-export async function getJson<T = Record<string, unknown>>(url: string): Promise<T> {
-  const res = await fetch(url);
+export async function getJson<T = Record<string, unknown>>(url: string, headers: Record<string, string> = {}): Promise<T> {
+  const res = await fetch(url, { headers });
   if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -94,3 +94,7 @@ export async function getJson<T = Record<string, unknown>>(url: string): Promise
 export async function drain(daemon: Daemon): Promise<void> {
   while ((await daemon.outbox.runOnce()) > 0);
 }
+
+/** Viewer credentials for tests that configure a source's token and then read the API. */
+export const VIEWER_CREDENTIALS = { bearer_token: 'test-viewer-token' };
+export const VIEWER = { Authorization: `Bearer ${VIEWER_CREDENTIALS.bearer_token}` };

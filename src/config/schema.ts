@@ -136,7 +136,12 @@ export const configSchema = z.strictObject({
           generic: bearerAuth.optional(),
         })
         .prefault({}),
+      /** Everything: reads, explain and every action. */
       admin: bearerAuth.optional(),
+      /** Reads and explain, no actions. */
+      viewer: bearerAuth.optional(),
+      /** /metrics is open unless this sets a credential of its own (admin and viewer credentials also work). */
+      metrics: bearerAuth.optional(),
       /** Listen on a non-loopback address with endpoints open to anyone: only when you mean it. */
       allow_unauthenticated: z.boolean().default(false),
     })

@@ -25,7 +25,8 @@ export class RepairTimeEstimates {
 
   constructor(
     private readonly store: Store,
-    private readonly settings: EstimateSettings,
+    /** Read at each fit, so a reload's settings apply to the next one. */
+    private readonly settings: () => EstimateSettings,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
@@ -48,7 +49,8 @@ export class RepairTimeEstimates {
    */
   async refit(configuredB: (category: string) => number | undefined): Promise<StoredFit[]> {
     const now = this.clock.now();
-    const resolved = await this.store.repos.faults.resolvedSince(now - this.settings.windowMs);
+    const settings = this.settings();
+    const resolved = await this.store.repos.faults.resolvedSince(now - settings.windowMs);
     const byCategory = new Map<string, Array<{ fs: number; hours: number }>>();
     for (const f of resolved) {
       if (f.resolved_at === null) continue;
@@ -58,8 +60,8 @@ export class RepairTimeEstimates {
     }
     const made: StoredFit[] = [];
     for (const [category, samples] of byCategory) {
-      if (samples.length < this.settings.minSamples) continue;
-      const fit = fitRepairTime(samples, this.settings.bounds, configuredB(category) ?? 0.5);
+      if (samples.length < settings.minSamples) continue;
+      const fit = fitRepairTime(samples, settings.bounds, configuredB(category) ?? 0.5);
       if (!fit) continue;
       const stored = { ...fit, category, fittedAt: now };
       await this.store.repos.fits.insert({ category, a: fit.a, b: fit.b, samples: fit.samples, rmse_hours: fit.rmseHours, fitted_at: now });

@@ -1,1 +1,1 @@
-export { SatisfactionService, UnknownFaultError, type SatisfactionSettings, type SatisfactionSummary } from './satisfaction';
+export { SatisfactionService, type SatisfactionSettings, type SatisfactionSummary } from './satisfaction';

@@ -1,16 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
 import type { Config } from '../config';
+import { invalid, malformed, unavailable, type AppError } from '../errors';
 import type { FaultService, IngestResult } from '../faults';
 import type { Logger } from '../log';
-import type { Metrics } from '../metrics';
+import type { Metrics, RejectionReason } from '../metrics';
 import type { Clock } from '../clock';
-import { mayHoldNul, type SourceName, type Sources } from '../sources';
-import { credentialsMatch, hasCredentials } from './auth';
-import { badRequest, errorBody, logRefusal, toHttpError, unauthorized, unavailable, type HttpError } from './errors';
+import { mayHoldNul, SOURCE_NAMES, type SourceName, type Sources } from '../sources';
+import type { AccessControl } from './auth';
+import { errorBody, logRefusal, toAppError } from './errors';
 
 export interface IngestDeps {
   config: Pick<Config, 'auth' | 'http'>;
+  access: AccessControl;
   faults: FaultService;
   sources: Sources;
   metrics: Metrics;
@@ -21,28 +23,38 @@ export interface IngestDeps {
 }
 
 /**
- * Validates a parsed webhook body and stores its alerts; throws the HttpError
+ * Validates a parsed webhook body and stores its alerts; throws the AppError
  * to answer. `nulFree` says the raw text was seen to hold no NUL character,
  * which saves walking the body for one (see Source.parse).
  */
 export type Ingest = (name: SourceName, body: unknown, nulFree: boolean) => Promise<IngestResult>;
 
-export function createIngest({ faults, sources, metrics, logger, clock }: IngestDeps): Ingest {
+export function createIngest({ faults, sources, logger, clock }: IngestDeps): Ingest {
   return async (name, body, nulFree) => {
     const parsed = sources[name].parse(body, clock.now(), { nulFree });
-    if (!parsed.ok) {
-      metrics.payloadsRejected.inc({ source: name, reason: 'invalid' });
-      throw badRequest(`invalid ${name} payload`, parsed.errors);
-    }
+    if (!parsed.ok) throw invalid(`invalid ${name} payload`, parsed.errors);
     try {
       return await faults.ingest(name, parsed.alerts);
     } catch (err) {
-      metrics.payloadsRejected.inc({ source: name, reason: 'store_unavailable' });
       logger.error('could not store alerts; the sender will retry', { source: name, alerts: parsed.alerts.length, err });
-      throw unavailable('alerts could not be stored; retry later');
+      throw unavailable('alerts could not be stored; retry later', err);
     }
   };
 }
+
+/**
+ * Counts a refused webhook request by its reason, and logs it at debug with
+ * the source and reason only: never the body (a parser's message quotes it)
+ * nor the credentials.
+ */
+export function countRejection(deps: Pick<IngestDeps, 'metrics' | 'logger'>, source: string, error: AppError): void {
+  if (!(SOURCE_NAMES as readonly string[]).includes(source)) return;
+  const reason: RejectionReason = error.kind === 'unavailable' ? 'store_unavailable' : (error.kind as RejectionReason);
+  deps.metrics.payloadsRejected.inc({ source, reason: REASONS.has(reason) ? reason : 'internal' });
+  if (deps.logger.isLevelEnabled('debug')) deps.logger.debug('payload rejected', { source, reason });
+}
+
+const REASONS: ReadonlySet<string> = new Set<RejectionReason>(['unauthorized', 'forbidden', 'malformed', 'invalid', 'too_large', 'unsupported_encoding', 'store_unavailable', 'internal']);
 
 const JSON_SOURCES: readonly SourceName[] = ['alertmanager', 'zabbix', 'generic'];
 
@@ -55,7 +67,7 @@ const JSON_SOURCES: readonly SourceName[] = ['alertmanager', 'zabbix', 'generic'
  * (a compressed or non-UTF-8 body, a query string) is left to Express.
  */
 export function createFastIngestRoute(deps: IngestDeps, ingest: Ingest) {
-  const { config, metrics, logger, isReady } = deps;
+  const { config, metrics, logger, isReady, access } = deps;
   const routes = new Map(JSON_SOURCES.map((name) => [`/api/v1/alerts/${name}`, name]));
   const limit = config.http.max_body_bytes;
 
@@ -66,8 +78,7 @@ export function createFastIngestRoute(deps: IngestDeps, ingest: Ingest) {
   }
 
   async function answer(req: IncomingMessage, res: ServerResponse, name: SourceName): Promise<void> {
-    const credentials = config.auth.sources[name];
-    if (hasCredentials(credentials) && !credentialsMatch(credentials, req.headers.authorization)) throw unauthorized(`faultdesk ${name}`);
+    access.check({ kind: 'source', source: name }, req);
     let text: string;
     try {
       text = await getRawBody(req, { length: req.headers['content-length'], limit, encoding: 'utf-8' });
@@ -81,7 +92,7 @@ export function createFastIngestRoute(deps: IngestDeps, ingest: Ingest) {
       try {
         body = JSON.parse(text);
       } catch (err) {
-        throw badRequest(`body is not valid JSON: ${(err as Error).message}`);
+        throw malformed(`body is not valid JSON: ${(err as Error).message}`);
       }
     }
     send(res, 200, { status: 'success', ...(await ingest(name, body, !mayHoldNul(text))) });
@@ -105,7 +116,8 @@ export function createFastIngestRoute(deps: IngestDeps, ingest: Ingest) {
         metrics.httpDuration.observe({ method: 'POST', route: `/api/v1/alerts/${name}`, code: String(res.statusCode) }, seconds);
       });
       answer(req, res, name).catch((err: unknown) => {
-        const error: HttpError = toHttpError(err);
+        const error = toAppError(err);
+        countRejection(deps, name, error);
         logRefusal(logger, req.method, req.url ?? '', error, err);
         if (res.headersSent) res.destroy();
         else send(res, error.status, errorBody(error), error.headers);

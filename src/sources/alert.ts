@@ -1,4 +1,5 @@
-export type SourceName = 'alertmanager' | 'zabbix' | 'nagios' | 'generic';
+export const SOURCE_NAMES = ['alertmanager', 'zabbix', 'nagios', 'generic'] as const;
+export type SourceName = (typeof SOURCE_NAMES)[number];
 
 /**
  * Something a source says about an alert besides firing or resolving it:

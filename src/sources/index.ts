@@ -6,7 +6,7 @@ import { fromNagios, nagiosPayload } from './nagios';
 import { fromZabbix, zabbixPayload } from './zabbix';
 import { findNul } from './labels';
 
-export type { Alert, AlertNote, SourceName } from './alert';
+export { SOURCE_NAMES, type Alert, type AlertNote, type SourceName } from './alert';
 export { labelsFingerprint, mayHoldNul } from './labels';
 
 export interface InvalidField {

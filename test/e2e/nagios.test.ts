@@ -2,7 +2,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync, appendFileSync, mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Daemon } from '../../src/main';
-import { getJson, REPO, startTestDaemon, tempDir, testConfig, drain } from '../helpers';
+import { getJson, REPO, startTestDaemon, tempDir, testConfig, drain, VIEWER, VIEWER_CREDENTIALS } from '../helpers';
 import { ensureDebianPackage } from './ensure-package';
 
 // A real Nagios Core 4 from Debian, configured in a private folder with one-second
@@ -139,6 +139,8 @@ beforeAll(async () => {
   ({ dir, cleanup } = tempDir('faultdesk-nagios-'));
   const config = testConfig(dir);
   config.auth.sources.nagios = { bearer_token: TOKEN };
+  // With any credential configured, reads need the viewer role.
+  config.auth.viewer = VIEWER_CREDENTIALS;
   daemon = await startTestDaemon(config);
 
   mkdirSync(path.join(dir, 'checkresults'));
@@ -178,12 +180,13 @@ test('a service goes CRITICAL then OK: one fault opens and resolves, with the pl
   const output = 'HTTP CRITICAL - "/health" answered 503 — Grüße, naïve café ✓';
   setState(2, `${output}\nfirst detail line\nsecond detail line`);
   const fault = await waitFor('an open fault', async () => {
-    const { faults } = await getJson<{ faults: Array<{ id: string; state: string; category: string; key: string }> }>(`${daemon.url}/api/v1/faults`);
+    const { faults } = await getJson<{ faults: Array<{ id: string; state: string; category: string; key: string }> }>(`${daemon.url}/api/v1/faults`, VIEWER);
     return faults.find((f) => f.state === 'open');
   });
   expect(fault).toMatchObject({ category: 'nagios-http', key: '{host="web1",service="Public site"}' });
   const detail = await getJson<{ alerts: Array<{ annotations: Record<string, string>; labels: Record<string, string> }> }>(
     `${daemon.url}/api/v1/faults/${fault.id}`,
+    VIEWER,
   );
   expect(detail.alerts[0]!.annotations.output).toBe(output);
   expect(detail.alerts[0]!.annotations.long_output).toBe('first detail line\nsecond detail line');
@@ -191,11 +194,11 @@ test('a service goes CRITICAL then OK: one fault opens and resolves, with the pl
 
   setState(0, 'HTTP OK - 200 in 0.01 s');
   await waitFor('the fault to resolve', async () => {
-    const { faults } = await getJson<{ faults: Array<{ state: string }> }>(`${daemon.url}/api/v1/faults`);
+    const { faults } = await getJson<{ faults: Array<{ state: string }> }>(`${daemon.url}/api/v1/faults`, VIEWER);
     return faults.length === 1 && faults[0]!.state === 'resolved' ? true : undefined;
   });
   await drain(daemon);
-  const { tickets } = await getJson<{ tickets: Array<{ status: string }> }>(`${daemon.url}/api/v1/tickets`);
+  const { tickets } = await getJson<{ tickets: Array<{ status: string }> }>(`${daemon.url}/api/v1/tickets`, VIEWER);
   expect(tickets).toEqual([expect.objectContaining({ status: 'solved' })]);
 
   // What this Nagios put in the problem-id macros, for the record: the recovery must name the problem's id.

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Daemon } from '../../src/main';
-import { getJson, startTestDaemon, tempDir, testConfig } from '../helpers';
+import { getJson, startTestDaemon, tempDir, testConfig, VIEWER, VIEWER_CREDENTIALS } from '../helpers';
 import { freePort } from '../process';
 import { ensureDebianPackage } from './ensure-package';
 
@@ -48,6 +48,8 @@ beforeAll(async () => {
   ({ dir, cleanup } = tempDir('faultdesk-prom-'));
   const config = testConfig(dir);
   config.auth.sources.alertmanager = { bearer_token: TOKEN };
+  // With any credential configured, reads need the viewer role.
+  config.auth.viewer = VIEWER_CREDENTIALS;
   daemon = await startTestDaemon(config);
   daemon.outbox.start();
 
@@ -102,7 +104,7 @@ afterAll(async () => {
 
 test('target down, then back: one fault and one ticket, opened then resolved, from an Alertmanager HA pair', async () => {
   const fault = await waitFor('a fault', async () => {
-    const { faults } = await getJson<{ faults: Array<{ id: string; state: string; category: string; ticket: { status: string } | null }> }>(`${daemon.url}/api/v1/faults`);
+    const { faults } = await getJson<{ faults: Array<{ id: string; state: string; category: string; ticket: { status: string } | null }> }>(`${daemon.url}/api/v1/faults`, VIEWER);
     return faults.find((f) => f.state === 'open' && f.ticket) ?? undefined;
   });
   expect(fault.category).toBe('target-down');
@@ -111,14 +113,14 @@ test('target down, then back: one fault and one ticket, opened then resolved, fr
   await new Promise<void>((r) => target!.listen(targetPort, '127.0.0.1', r));
 
   await waitFor('the fault to resolve', async () => {
-    const { faults } = await getJson<{ faults: Array<{ state: string; ticket: { status: string } | null }> }>(`${daemon.url}/api/v1/faults`);
+    const { faults } = await getJson<{ faults: Array<{ state: string; ticket: { status: string } | null }> }>(`${daemon.url}/api/v1/faults`, VIEWER);
     return faults.length === 1 && faults[0]!.state === 'resolved' && faults[0]!.ticket?.status === 'solved' ? true : undefined;
   });
-  const { tickets } = await getJson<{ tickets: Array<{ status: string }> }>(`${daemon.url}/api/v1/tickets`);
+  const { tickets } = await getJson<{ tickets: Array<{ status: string }> }>(`${daemon.url}/api/v1/tickets`, VIEWER);
   expect(tickets).toEqual([expect.objectContaining({ status: 'solved' })]);
   // The pair was clustered and both instances had the alert; whichever of them sent it, one ticket came of it.
   for (const port of amPorts) {
-    const status = await getJson<{ cluster: { peers: unknown[] } }>(`http://127.0.0.1:${port}/api/v2/status`);
+    const status = await getJson<{ cluster: { peers: unknown[] } }>(`http://127.0.0.1:${port}/api/v2/status`, VIEWER);
     expect(status.cluster.peers).toHaveLength(2);
   }
   const metrics = await fetch(`${daemon.url}/metrics`).then((r) => r.text());

@@ -52,7 +52,7 @@ function rowCounts() {
 describe('explain', () => {
   test('Alertmanager: categories tried, the one chosen, and what would happen, with no side effect', async () => {
     const body = amPayload([web('a:80', 'aa'), { labels: { alertname: 'Other', job: 'batch' }, fingerprint: 'bb' }]);
-    let res = await postJson(`${daemon.url}/api/v1/explain`, body);
+    let res = await postJson(`${daemon.url}/api/v1/explain`, body, ADMIN);
     expect(res.status).toBe(200);
     expect(res.json.source).toBe('alertmanager');
     const [first, second] = res.json.alerts as Array<Record<string, unknown>>;
@@ -76,9 +76,9 @@ describe('explain', () => {
     });
     expect(rowCounts()).toEqual([0, 0, 0]);
 
-    await postJson(`${daemon.url}/api/v1/alerts/alertmanager`, amPayload([web('a:80', 'aa')]));
+    await postJson(`${daemon.url}/api/v1/alerts/alertmanager`, amPayload([web('a:80', 'aa')]), ADMIN);
     const before = rowCounts();
-    res = await postJson(`${daemon.url}/api/v1/explain`, amPayload([web('a:80', 'aa'), web('a:80', 'cc'), { ...web('a:80', 'aa'), status: 'resolved' }]));
+    res = await postJson(`${daemon.url}/api/v1/explain`, amPayload([web('a:80', 'aa'), web('a:80', 'cc'), { ...web('a:80', 'aa'), status: 'resolved' }]), ADMIN);
     expect((res.json.alerts as Array<{ wouldDo: string }>).map((a) => a.wouldDo)).toEqual(['duplicate', 'join', 'resolve']);
     expect(rowCounts()).toEqual(before);
   });
@@ -88,13 +88,25 @@ describe('explain', () => {
     ['nagios', { notification_type: 'PROBLEM', host_name: 'h', service_desc: 'Disk', service_state: 'CRITICAL', service_problem_id: '3' }, 'uncategorized'],
     ['generic', [{ status: 'firing', labels: { job: 'web', instance: 'z' } }], 'old-web'],
   ])('%s payloads, told apart by their shape', async (source, body, category) => {
-    const res = await postJson(`${daemon.url}/api/v1/explain`, body);
+    const res = await postJson(`${daemon.url}/api/v1/explain`, body, ADMIN);
     expect(res.json).toMatchObject({ source, alerts: [expect.objectContaining({ category, wouldDo: 'open' })] });
   });
 
+  test('JSON is told by its content: curl --data-binary sends it as a form and it is still Alertmanager', async () => {
+    const res = await postJson(`${daemon.url}/api/v1/explain`, amPayload([web('a:80', 'aa')]), { ...ADMIN, 'Content-Type': 'application/x-www-form-urlencoded' });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ source: 'alertmanager', alerts: [expect.objectContaining({ category: 'old-web' })] });
+    // A real form is still Nagios.
+    const form = await postJson(`${daemon.url}/api/v1/explain`, 'notification_type=PROBLEM&host_name=h&service_desc=Disk&service_state=CRITICAL&service_problem_id=3', {
+      ...ADMIN,
+      'Content-Type': 'application/x-www-form-urlencoded',
+    });
+    expect(form.json).toMatchObject({ source: 'nagios' });
+  });
+
   test('an unknown shape or a bad payload is a 400', async () => {
-    expect((await postJson(`${daemon.url}/api/v1/explain`, { hello: 1 })).json.error).toMatch(/cannot tell the source/);
-    const bad = await postJson(`${daemon.url}/api/v1/explain?source=alertmanager`, { version: '4' });
+    expect((await postJson(`${daemon.url}/api/v1/explain`, { hello: 1 }, ADMIN)).json.error).toMatch(/cannot tell the source/);
+    const bad = await postJson(`${daemon.url}/api/v1/explain?source=alertmanager`, { version: '4' }, ADMIN);
     expect(bad.status).toBe(400);
     expect((bad.json.errors as Array<{ path: string }>).map((e) => e.path)).toContain('alerts');
   });
@@ -110,15 +122,15 @@ describe('reload', () => {
   };
 
   test('a good reload swaps the rules; open faults keep their category and key', async () => {
-    await postJson(`${daemon.url}/api/v1/alerts/alertmanager`, amPayload([web('a:80', 'aa')]));
+    await postJson(`${daemon.url}/api/v1/alerts/alertmanager`, amPayload([web('a:80', 'aa')]), ADMIN);
     writeFileSync(rulesFile(), RULES_V2);
     expect((await postJson(`${daemon.url}/-/reload`, {})).status).toBe(401);
     const res = await postJson(`${daemon.url}/-/reload`, {}, ADMIN);
-    expect(res.json).toEqual({ status: 'success', files: 1, categories: 1 });
+    expect(res.json).toEqual({ status: 'success', files: 1, categories: 1, restartRequired: [] });
     expect((await metric()).ok).toBe('1');
     // New alerts follow the new rules; the open fault keeps its category, key and alerts, and its
     // alert still resolves it.
-    const next = await postJson(`${daemon.url}/api/v1/alerts/alertmanager`, amPayload([web('b:80', 'cc'), { ...web('a:80', 'aa'), status: 'resolved' }]));
+    const next = await postJson(`${daemon.url}/api/v1/alerts/alertmanager`, amPayload([web('b:80', 'cc'), { ...web('a:80', 'aa'), status: 'resolved' }]), ADMIN);
     expect(next.json.outcomes).toEqual({ opened: 1, resolved: 1 });
     const faults = await daemon.store.repos.faults.list({ limit: 10, offset: 0 });
     expect(faults.map((f) => [f.category, f.fault_key, f.state, f.severity]).sort()).toEqual([
@@ -139,7 +151,7 @@ describe('reload', () => {
     });
     expect(await metric()).toEqual({ ok: '0', at: before.at });
     expect(daemon.rules().categories.map((c) => c.name)).toEqual(['old-web']);
-    const explain = await postJson(`${daemon.url}/api/v1/explain`, amPayload([web('x', 'dd')]));
+    const explain = await postJson(`${daemon.url}/api/v1/explain`, amPayload([web('x', 'dd')]), ADMIN);
     expect((explain.json.alerts as Array<{ category: string }>)[0]!.category).toBe('old-web');
   });
 
@@ -149,7 +161,7 @@ describe('reload', () => {
       const inFlight: Array<Promise<unknown>> = [];
       for (let k = 0; k < 3; k++) {
         const i = round * 3 + k;
-        inFlight.push(postJson(`${daemon.url}/api/v1/alerts/alertmanager`, amPayload(Array.from({ length: 20 }, (_, j) => web(`r${i}-h${j}`, (i * 100 + j).toString(16).padStart(8, '0'))))));
+        inFlight.push(postJson(`${daemon.url}/api/v1/alerts/alertmanager`, amPayload(Array.from({ length: 20 }, (_, j) => web(`r${i}-h${j}`, (i * 100 + j).toString(16).padStart(8, '0')))), ADMIN));
         if (k === 1) inFlight.push(daemon.reload());
       }
       await Promise.all(inFlight);
@@ -163,6 +175,37 @@ describe('reload', () => {
     }
     for (const categories of byRequest.values()) expect(categories.size).toBe(1);
     expect(new Set(faults.map((f) => f.category))).toEqual(new Set(['old-web', 'new-web']));
+  });
+
+  test('a reload applies the stale sweep, estimates and satisfaction settings, and names the settings that need a restart', async () => {
+    const configFile = path.join(dir, 'faultdesk.yaml');
+    expect(daemon.jobs.find((j) => j.name === 'stale_sweep')).toBeDefined();
+    writeFileSync(
+      configFile,
+      `rules: ${path.join(dir, 'rules')}\nauth: { admin: { bearer_token: admin-123 } }\nlisten: 127.0.0.1:1\n` +
+        `faults: { stale_after: 1m, stale_sources: [generic] }\nsatisfaction: { window: 2h }\noutbox: { concurrency: 9 }\n`,
+    );
+    const res = await postJson(`${daemon.url}/-/reload`, {}, ADMIN);
+    expect(res.json).toEqual({ status: 'success', files: 1, categories: 1, restartRequired: ['outbox'] });
+    expect((await daemon.satisfaction.summary()).windowHours).toBe(2);
+    // A generic alert not refreshed for a minute is now stale (it was not, at 24 h and Alertmanager only).
+    await postJson(`${daemon.url}/api/v1/alerts/generic`, [{ status: 'firing', labels: { job: 'web', instance: 'g' } }], ADMIN);
+    const sweep = daemon.jobs.find((j) => j.name === 'stale_sweep')!;
+    await new Promise((r) => setTimeout(r, 5));
+    const db = new BetterSqlite3(path.join(dir, 'db.sqlite'));
+    db.prepare('update alerts set last_received_at = last_received_at - 120000').run();
+    db.close();
+    await sweep.run();
+    const faults = await daemon.store.repos.faults.list({ limit: 10, offset: 0 });
+    expect(faults.map((f) => f.state)).toEqual(['resolved']);
+  });
+
+  test('turning watch_rules on takes a reload, not a restart', async () => {
+    writeFileSync(path.join(dir, 'faultdesk.yaml'), `rules: ${path.join(dir, 'rules')}\nauth: { admin: { bearer_token: admin-123 } }\nwatch_rules: true\n`);
+    expect((await postJson(`${daemon.url}/-/reload`, {}, ADMIN)).json).toMatchObject({ status: 'success', restartRequired: [] });
+    writeFileSync(rulesFile(), RULES_V2);
+    for (let i = 0; i < 50 && daemon.rules().categories[0]?.name !== 'new-web'; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(daemon.rules().categories[0]?.name).toBe('new-web');
   });
 
   test('the rules folder is watched when watch_rules is on', async () => {

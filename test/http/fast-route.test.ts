@@ -13,6 +13,9 @@ beforeAll(async () => {
   const config = testConfig(tmp.dir);
   config.http.max_body_bytes = 4096;
   config.auth.sources.zabbix = { bearer_token: 'zbx-token-1' };
+  // Once any credential is configured, every source needs its own (or admin's).
+  config.auth.sources.alertmanager = { bearer_token: 'am-token-1' };
+  config.auth.sources.generic = { bearer_token: 'gen-token-1' };
   daemon = await startTestDaemon(config);
 });
 afterAll(async () => {
@@ -20,8 +23,12 @@ afterAll(async () => {
   cleanup();
 });
 
+const TOKENS: Record<string, string> = { alertmanager: 'am-token-1', generic: 'gen-token-1' };
+
 async function post(path: string, body: string | Buffer, headers: Record<string, string> = {}) {
-  const res = await fetch(`${daemon.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body });
+  const token = TOKENS[/\/alerts\/(\w+)/.exec(path)?.[1] ?? ''];
+  const auth: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
+  const res = await fetch(`${daemon.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth, ...headers }, body });
   const text = await res.text();
   return { status: res.status, type: res.headers.get('content-type'), auth: res.headers.get('www-authenticate'), body: JSON.parse(text) as Record<string, unknown> };
 }

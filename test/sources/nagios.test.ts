@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ManualClock } from '../../src/clock';
 import type { Daemon } from '../../src/main';
-import { drain, getJson, postJson, REPO, startTestDaemon, tempDir, testConfig } from '../helpers';
+import { drain, getJson, postJson, REPO, startTestDaemon, tempDir, testConfig, VIEWER, VIEWER_CREDENTIALS } from '../helpers';
 
 const run = promisify(execFile);
 const NOTIFY = path.join(REPO, 'config/integrations/nagios/faultdesk-notify');
@@ -17,6 +17,8 @@ beforeEach(async () => {
   cleanup = tmp.cleanup;
   const config = testConfig(tmp.dir);
   config.auth.sources.nagios = { bearer_token: 'nag-token-1' };
+  // With any credential configured, reads need the viewer role.
+  config.auth.viewer = VIEWER_CREDENTIALS;
   daemon = await startTestDaemon(config, clock);
 });
 const later: Array<() => void> = [];
@@ -59,10 +61,10 @@ async function postForm(fields: Record<string, string>) {
 }
 
 async function faults() {
-  return (await getJson<{ faults: Array<Record<string, unknown>> }>(`${daemon.url}/api/v1/faults`)).faults;
+  return (await getJson<{ faults: Array<Record<string, unknown>> }>(`${daemon.url}/api/v1/faults`, VIEWER)).faults;
 }
 async function comments() {
-  const { tickets } = await getJson<{ tickets: Array<{ status: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`);
+  const { tickets } = await getJson<{ tickets: Array<{ status: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`, VIEWER);
   return { status: tickets[0]?.status, bodies: tickets[0]?.comments.map((c) => c.body) ?? [] };
 }
 
@@ -73,7 +75,7 @@ test('PROBLEM opens, WARNING→CRITICAL of the same problem escalates, RECOVERY 
   await drain(daemon);
   let [fault] = await faults();
   expect(fault).toMatchObject({ category: 'nagios-disk', key: '{host="db1",service="Root Partition"}', severity: 5 });
-  const { tickets } = await getJson<{ tickets: Array<{ subject: string }> }>(`${daemon.url}/api/v1/tickets`);
+  const { tickets } = await getJson<{ tickets: Array<{ subject: string }> }>(`${daemon.url}/api/v1/tickets`, VIEWER);
   expect(tickets[0]?.subject).toBe('[NORMAL] Root Partition on db1 is WARNING: DISK WARNING - free space: / 900 MB');
 
   expect((await postForm(service('PROBLEM'))).json).toMatchObject({ outcomes: { updated: 1 } });
@@ -136,12 +138,12 @@ test('ACKNOWLEDGEMENT becomes a comment; FLAPPINGSTART/STOP hold and release; DO
   await drain(daemon);
   await postForm(service('PROBLEM', { service_problem_id: '42', last_service_problem_id: '41' })); // CRITICAL: would escalate
   await drain(daemon);
-  const second = (await getJson<{ tickets: Array<{ priority: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`)).tickets[0]!;
+  const second = (await getJson<{ tickets: Array<{ priority: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`, VIEWER)).tickets[0]!;
   expect(second.comments.map((x) => x.body.split('\n')[0])).toEqual(['Scheduled downtime started in Nagios by ops: disk swap']);
   expect(second.priority).toBe('normal');
   await postForm(service('DOWNTIMEEND', { service_problem_id: '42' }));
   await drain(daemon);
-  const after = (await getJson<{ tickets: Array<{ priority: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`)).tickets[0]!;
+  const after = (await getJson<{ tickets: Array<{ priority: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`, VIEWER)).tickets[0]!;
   expect(after.comments.at(-1)?.body).toMatch(/^Scheduled downtime ended in Nagios\.\nUpdate: 1 of 1 alerts firing\./);
   expect(after.priority).toBe('high');
 });
@@ -171,7 +173,7 @@ describe('the shipped notify script', () => {
       env: { ...process.env, FAULTDESK_NAGIOS_URL: 'https://nagios.example/nagios4' },
     });
     const [fault] = await faults();
-    const detail = await getJson<{ alerts: Array<{ annotations: Record<string, string>; generatorURL: string }> }>(`${daemon.url}/api/v1/faults/${fault!.id}`);
+    const detail = await getJson<{ alerts: Array<{ annotations: Record<string, string>; generatorURL: string }> }>(`${daemon.url}/api/v1/faults/${fault!.id}`, VIEWER);
     expect(detail.alerts[0]!.annotations.output).toBe(output);
     expect(detail.alerts[0]!.annotations.long_output).toBe('line two\nline three with a \\ backslash');
     expect(detail.alerts[0]!.generatorURL).toBe('https://nagios.example/nagios4/cgi-bin/extinfo.cgi?type=2&host=db1&service=Root%20Partition');
@@ -190,6 +192,7 @@ describe('the shipped notify script', () => {
     const other = tempDir();
     const config = testConfig(other.dir, { FAULTDESK_LISTEN: `127.0.0.1:${port}` });
     config.auth.sources.nagios = { bearer_token: 'nag-token-1' };
+    config.auth.viewer = VIEWER_CREDENTIALS;
     await daemon.stop();
     const sending = run(NOTIFY, [`http://127.0.0.1:${port}`, 'nag-token-1', ...fields(service('PROBLEM'))], {
       env: { ...process.env, FAULTDESK_NOTIFY_MAX_TIME: '20' },

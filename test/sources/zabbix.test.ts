@@ -6,7 +6,7 @@ import * as acorn from 'acorn';
 import { parse as parseYaml } from 'yaml';
 import { ManualClock } from '../../src/clock';
 import type { Daemon } from '../../src/main';
-import { drain, getJson, postJson, REPO, startTestDaemon, tempDir, testConfig } from '../helpers';
+import { drain, getJson, postJson, REPO, startTestDaemon, tempDir, testConfig, VIEWER, VIEWER_CREDENTIALS } from '../helpers';
 
 const run = promisify(execFile);
 const SCRIPT = path.join(REPO, 'config/integrations/zabbix/faultdesk.js');
@@ -21,6 +21,8 @@ beforeEach(async () => {
   cleanup = tmp.cleanup;
   const config = testConfig(tmp.dir);
   config.auth.sources.zabbix = { bearer_token: 'zbx-token-1' };
+  // With any credential configured, reads need the viewer role.
+  config.auth.viewer = VIEWER_CREDENTIALS;
   daemon = await startTestDaemon(config, clock);
 });
 afterEach(async () => {
@@ -87,13 +89,14 @@ test('problem, acknowledge, severity change and recovery, sent by the script its
   expect(problem.ok).toBe(true);
   const tags = JSON.parse(problem.result ?? '{}').tags;
   await drain(daemon);
-  const { faults } = await getJson<{ faults: Array<Record<string, unknown>> }>(`${daemon.url}/api/v1/faults`);
+  const { faults } = await getJson<{ faults: Array<Record<string, unknown>> }>(`${daemon.url}/api/v1/faults`, VIEWER);
   expect(faults).toHaveLength(1);
   const fault = faults[0]!;
   expect(fault).toMatchObject({ state: 'open', category: 'zabbix-cpu', key: '{host="web-01"}', severity: 8, priority: 'high' });
   expect(tags).toEqual({ __faultdesk_fault: fault.id, __faultdesk_link: `${daemon.url}/api/v1/faults/${fault.id}` });
   const detail = await getJson<{ alerts: Array<{ labels: Record<string, string>; startsAt: string; generatorURL: string }> }>(
     `${daemon.url}/api/v1/faults/${fault.id}`,
+    VIEWER,
   );
   expect(detail.alerts[0]).toMatchObject({
     labels: {
@@ -120,7 +123,7 @@ test('problem, acknowledge, severity change and recovery, sent by the script its
   const raised = await runScript(expanded({ event_update_status: '1', event_nseverity: '5', event_severity: 'Disaster', event_update_action: 'changed severity', event_update_user: 'Ada Lovelace' }));
   expect(raised.ok).toBe(true);
   await drain(daemon);
-  let ticket = (await getJson<{ tickets: Array<{ status: string; priority: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`)).tickets[0]!;
+  let ticket = (await getJson<{ tickets: Array<{ status: string; priority: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`, VIEWER)).tickets[0]!;
   expect(ticket.comments.map((c) => c.body.split('\n').slice(0, 2).join(' | '))).toEqual([
     'Zabbix update by Ada Lovelace: acknowledged | Looking at it',
     expect.stringMatching(/^Zabbix update by Ada Lovelace: changed severity \| Escalated: fault severity 8 → 10, priority now urgent\./),
@@ -133,8 +136,8 @@ test('problem, acknowledge, severity change and recovery, sent by the script its
   const recovery = await runScript(expanded({ event_value: '0', event_nseverity: '5', event_recovery_timestamp: '1795521900' }));
   expect(recovery.ok).toBe(true);
   await drain(daemon);
-  expect((await getJson<{ faults: Array<{ state: string }> }>(`${daemon.url}/api/v1/faults`)).faults[0]!.state).toBe('resolved');
-  ticket = (await getJson<{ tickets: Array<{ status: string; priority: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`)).tickets[0]!;
+  expect((await getJson<{ faults: Array<{ state: string }> }>(`${daemon.url}/api/v1/faults`, VIEWER)).faults[0]!.state).toBe('resolved');
+  ticket = (await getJson<{ tickets: Array<{ status: string; priority: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`, VIEWER)).tickets[0]!;
   expect(ticket.status).toBe('solved');
 });
 

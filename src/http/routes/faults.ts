@@ -1,0 +1,78 @@
+import express from 'express';
+import { z } from 'zod';
+import { notFound } from '../../errors';
+import type { RepairTimeEstimates } from '../../estimate';
+import type { SatisfactionService } from '../../feedback';
+import type { RuleEngine } from '../../rules';
+import type { Store } from '../../store';
+import { faultDetailJson, faultJson } from '../views';
+import { parseBody, parseQuery } from './query';
+import { admin, viewer, type Registrar } from './registrar';
+
+export interface FaultRouteDeps {
+  store: Store;
+  rules: () => RuleEngine;
+  estimates: RepairTimeEstimates;
+  satisfaction: SatisfactionService;
+}
+
+const listQuery = z.strictObject({
+  state: z.enum(['open', 'flapping', 'resolved']).optional(),
+  category: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+const ratingBody = z.strictObject({ score: z.number().min(1).max(10), comment: z.string().max(10_000).optional() });
+
+/** Faults, their repair-time estimates and satisfaction ratings. */
+export function faultRoutes(routes: Registrar, deps: FaultRouteDeps, jsonBody: express.RequestHandler): void {
+  const { store } = deps;
+
+  routes.get('/api/v1/faults', viewer, async (req, res) => {
+    const q = parseQuery(listQuery, req);
+    const rows = await store.repos.faults.list({ state: q.state, category: q.category, limit: q.limit, offset: q.offset });
+    res.json({ faults: rows.map(faultJson) });
+  });
+
+  routes.get('/api/v1/faults/:id', viewer, async (req, res) => {
+    const fault = await store.repos.faults.get(String(req.params.id));
+    if (!fault) throw notFound(`fault ${req.params.id}`);
+    const [alerts, ops] = await Promise.all([store.repos.alerts.listByFault(fault.id), store.repos.outbox.listByFault(fault.id)]);
+    res.json(faultDetailJson(fault, alerts, ops));
+  });
+
+  // Configured and fitted repair-time models side by side.
+  routes.get('/api/v1/estimates', viewer, (_req, res) => {
+    const engine = deps.rules();
+    const fits = new Map(deps.estimates.all().map((f) => [f.category, f]));
+    const categories = [...engine.categories, engine.rules.fallback];
+    const names = new Set([...categories.map((c) => c.name), ...fits.keys()]);
+    res.json({
+      estimates: [...names].map((name) => {
+        const c = engine.category(name);
+        const fit = fits.get(name);
+        return {
+          category: name,
+          configured: c ? { a: c.repairTime.a, b: c.repairTime.b } : null,
+          fitted: fit ? { a: round(fit.a), b: round(fit.b), samples: fit.samples, rmseHours: round(fit.rmseHours), fittedAt: new Date(fit.fittedAt).toISOString() } : null,
+          inUse: fit ? 'fitted' : 'configured',
+        };
+      }),
+    });
+  });
+
+  routes.post('/api/v1/faults/:id/satisfaction', admin, jsonBody, async (req, res) => {
+    const body = parseBody(ratingBody, req.body, 'rating');
+    await deps.satisfaction.record(String(req.params.id), body.score, body.comment);
+    res.status(201).json({ status: 'success' });
+  });
+
+  routes.get('/api/v1/satisfaction', viewer, async (_req, res) => {
+    res.json(await deps.satisfaction.summary());
+  });
+}
+
+function round(x: number): number {
+  return Math.round(x * 10_000) / 10_000;
+}
