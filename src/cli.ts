@@ -8,7 +8,7 @@ import { check } from './commands/check';
 import { loadRules, RuleEngine } from './rules';
 import { runRuleTests, formatResults } from './ruletest';
 import { createSources, detectSource, type SourceName } from './sources';
-import { openStore } from './store';
+import { openStore, sqliteFile, type Store } from './store';
 
 const DEFAULT_CONFIG = 'config/faultdesk.yaml';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -135,12 +135,41 @@ program
     } catch (err) {
       fail(err);
     }
-    const store = await openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous });
+    // A dry run against what is stored, on a transaction that is rolled back; never a migration.
+    // With no database yet there is nothing stored: explain against an empty one.
+    const dbFile = sqliteFile(config.store.url);
+    const url = dbFile !== undefined && !existsSync(dbFile) ? 'sqlite::memory:' : config.store.url;
+    let store: Store;
+    try {
+      store = await openStore({ url, sqliteSynchronous: config.store.sqlite_synchronous });
+    } catch (err) {
+      fail(err);
+    }
     try {
       process.stdout.write(`${JSON.stringify({ source, alerts: await explainAlerts(parsed.alerts, engine, store, Date.now()) }, null, 2)}\n`);
     } finally {
       await store.close();
     }
+  });
+
+program
+  .command('migrate')
+  .description("bring the store's schema up to date (the daemon does this when it starts)")
+  .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+  .action(async (opts: { config: string }) => {
+    let config: Config;
+    try {
+      config = readConfig(opts.config);
+    } catch (err) {
+      fail(err);
+    }
+    try {
+      const store = await openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous, migrate: true });
+      await store.close();
+    } catch (err) {
+      fail(err);
+    }
+    process.stdout.write(`${config.store.url.replace(/\/\/[^@/]*@/, '//<credentials>@')}: schema up to date\n`);
   });
 
 const outbox = program.command('outbox').description('look at and retry outbox operations (works while the daemon runs)');
@@ -186,7 +215,11 @@ async function openConfiguredStore(file: string) {
   } catch (err) {
     fail(err);
   }
-  return openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous });
+  try {
+    return await openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous });
+  } catch (err) {
+    fail(err);
+  }
 }
 
 program.parseAsync(process.argv).catch(fail);

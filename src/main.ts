@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
-import { FaultService, KnownAlerts, knownAlertsOptions } from './faults';
+import { FaultService, RepeatCache } from './faults';
 import type express from 'express';
 import { createHandler } from './http/app';
 import type { RouteEntry } from './http/routes/registrar';
@@ -85,7 +85,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.log.level, secrets: config.secrets });
-  const store = await openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous, poolSize: config.store.pool_size });
+  const store = await openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous, poolSize: config.store.pool_size, migrate: true });
   const registry = new Registry();
   const metrics = createMetrics({
     registry,
@@ -134,10 +134,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     store,
     clock,
     logger,
-    metrics,
     handlers: [
       ...[...systems.values()].map(({ system, concurrency }) => ({
-        handler: new TicketHandler({ store, system, rules, logger }),
+        handler: new TicketHandler({ store, system, rules, logger, metrics }),
         options: workerOptions(concurrency),
       })),
       ...(config.email
@@ -148,9 +147,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const mail = config.email ? new MailPlanner(config.email, metrics) : undefined;
   // SQLite has one writer, this process, so what it committed is what is stored: repeats can be
   // answered from memory. PostgreSQL replicas change each other's faults, so every delivery reads.
-  const known = store.dialect === 'sqlite' ? new KnownAlerts(knownAlertsOptions(config.faults.stale_after)) : undefined;
-  const faults = new FaultService({ store, rules, clock, logger, metrics, mail, known, estimates: estimates.model, onOperationsQueued: () => outbox.wake() });
-  const scheduler = new Scheduler(logger, registry, (name, work) => store.runJobOnce(name, clock.now(), work));
+  const repeats = store.dialect === 'sqlite' ? new RepeatCache(store, logger, config.faults.stale_after) : undefined;
+  const faults = new FaultService({ store, rules, clock, logger, metrics, mail, repeats, estimates: estimates.model, onOperationsQueued: () => outbox.wake() });
+  const scheduler = new Scheduler(logger, registry, (name, work) => store.jobs.runOnce(name, clock.now(), work));
   const zendesk = systems.get('zendesk')?.system;
   const jobs: Job[] = [
     { name: 'settle_flapping', schedule: config.jobs.settle_flapping, run: () => faults.settleFlapping() },
@@ -200,8 +199,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   server.keepAliveTimeout = 65_000;
 
   if (config.watch_rules) reloader.watchRules();
-  const touchFlush = known ? setInterval(() => void faults.flushTouches(), 1_000) : undefined;
-  touchFlush?.unref();
+  repeats?.start();
   if (options.startWorkers !== false) {
     outbox.start();
     for (const job of jobs) scheduler.add(job);
@@ -247,8 +245,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       });
       await scheduler.stop();
       await outbox.stop();
-      clearInterval(touchFlush);
-      await faults.flushTouches();
+      await repeats?.stop();
       await store.close();
       logger.info('faultdesk stopped');
     },

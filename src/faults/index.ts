@@ -1,6 +1,14 @@
 export { FaultService, type FaultServiceDeps, type IngestResult } from './service';
+export { decide, type Decision, type AlertWrite } from './decide';
+export { UnitOfWork, type ClassifiedAlert, type MailPlanning, type Transition, type AppliedAlert } from './unit-of-work';
 export { renderRecord, renderComment, ticketContext, alertView, type FaultRecord, type TicketContext } from './render';
+export { ticketSubject } from './subject';
 export { faultIdent, labelText, timelineJson, type OperationKind, type OperationPayload, type FaultState } from './model';
+export { faultFromRow, faultToRow, alertIdent, type Fault, type AlertRecord, type MailLog, type MailSnapshot } from './fault';
+export type { FaultEvent, HumanEvent, TimerEvent, AlertEvent, Actor } from './events';
+export type { Intent, TicketIntent, MailIntent, TransitionName } from './intents';
+export { policyOf, type Policy } from './policy';
 export { explainAlerts, type Explanation } from './explain';
-export { draftFault } from './draft';
 export { KnownAlerts, knownAlertsOptions, type KnownAlertsOptions } from './known-alerts';
+export { RepeatCache } from './repeat-cache';
+export { GroupCommit } from './group-commit';

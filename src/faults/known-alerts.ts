@@ -1,6 +1,6 @@
 import type { RuleEngine } from '../rules';
 import type { Alert } from '../sources';
-import type { AlertRow, FaultRow, NewAlertRow } from '../store';
+import type { AlertRecord } from './fault';
 
 /** What is committed about an alert that fires in a live fault. */
 interface KnownAlert {
@@ -43,7 +43,7 @@ export function knownAlertsOptions(staleAfterMs: number): KnownAlertsOptions {
  * writer (SQLite): it learns from the batches this process commits, and
  * forgets everything when the rules change or a job changes faults.
  *
- * A repeat it answers is what FaultBatch would call a duplicate of a firing
+ * A repeat it answers is what decide() would call a duplicate of a firing
  * alert: same labels, annotations and generator URL (by contentHash), in a
  * live fault.
  */
@@ -95,16 +95,16 @@ export class KnownAlerts {
    * After a batch committed: remembers the firing alerts of its live faults,
    * forgets every other alert it wrote or read.
    */
-  learn(slots: Iterable<{ row: AlertRow | NewAlertRow; fault: FaultRow | undefined }>): void {
+  learn(slots: Iterable<{ record: AlertRecord; fault: { id: string; current: boolean; state: string } | undefined }>): void {
     const live = new Map<string, KnownAlert | null>();
     const seen = new Set<string>();
-    for (const { row, fault } of slots) {
+    for (const { record: row, fault } of slots) {
       seen.add(row.ident);
-      if (!fault || fault.current !== 1 || fault.state === 'resolved' || row.status !== 'firing') continue;
+      if (!fault || !fault.current || fault.state === 'resolved' || row.status !== 'firing') continue;
       // Firing in two live faults at once is not a state a repeat can be judged against.
       live.set(row.ident, live.has(row.ident) ? null : {
         faultId: fault.id,
-        rowId: 'id' in row && typeof row.id === 'number' ? row.id : undefined,
+        rowId: typeof row.id === 'number' ? row.id : undefined,
         content: contentHash(
           JSON.parse(row.labels) as Record<string, string>,
           JSON.parse(row.annotations) as Record<string, string>,
@@ -133,7 +133,7 @@ export class KnownAlerts {
 /**
  * A 53-bit hash (cyrb53) of what makes a firing delivery news: label and
  * annotation names and values in their order (the order their JSON has, which
- * FaultBatch compares) and the generator URL. A number per alert instead of
+ * decide() compares) and the generator URL. A number per alert instead of
  * its texts keeps a million alerts in tens of megabytes; two different
  * contents share a hash with a chance of about 1 in 2^53.
  */

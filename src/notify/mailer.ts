@@ -51,14 +51,14 @@ export class MailHandler implements OperationHandler {
     this.deps.metrics.emailsSent.inc({ event: op.kind });
   }
 
-  failed(_op: OutboxRow, reason: string): void {
-    this.deps.metrics.emailsFailed.inc({ reason });
+  counted(_op: OutboxRow, result: 'ok' | 'retry' | 'parked', reason?: string): void {
+    if (result !== 'ok') this.deps.metrics.emailsFailed.inc({ reason: reason ?? 'unknown' });
   }
 
   private async single(op: OutboxRow): Promise<RenderedMail | undefined> {
     const payload = JSON.parse(op.payload) as MailPayload;
     const { repos } = this.deps.store;
-    const fault = await repos.faults.get(op.fault_id);
+    const fault = op.fault_id === null ? undefined : await repos.faults.get(op.fault_id);
     if (!fault) return undefined; // nothing left to tell
     const alerts = await repos.alerts.listByFault(fault.id, 10);
     return this.templates.fault(payload.event, fault, alerts, this.deps.rules().category(fault.category), payload.changes, payload.previous);

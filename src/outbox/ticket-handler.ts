@@ -1,5 +1,6 @@
-import { renderComment, renderRecord, ticketContext, type OperationKind, type OperationPayload } from '../faults';
+import { renderComment, renderRecord, ticketContext, ticketSubject, type OperationKind, type OperationPayload } from '../faults';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import { renderFields, type Category, type RuleEngine } from '../rules';
 import type { AlertRow, FaultRow, OutboxRow, Repos, Store } from '../store';
 import { TicketClosedError, TicketSystemError, type Attachment, type NewTicket, type TicketRef, type TicketSystem } from '../tickets';
@@ -13,6 +14,7 @@ export interface TicketHandlerDeps {
   system: TicketSystem;
   rules: () => RuleEngine;
   logger: Logger;
+  metrics: Metrics;
 }
 
 /** Turns a fault's outbox operations into calls of its ticket system, and records the ticket on the fault. */
@@ -24,14 +26,19 @@ export class TicketHandler implements OperationHandler {
   }
 
   async handle(op: OutboxRow): Promise<(tx: Repos) => Promise<void>> {
-    const fault = await this.deps.store.repos.faults.get(op.fault_id);
-    if (!fault) throw new TicketSystemError(`fault ${op.fault_id} no longer exists`, 'not_found', false);
+    const fault = op.fault_id === null ? undefined : await this.deps.store.repos.faults.get(op.fault_id);
+    if (!fault) throw new TicketSystemError(`fault ${op.fault_id ?? op.line} no longer exists`, 'not_found', false);
     const ref = await this.perform(op, op.kind as OperationKind, JSON.parse(op.payload) as OperationPayload, fault);
     return (tx) => tx.faults.setTicket(fault.id, { ticket_id: ref.id, ticket_status: ref.status, ticket_url: ref.url ?? null, ticket_error: null });
   }
 
   async parked(tx: Repos, op: OutboxRow, message: string): Promise<void> {
-    await tx.faults.setTicket(op.fault_id, { ticket_error: `${op.kind}: ${message}` });
+    if (op.fault_id !== null) await tx.faults.setTicket(op.fault_id, { ticket_error: `${op.kind}: ${message}` });
+  }
+
+  counted(op: OutboxRow, result: 'ok' | 'retry' | 'parked', reason?: string): void {
+    this.deps.metrics.ticketOperations.inc({ system: op.system, operation: op.kind, result });
+    if (result !== 'ok') this.deps.metrics.ticketErrors.inc({ system: op.system, reason: reason ?? 'unknown' });
   }
 
   private async perform(op: OutboxRow, kind: OperationKind, payload: OperationPayload, fault: FaultRow): Promise<TicketRef> {
@@ -89,7 +96,7 @@ export class TicketHandler implements OperationHandler {
   private async newTicket(op: OutboxRow, fault: FaultRow, category: Category | undefined): Promise<NewTicket> {
     const alerts = await this.deps.store.repos.alerts.listByFault(fault.id);
     const ctx = ticketContext(fault, alerts, category);
-    const subject = (category?.ticket.subject.render(ctx) ?? `${fault.category} ${fault.fault_key}`).replace(/\s+/g, ' ').trim();
+    const subject = ticketSubject(fault, alerts, category);
     return {
       faultId: fault.id,
       idempotencyKey: `faultdesk-${fault.id}-${op.id}`,

@@ -1,7 +1,6 @@
 import type { Clock } from '../clock';
 import { DeliveryError } from '../delivery';
 import type { Logger } from '../log';
-import type { Metrics } from '../metrics';
 import type { OutboxRow, Repos, Store } from '../store';
 import { backoffDelay, type BackoffPolicy } from './backoff';
 
@@ -23,8 +22,11 @@ export interface OperationHandler {
   handle(op: OutboxRow): Promise<((tx: Repos) => Promise<void>) | void>;
   /** Records a parked operation where people look (the fault's ticket error). */
   parked?(tx: Repos, op: OutboxRow, message: string): Promise<void>;
-  /** Counts a failure in the handler's own metrics. */
-  failed?(op: OutboxRow, reason: string): void;
+  /**
+   * Counts a delivery in the handler's own metrics (ticket operations and
+   * e-mails are counted apart): delivered, retried or parked, and why it failed.
+   */
+  counted?(op: OutboxRow, result: 'ok' | 'retry' | 'parked', reason?: string): void;
 }
 
 export interface OutboxWorkerDeps {
@@ -32,7 +34,6 @@ export interface OutboxWorkerDeps {
   handler: OperationHandler;
   clock: Clock;
   logger: Logger;
-  metrics: Metrics;
   options: OutboxWorkerOptions;
   random?: () => number;
 }
@@ -147,15 +148,15 @@ export class OutboxWorker {
   }
 
   private async deliver(op: OutboxRow): Promise<void> {
-    const { store, clock, logger, metrics, handler } = this.deps;
-    const log = { op: op.id, fault: op.fault_id, system: op.system, kind: op.kind, attempt: op.attempts };
+    const { store, clock, logger, handler } = this.deps;
+    const log = { op: op.id, line: op.line, system: op.system, kind: op.kind, attempt: op.attempts };
     try {
       const commit = await handler.handle(op);
       await store.transaction(async (tx) => {
         await commit?.(tx);
         await tx.outbox.complete(op.id, clock.now());
       });
-      metrics.ticketOperations.inc({ system: op.system, operation: op.kind, result: 'ok' });
+      handler.counted?.(op, 'ok');
       logger.debug('operation delivered', log);
     } catch (err) {
       await this.fail(op, err, log);
@@ -163,24 +164,23 @@ export class OutboxWorker {
   }
 
   private async fail(op: OutboxRow, err: unknown, log: Record<string, unknown>): Promise<void> {
-    const { store, clock, logger, metrics, options, handler } = this.deps;
+    const { store, clock, logger, options, handler } = this.deps;
     const now = clock.now();
     const known = err instanceof DeliveryError ? err : undefined;
     const message = err instanceof Error ? err.message : String(err);
-    metrics.ticketErrors.inc({ system: op.system, reason: known?.reason ?? 'unknown' });
-    handler.failed?.(op, known?.reason ?? 'unknown');
+    const reason = known?.reason ?? 'unknown';
     if (known && !known.retryable) {
       await store.transaction(async (tx) => {
         await tx.outbox.park(op.id, message, now);
         await handler.parked?.(tx, op, message);
       });
-      metrics.ticketOperations.inc({ system: op.system, operation: op.kind, result: 'parked' });
+      handler.counted?.(op, 'parked', reason);
       logger.warn('operation parked for an operator', { ...log, reason: known.reason, error: message });
       return;
     }
     const delay = known?.retryAfterMs ?? backoffDelay(options.backoff, op.attempts, this.deps.random);
     await store.repos.outbox.retryLater(op.id, now + delay, message, now);
-    metrics.ticketOperations.inc({ system: op.system, operation: op.kind, result: 'retry' });
+    handler.counted?.(op, 'retry', reason);
     // Unknown errors are our own bugs or the database: worth an error line. Known ones heal by themselves.
     if (known) logger.info('operation will be retried', { ...log, reason: known.reason, error: message, delayMs: delay });
     else logger.error('operation failed unexpectedly; will retry', { ...log, err, delayMs: delay });

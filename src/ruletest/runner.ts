@@ -3,13 +3,12 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ManualClock } from '../clock';
 import { durationMs, parseYamlSource, issueProblems, SourceError, type Config } from '../config';
-import { draftFault, FaultService, ticketContext } from '../faults';
+import { explainAlerts, FaultService } from '../faults';
 import { silentLogger } from '../log';
 import { createMetrics } from '../metrics';
-import { compileRuleSources, listRuleFiles, priorityOf, RuleEngine, type RuleContext } from '../rules';
+import { compileRuleSources, listRuleFiles, RuleEngine, type RuleContext } from '../rules';
 import { createSources, labelsFingerprint, type Alert, type SourceName } from '../sources';
-import { openStore } from '../store';
-import { repairTimeHours } from '../estimate';
+import { openStore, type Store } from '../store';
 
 const labels = z.record(z.string(), z.string());
 const normalizedAlert = z.strictObject({
@@ -88,43 +87,49 @@ export async function runRuleTests(file: string, baseConfig: Config, ruleContext
     }));
   };
 
-  for (const t of parsed.data.tests) {
-    const diff: string[] = [];
-    try {
-      if (t.expect) {
-        const alerts = alertsOf(t, T0, t.name);
-        if (alerts.length !== t.expect.length) diff.push(`${alerts.length} alerts but ${t.expect.length} expectations`);
-        alerts.forEach((alert, i) => {
-          const want = t.expect?.[i];
-          if (!want) return;
-          const c = engine.classify(alert);
-          const hours = repairTimeHours(c.category.repairTime, c.fs);
-          const got = {
-            category: c.category.name,
-            fault_key: c.key,
-            fs: c.fs,
-            priority: priorityOf(c.category, c.fs),
-            repair_time_hours: hours,
-            action: c.category.action,
-            subject: c.category.ticket.subject
-              .render({ ...ticketContext(draftFault(c.category, c.key, c.keyLabels, c.fs, T0), [], c.category), labels: alert.labels, annotations: alert.annotations })
-              .replace(/\s+/g, ' ')
-              .trim(),
-          };
-          for (const [field, expected] of Object.entries(want)) {
-            const actual = got[field as keyof typeof got];
-            const same = field === 'repair_time_hours' ? Math.abs((actual as number) - (expected as number)) < 0.005 : actual === expected;
-            if (!same) diff.push(`alert ${i + 1} ${field}:\n      expected ${JSON.stringify(expected)}\n      got      ${JSON.stringify(field === 'repair_time_hours' ? Math.round((actual as number) * 1000) / 1000 : actual)}`);
-          }
-        });
+  // Each expectation is what explain says of that alert alone, on an empty store: the dry run of ingest.
+  const scratch = await openStore({ url: 'sqlite::memory:' });
+  try {
+    for (const t of parsed.data.tests) {
+      const diff: string[] = [];
+      try {
+        if (t.expect) diff.push(...(await checkExpectations(alertsOf(t, T0, t.name), t.expect, engine, scratch)));
+        if (t.sequence) diff.push(...(await runSequence(t.sequence, engine, alertsOf)));
+      } catch (err) {
+        diff.push((err as Error).message);
       }
-      if (t.sequence) diff.push(...(await runSequence(t.sequence, engine, alertsOf)));
-    } catch (err) {
-      diff.push((err as Error).message);
+      results.push({ file, name: t.name, ok: diff.length === 0, diff });
     }
-    results.push({ file, name: t.name, ok: diff.length === 0, diff });
+  } finally {
+    await scratch.close();
   }
   return results;
+}
+
+async function checkExpectations(alerts: Alert[], expected: z.infer<typeof expectation>[], engine: RuleEngine, store: Store): Promise<string[]> {
+  const diff: string[] = [];
+  if (alerts.length !== expected.length) diff.push(`${alerts.length} alerts but ${expected.length} expectations`);
+  for (const [i, alert] of alerts.entries()) {
+    const want = expected[i];
+    if (!want) continue;
+    const [e] = await explainAlerts([alert], engine, store, T0);
+    if (!e) continue;
+    const got = {
+      category: e.category,
+      fault_key: e.key,
+      fs: e.fs,
+      priority: e.priority,
+      repair_time_hours: e.repairTimeHours,
+      action: e.action,
+      subject: e.subject,
+    };
+    for (const [field, value] of Object.entries(want)) {
+      const actual = got[field as keyof typeof got];
+      const same = field === 'repair_time_hours' ? Math.abs((actual as number) - (value as number)) < 0.005 : actual === value;
+      if (!same) diff.push(`alert ${i + 1} ${field}:\n      expected ${JSON.stringify(value)}\n      got      ${JSON.stringify(field === 'repair_time_hours' ? Math.round((actual as number) * 1000) / 1000 : actual)}`);
+    }
+  }
+  return diff;
 }
 
 async function runSequence(

@@ -1,3 +1,4 @@
-export { openStore, StoreUrlError, type Store, type StoreOptions } from './store';
-export type { Repos, FaultRow, AlertRow, NewAlertRow, OutboxRow, NewOutboxRow, LocalTicketRow } from './repos';
-export type { Dialect } from './migrations';
+export { openStore, sqliteFile, StoreUrlError, type StoreOptions } from './store';
+export { memoryStore } from './memory';
+export { withStoreRetry } from './retry';
+export type * from './types';

@@ -1,6 +1,7 @@
-import type { ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
+import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
+import type { Dialect } from './types';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect } from './types';
 
 /**
  * One migration source for every dialect; the only differences are the
@@ -188,6 +189,48 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         // line above: with system in this index, SQLite's planner picks it over outbox_line. (The
         // fault's pending operations, any system, keep outbox_fault.)
         await db.schema.createIndex('outbox_fault_line').on('outbox').columns(['fault_id', 'system', 'state']).execute();
+      },
+    },
+    '0007_outbox_ordering_line': {
+      // Every operation names its ordering line; a digest's is no longer a made-up fault id, so
+      // fault_id can be a foreign key.
+      async up(db: Kysely<unknown>) {
+        const lineOf = sql`case when fault_id like 'digest:%' then fault_id else 'fault:' || fault_id end`;
+        const faultOf = sql`case when fault_id like 'digest:%' then null else fault_id end`;
+        if (dialect === 'postgres') {
+          await db.schema.alterTable('outbox').addColumn('line', 'text').execute();
+          await sql`update outbox set line = ${lineOf}, fault_id = ${faultOf}`.execute(db);
+          await sql`alter table outbox alter column line set not null, alter column fault_id drop not null`.execute(db);
+          await sql`alter table outbox add constraint outbox_fault_fk foreign key (fault_id) references faults (id)`.execute(db);
+        } else {
+          // SQLite cannot add a foreign key to a table: build the new one and move the rows.
+          await db.schema
+            .createTable('outbox_next')
+            .addColumn('id', serial, idColumn)
+            .addColumn('line', 'text', (c) => c.notNull())
+            .addColumn('fault_id', 'text', (c) => c.references('faults.id'))
+            .addColumn('system', 'text', (c) => c.notNull())
+            .addColumn('kind', 'text', (c) => c.notNull())
+            .addColumn('payload', 'text', (c) => c.notNull())
+            .addColumn('state', 'text', (c) => c.notNull())
+            .addColumn('attempts', 'integer', (c) => c.notNull())
+            .addColumn('next_attempt_at', time, (c) => c.notNull())
+            .addColumn('claimed_until', time)
+            .addColumn('last_error', 'text')
+            .addColumn('created_at', time, (c) => c.notNull())
+            .addColumn('updated_at', time, (c) => c.notNull())
+            .execute();
+          await sql`insert into outbox_next (id, line, fault_id, system, kind, payload, state, attempts, next_attempt_at, claimed_until, last_error, created_at, updated_at)
+            select id, ${lineOf}, ${faultOf}, system, kind, payload, state, attempts, next_attempt_at, claimed_until, last_error, created_at, updated_at from outbox`.execute(db);
+          await db.schema.dropTable('outbox').execute();
+          await sql`alter table outbox_next rename to outbox`.execute(db);
+          await db.schema.createIndex('outbox_state_due').on('outbox').columns(['state', 'next_attempt_at']).execute();
+          await db.schema.createIndex('outbox_fault').on('outbox').columns(['fault_id', 'state']).execute();
+          await db.schema.createIndex('outbox_line').on('outbox').columns(['system', 'state', 'id']).execute();
+        }
+        // "Is an earlier operation of this line still undelivered?" searches by line (see 0006).
+        await db.schema.dropIndex('outbox_fault_line').ifExists().execute();
+        await db.schema.createIndex('outbox_line_order').on('outbox').columns(['line', 'system', 'state']).execute();
       },
     },
   };

@@ -94,7 +94,14 @@ export interface AlertTable {
 
 export interface OutboxTable {
   id: Generated<number>;
-  fault_id: string;
+  /**
+   * The ordering line: operations of one line and system are delivered one
+   * after another, in id order. `fault:<id>` for a fault's operations,
+   * `digest:<recipients>` for digest mails.
+   */
+  line: string;
+  /** The fault the operation is about (a foreign key); null for a digest. */
+  fault_id: string | null;
   system: string;
   kind: string;
   payload: string;

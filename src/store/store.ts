@@ -1,54 +1,66 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
 import type pg from 'pg';
-import { migrations, type Dialect } from './migrations';
-import { createRepos, type Repos } from './repos';
+import { AppError } from '../errors';
+import { migrations } from './migrations';
 import type { Database } from './schema';
-
-export interface Store {
-  readonly dialect: Dialect;
-  /** Repositories outside any transaction, for reads and single statements. */
-  readonly repos: Repos;
-  /** Runs `work` in one transaction: all of it commits, or none of it. */
-  transaction<T>(work: (tx: Repos) => Promise<T>): Promise<T>;
-  /** True while the database answers. */
-  ping(): Promise<boolean>;
-  /**
-   * Runs `work` unless another replica runs the same job now or ran it in this
-   * second: no guard on SQLite (one process), an advisory lock and a run
-   * record on PostgreSQL. True when this caller ran it.
-   */
-  runJobOnce(name: string, now: number, work: () => Promise<unknown>): Promise<boolean>;
-  /** Whether an error is a lost race another attempt may win: unique conflicts, deadlocks, serialization. */
-  isRetryable(err: unknown): boolean;
-  close(): Promise<void>;
-}
+import { sqlRepos } from './sql';
+import type { Dialect, JobStore, Store } from './types';
 
 export interface StoreOptions {
   url: string;
   sqliteSynchronous?: 'normal' | 'full';
   /** PostgreSQL connections per replica. */
   poolSize?: number;
+  /**
+   * Bring the schema up to date (the daemon and `faultdesk migrate`). Without
+   * it, a database behind the code is refused: tools that only read or
+   * explain never change a production schema.
+   */
+  migrate?: boolean;
 }
 
-export class StoreUrlError extends Error {}
+export class StoreUrlError extends AppError {
+  constructor(message: string) {
+    super('invalid', message);
+    this.name = 'StoreUrlError';
+  }
+}
 
-/** Opens the store named by a URL (`sqlite:path`, `sqlite::memory:`) and brings its schema up to date. */
+/** The SQLite file a store URL names, or undefined for another kind of store or memory. */
+export function sqliteFile(url: string): string | undefined {
+  if (!url.startsWith('sqlite:')) return undefined;
+  const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  return file === ':memory:' ? undefined : file;
+}
+
+/** Opens the store named by a URL (`sqlite:path`, `sqlite::memory:`, `postgres://…`). */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const { url } = options;
+  const migrate = options.migrate ?? false;
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     if (file === '') throw new StoreUrlError(`store url "${url}": name a file, e.g. sqlite:data/faultdesk.db`);
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const memory = file === ':memory:';
+    if (!memory && !migrate && !existsSync(file)) {
+      throw new AppError('not_found', `store ${url}: no database there yet (the daemon creates it at its first start, or run faultdesk migrate)`);
+    }
+    if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const database = new BetterSqlite3(file);
     database.pragma('journal_mode = WAL');
     database.pragma(`synchronous = ${options.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-    await migrate(db, 'sqlite');
+    try {
+      // A fresh in-memory database is a scratch store: it always gets the schema.
+      await prepareSchema(db, 'sqlite', migrate || memory);
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
     return kyselyStore(db, 'sqlite');
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
@@ -65,7 +77,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     try {
-      await migrateOnce(db);
+      await prepareSchema(db, 'postgres', migrate);
     } catch (err) {
       await db.destroy();
       throw err;
@@ -104,43 +116,75 @@ function withStatementCache(database: BetterSqlite3.Database) {
 const MIGRATION_LOCK = 0x6661756c74;
 const JOB_LOCK_BASE = 0x6a6f62;
 
-/** Replicas starting together migrate one at a time. */
-async function migrateOnce(db: Kysely<Database>): Promise<void> {
+async function prepareSchema(db: Kysely<Database>, dialect: Dialect, migrate: boolean): Promise<void> {
+  if (!migrate) return requireLatest(db, dialect);
+  if (dialect === 'sqlite') return migrateToLatest(db, dialect);
+  // Replicas starting together migrate one at a time.
   await db.connection().execute(async (conn) => {
     await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);
     try {
-      await migrate(conn, 'postgres');
+      await migrateToLatest(conn, dialect);
     } finally {
       await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn);
     }
   });
 }
 
-async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+function migrator(db: Kysely<Database>, dialect: Dialect, schema: string | undefined): Migrator {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  // On PostgreSQL, Kysely looks for its bookkeeping tables in every schema: name ours, the one in use.
-  const schema =
-    dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
-  const { error, results } = await new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) }).migrateToLatest();
+  return new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+}
+
+/** On PostgreSQL, Kysely looks for its bookkeeping tables in every schema: name ours, the one in use. */
+async function currentSchema(db: Kysely<Database>, dialect: Dialect): Promise<string | undefined> {
+  return dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+}
+
+async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+  const { error, results } = await migrator(db, dialect, await currentSchema(db, dialect)).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`store migration ${failed} failed: ${(error as Error).message}`);
   }
 }
 
+/** Refuses a database whose schema is not the one this code was written for. */
+async function requireLatest(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+  const pending = (await migrator(db, dialect, await currentSchema(db, dialect)).getMigrations()).filter((m) => m.executedAt === undefined);
+  if (pending.length > 0) {
+    throw new AppError('unavailable', `the store's schema is ${pending.length} migration(s) behind this faultdesk: start the daemon or run faultdesk migrate first`);
+  }
+}
+
 function kyselyStore(db: Kysely<Database>, dialect: Dialect): Store {
-  const locking = dialect === 'postgres';
+  const options = { locking: dialect === 'postgres' };
   return {
     dialect,
-    repos: createRepos(db, { locking }),
-    transaction: (work) => db.transaction().execute((trx) => work(createRepos(trx, { locking }))),
+    repos: sqlRepos(db, options),
+    jobs: sqlJobStore(db, dialect),
+    transaction: (work) => db.transaction().execute((trx) => work(sqlRepos(trx, options))),
     isRetryable(err: unknown): boolean {
       const code = (err as { code?: string }).code ?? '';
       // 23505 unique violation, 40001 serialization failure, 40P01 deadlock; SQLite's unique constraint.
       return code === '23505' || code === '40001' || code === '40P01' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_BUSY';
     },
-    async runJobOnce(name, now, work) {
-      if (!locking) {
+    async ping() {
+      try {
+        await db.selectFrom('faults').select('id').limit(1).execute();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/** No guard on SQLite (one process); an advisory lock and a run record on PostgreSQL. */
+function sqlJobStore(db: Kysely<Database>, dialect: Dialect): JobStore {
+  return {
+    async runOnce(name, now, work) {
+      if (dialect === 'sqlite') {
         await work();
         return true;
       }
@@ -160,15 +204,6 @@ function kyselyStore(db: Kysely<Database>, dialect: Dialect): Store {
         }
       });
     },
-    async ping() {
-      try {
-        await db.selectFrom('faults').select('id').limit(1).execute();
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    close: () => db.destroy(),
   };
 }
 

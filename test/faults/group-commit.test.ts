@@ -66,9 +66,9 @@ describe.each(STORE_KINDS)('on %s', (kind) => {
       logger: silentLogger(),
       metrics: daemon.metrics,
       mail: {
-        async plan(_tx, _now, events) {
-          if (events.some((e) => e.fault.fault_key.includes('poison'))) throw new Error('cannot plan mail');
-          return 0;
+        async plan(_mail, _now, events) {
+          if (events.some((e) => e.fault.key.includes('poison'))) throw new Error('cannot plan mail');
+          return { changes: [], mailLogs: new Map() };
         },
       },
     });

@@ -4,7 +4,7 @@ import { contentHash } from '../../src/faults/known-alerts';
 import type { Daemon } from '../../src/main';
 import type { RuleEngine } from '../../src/rules';
 import type { Alert } from '../../src/sources';
-import type { AlertRow, FaultRow } from '../../src/store';
+import type { AlertRow } from '../../src/store';
 import { startTestDaemon, tempDir, testConfig } from '../helpers';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
@@ -43,7 +43,7 @@ function row(over: Partial<AlertRow> = {}): AlertRow {
   } as AlertRow;
 }
 
-const live = { id: 'f1', current: 1, state: 'open' } as FaultRow;
+const live = { id: 'f1', current: true, state: 'open' };
 const engine = {} as RuleEngine;
 
 function known(max = 100): KnownAlerts {
@@ -55,7 +55,7 @@ function known(max = 100): KnownAlerts {
 describe('KnownAlerts', () => {
   test('a firing alert of a live fault, sent again unchanged, is a repeat of that fault', () => {
     const k = known();
-    k.learn([{ row: row(), fault: live }]);
+    k.learn([{ record: row(), fault: live }]);
     expect(k.repeat(alert(), 'alertmanager:fp1', T0 + 1000)).toEqual({ faultId: 'f1' });
   });
 
@@ -68,7 +68,7 @@ describe('KnownAlerts', () => {
     ['a note', alert({ note: { kind: 'comment', text: 'acked' } })],
   ])('%s is not a repeat', (_what, changed) => {
     const k = known();
-    k.learn([{ row: row(), fault: live }]);
+    k.learn([{ record: row(), fault: live }]);
     expect(k.repeat(changed, 'alertmanager:fp1', T0 + 1000)).toBeUndefined();
   });
 
@@ -86,37 +86,37 @@ describe('KnownAlerts', () => {
   test('alerts of resolved or superseded faults, resolved alerts, and alerts firing in two faults are forgotten', () => {
     const k = known();
     k.learn([
-      { row: row({ ident: 'a' }), fault: live },
-      { row: row({ ident: 'b' }), fault: live },
-      { row: row({ ident: 'c' }), fault: live },
-      { row: row({ ident: 'd' }), fault: live },
+      { record: row({ ident: 'a' }), fault: live },
+      { record: row({ ident: 'b' }), fault: live },
+      { record: row({ ident: 'c' }), fault: live },
+      { record: row({ ident: 'd' }), fault: live },
     ]);
     expect(k.size).toBe(4);
     k.learn([
-      { row: row({ ident: 'a' }), fault: { ...live, state: 'resolved' } },
-      { row: row({ ident: 'b' }), fault: { ...live, current: null } },
-      { row: row({ ident: 'c', status: 'resolved' }), fault: live },
-      { row: row({ ident: 'd', fault_id: 'f1' }), fault: live },
-      { row: row({ ident: 'd', fault_id: 'f2' }), fault: { ...live, id: 'f2' } },
+      { record: row({ ident: 'a' }), fault: { ...live, state: 'resolved' } },
+      { record: row({ ident: 'b' }), fault: { ...live, current: false } },
+      { record: row({ ident: 'c', status: 'resolved' }), fault: live },
+      { record: row({ ident: 'd', fault_id: 'f1' }), fault: live },
+      { record: row({ ident: 'd', fault_id: 'f2' }), fault: { ...live, id: 'f2' } },
     ]);
     expect(k.size).toBe(0);
   });
 
   test('another rule set, or forget(), clears what is known', () => {
     const k = known();
-    k.learn([{ row: row(), fault: live }]);
+    k.learn([{ record: row(), fault: live }]);
     k.useRules(engine);
     expect(k.size).toBe(1);
     k.useRules({} as RuleEngine);
     expect(k.size).toBe(0);
-    k.learn([{ row: row(), fault: live }]);
+    k.learn([{ record: row(), fault: live }]);
     k.forget();
     expect(k.repeat(alert(), 'alertmanager:fp1', T0)).toBeUndefined();
   });
 
   test('a repeat past the resolution queues one touch of its row; a row without an id takes the full path', () => {
     const k = known();
-    k.learn([{ row: row(), fault: live }]);
+    k.learn([{ record: row(), fault: live }]);
     k.repeat(alert(), 'alertmanager:fp1', T0 + 4_999);
     expect(k.takeTouches().size).toBe(0);
     k.repeat(alert(), 'alertmanager:fp1', T0 + 5_000);
@@ -127,16 +127,16 @@ describe('KnownAlerts', () => {
     const fresh = known();
     const unsaved: Partial<AlertRow> = row();
     delete unsaved.id;
-    fresh.learn([{ row: unsaved as AlertRow, fault: live }]);
+    fresh.learn([{ record: unsaved as AlertRow, fault: live }]);
     expect(fresh.repeat(alert(), 'alertmanager:fp1', T0 + 1_000)).toEqual({ faultId: 'f1' });
     expect(fresh.repeat(alert(), 'alertmanager:fp1', T0 + 5_000)).toBeUndefined();
   });
 
   test('past the limit the oldest alerts are forgotten', () => {
     const k = known(2);
-    k.learn([{ row: row({ ident: 'a' }), fault: live }]);
-    k.learn([{ row: row({ ident: 'b' }), fault: live }]);
-    k.learn([{ row: row({ ident: 'c' }), fault: live }]);
+    k.learn([{ record: row({ ident: 'a' }), fault: live }]);
+    k.learn([{ record: row({ ident: 'b' }), fault: live }]);
+    k.learn([{ record: row({ ident: 'c' }), fault: live }]);
     expect(k.size).toBe(2);
     expect(k.repeat(alert(), 'a', T0)).toBeUndefined();
     expect(k.repeat(alert(), 'c', T0)).toEqual({ faultId: 'f1' });

@@ -78,8 +78,16 @@ describe('explain', () => {
 
     await postJson(`${daemon.url}/api/v1/alerts/alertmanager`, amPayload([web('a:80', 'aa')]), ADMIN);
     const before = rowCounts();
-    res = await postJson(`${daemon.url}/api/v1/explain`, amPayload([web('a:80', 'aa'), web('a:80', 'cc'), { ...web('a:80', 'aa'), status: 'resolved' }]), ADMIN);
-    expect((res.json.alerts as Array<{ wouldDo: string }>).map((a) => a.wouldDo)).toEqual(['duplicate', 'join', 'resolve']);
+    res = await postJson(`${daemon.url}/api/v1/explain`, amPayload([web('a:80', 'aa'), web('a:80', 'cc')]), ADMIN);
+    expect((res.json.alerts as Array<{ wouldDo: string }>).map((a) => a.wouldDo)).toEqual(['duplicate', 'join']);
+    res = await postJson(`${daemon.url}/api/v1/explain`, amPayload([{ ...web('a:80', 'aa'), status: 'resolved' }]), ADMIN);
+    expect((res.json.alerts as Array<{ wouldDo: string }>).map((a) => a.wouldDo)).toEqual(['resolve']);
+    // A payload's alerts apply in order, as ingest applies them: with cc joined, aa's resolve leaves the fault open.
+    res = await postJson(`${daemon.url}/api/v1/explain`, amPayload([web('a:80', 'cc'), { ...web('a:80', 'aa'), status: 'resolved' }]), ADMIN);
+    expect((res.json.alerts as Array<{ wouldDo: string; outcome: string }>).map((a) => [a.wouldDo, a.outcome])).toEqual([
+      ['join', 'updated'],
+      ['update', 'updated'],
+    ]);
     expect(rowCounts()).toEqual(before);
   });
 

@@ -229,7 +229,7 @@ test('a restart keeps every accepted alert and pending operation, and makes no s
   // The first ticket is created, then the process dies before it records that it was.
   const [op] = await daemon.store.repos.outbox.due(clock.now(), 1, 'local');
   expect(await daemon.store.repos.outbox.claim(op!.id, clock.now(), clock.now() + 120_000)).toBe(true);
-  const fault = await daemon.store.repos.faults.get(op!.fault_id);
+  const fault = await daemon.store.repos.faults.get(op!.fault_id!);
   await new LocalTicketSystem(daemon.store, clock).create({ faultId: fault!.id, subject: 's', body: 'b', priority: 'high', fs: 8, fields: {}, attachments: [] });
   await daemon.stop();
 

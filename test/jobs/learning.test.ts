@@ -142,7 +142,7 @@ test('satisfaction: scores through the API and pulled from Zendesk, CSS per cate
     await daemon.store.repos.faults.setTicket(db, { ticket_id: '41' });
     await daemon.store.transaction(async (tx) => {
       const f = await tx.faults.get(db);
-      await tx.faults.update({ ...f!, ticket_system: 'zendesk' });
+      await tx.faults.updateMany([{ ...f!, ticket_system: 'zendesk' }]);
     });
     const ratings = {
       satisfaction_ratings: [

@@ -68,7 +68,7 @@ beforeEach(async () => {
   const config = loadConfig({ env: { FAULTDESK_RULES: rules } });
   const engine = new RuleEngine(loadRules(rules, ruleContext(config)));
   clock = new ManualClock();
-  store = await openStore({ url: `sqlite:${path.join(tmp.dir, 'db.sqlite')}` });
+  store = await openStore({ url: `sqlite:${path.join(tmp.dir, 'db.sqlite')}`, migrate: true });
   metrics = createMetrics({
     state: { faultsByCategoryAndState: () => store.repos.faults.countByCategoryAndState(), outboxBySystem: () => store.repos.outbox.statsBySystem() },
   });
@@ -76,10 +76,9 @@ beforeEach(async () => {
   const logger = silentLogger();
   worker = new OutboxWorker({
     store,
-    handler: new TicketHandler({ store, system, rules: () => engine, logger }),
+    handler: new TicketHandler({ store, system, rules: () => engine, logger, metrics }),
     clock,
     logger,
-    metrics,
     options: { concurrency: 4, pollIntervalMs: 1000, leaseMs: 60_000, backoff: { initialMs: 1000, maxMs: 60_000 } },
     random: () => 1,
   });

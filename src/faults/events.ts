@@ -1,0 +1,57 @@
+import type { Alert, AlertNote } from '../sources';
+import type { AlertRecord } from './fault';
+
+/**
+ * What can happen to a fault: the input of decide(). Alert events come from
+ * sources, human events from ticket systems and operators, timer events from
+ * the scheduled jobs.
+ */
+export type FaultEvent = AlertEvent | HumanEvent | TimerEvent;
+
+/** The alert a source event is about, as this fault holds it (absent: new to the fault). */
+interface AboutAlert {
+  alert: Alert;
+  record?: AlertRecord;
+}
+
+export type AlertEvent =
+  /** A firing delivery; `fs` as the fault's category reads the alert's labels; `newId` names the fault it may open. */
+  | (AboutAlert & { type: 'alert_firing'; fs: number; newId: string; opening: OpeningFacts })
+  | (AboutAlert & { type: 'alert_resolved' })
+  /** Something a source says about an alert besides its state (a comment, its flapping, a downtime). */
+  | (AboutAlert & { type: 'alert_note'; note: AlertNote; fs: number; newId: string; opening: OpeningFacts });
+
+/** What a fault opened by this alert is called: its category's fault key. */
+export interface OpeningFacts {
+  key: string;
+  keyLabels: Record<string, string>;
+}
+
+/** Who did something, as the timeline shows it. */
+export interface Actor {
+  /** A ticket system's user (an e-mail or login), or an operator's name. */
+  by: string;
+  /** Where it came from: zendesk, servicenow, api, cli, console. */
+  via: string;
+}
+
+export type HumanEvent = Actor &
+  (
+    | { type: 'acknowledge'; text?: string }
+    | { type: 'comment'; text: string }
+    | { type: 'assign'; tier?: string; group?: string; assignee?: string }
+    | { type: 'solve'; text?: string }
+    | { type: 'close'; code?: string; text?: string }
+    | { type: 'reopen'; text?: string }
+    | { type: 'priority'; priority: string }
+    /** An operator resolves a fault by hand (a source that never sends its recovery). */
+    | { type: 'resolve'; reason: string; firing: AlertRecord[] }
+  );
+
+export type TimerEvent =
+  /** A flapping fault has been quiet long enough (or its source said it stopped). */
+  | { type: 'flapping_quiet' }
+  /** An open fault passed its due time. */
+  | { type: 'due_passed' }
+  /** No alert of the fault was refreshed for `afterMs`: its source stopped resending it. */
+  | { type: 'stale'; afterMs: number; firing: AlertRecord[] };

@@ -1,0 +1,41 @@
+import type { MailEvent } from '../config/schema';
+
+/** What an outbox operation asks of a ticket system. */
+export type OperationKind = 'create' | 'update' | 'escalate' | 'resolve' | 'reopen' | 'flapping' | 'comment';
+
+export interface OperationPayload {
+  /** What changed, one line each, for the ticket comment. */
+  changes: string[];
+  /** escalate: severity before and after. */
+  fromFs?: number;
+  toFs?: number;
+  /** resolve: set the ticket solved, or only comment. */
+  solve?: boolean;
+  /** A sentence that heads the comment (flapping, settling). */
+  note?: string;
+}
+
+/**
+ * What must happen outside because of a decision: the output of decide(),
+ * turned into outbox operations by the unit of work (outbox/line.ts for a
+ * fault's ticket line, notify/planner.ts for mails).
+ */
+export type Intent = TicketIntent | MailIntent;
+
+export interface TicketIntent {
+  kind: 'ticket';
+  op: OperationKind;
+  payload: OperationPayload;
+  /** An update that waits for the fault's update interval and gathers the changes until then. */
+  paced?: boolean;
+  /** A source's comment that joins an escalation queued in the same batch (one comment says both). */
+  joinsEscalation?: boolean;
+}
+
+export interface MailIntent {
+  kind: 'mail';
+  event: MailEvent;
+  changes: string[];
+}
+
+export type TransitionName = 'opened' | 'escalated' | 'resolved' | 'reopened' | 'flapping' | 'settled' | 'superseded' | 'at_risk';

@@ -1,0 +1,62 @@
+import type { NewOutboxRow, OutboxStore } from '../store';
+
+/** The ordering line of an operation: a fault's, or a digest's (mails to one set of recipients). */
+export type Line = { fault: string } | { digest: string };
+
+export function lineName(line: Line): string {
+  return 'fault' in line ? `fault:${line.fault}` : `digest:${line.digest}`;
+}
+
+/** An operation to queue: for a system (a ticket system, e-mail), in a line, due at a time. */
+export interface NewOperation {
+  line: Line;
+  system: string;
+  kind: string;
+  payload: object;
+  nextAttemptAt: number;
+}
+
+/**
+ * The only way an operation enters the outbox. Operations of one line and
+ * system are delivered one after another in the order they were queued; the
+ * row names its fault (a foreign key) when its line is a fault's.
+ */
+export async function enqueue(outbox: Pick<OutboxStore, 'insert'>, op: NewOperation, now: number): Promise<number> {
+  const row: NewOutboxRow = {
+    line: lineName(op.line),
+    fault_id: 'fault' in op.line ? op.line.fault : null,
+    system: op.system,
+    kind: op.kind,
+    payload: JSON.stringify(op.payload),
+    state: 'pending',
+    attempts: 0,
+    next_attempt_at: op.nextAttemptAt,
+    claimed_until: null,
+    last_error: null,
+    created_at: now,
+    updated_at: now,
+  };
+  return outbox.insert(row);
+}
+
+/** A change to the outbox that a batch decided: a new operation, a waiting one rewritten, or one folded away. */
+export type OutboxChange =
+  | { type: 'insert'; op: NewOperation }
+  | { type: 'rewrite'; id: number; payload: object; nextAttemptAt: number }
+  | { type: 'withdraw'; id: number };
+
+/** Applies a batch's outbox changes in order; returns how many new operations are due now. */
+export async function applyOutboxChanges(outbox: Pick<OutboxStore, 'insert' | 'replacePayload' | 'delete'>, changes: readonly OutboxChange[], now: number): Promise<number> {
+  let dueNow = 0;
+  for (const change of changes) {
+    if (change.type === 'insert') {
+      await enqueue(outbox, change.op, now);
+      if (change.op.nextAttemptAt <= now) dueNow += 1;
+    } else if (change.type === 'rewrite') {
+      await outbox.replacePayload(change.id, JSON.stringify(change.payload), change.nextAttemptAt, now);
+    } else {
+      await outbox.delete(change.id);
+    }
+  }
+  return dueNow;
+}

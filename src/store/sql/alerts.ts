@@ -1,0 +1,68 @@
+import type { AlertRow, AlertStore } from '../types';
+import { chunks, writeWholeRows, type Db } from './common';
+
+export function sqlAlertStore(db: Db): AlertStore {
+  return {
+    async findInCurrentFaults(idents) {
+      const out: AlertRow[] = [];
+      for (const part of chunks(idents)) {
+        out.push(
+          ...(await db
+            .selectFrom('alerts')
+            .innerJoin('faults', 'faults.id', 'alerts.fault_id')
+            .selectAll('alerts')
+            .where('faults.current', '=', 1)
+            .where('alerts.ident', 'in', part)
+            .execute()),
+        );
+      }
+      return out;
+    },
+    async findInFaults(faultIds, idents) {
+      if (faultIds.length === 0 || idents.length === 0) return [];
+      const wanted = new Set(faultIds);
+      const out: AlertRow[] = [];
+      for (const part of chunks(idents)) {
+        const rows = await db.selectFrom('alerts').selectAll().where('ident', 'in', part).execute();
+        for (const row of rows) if (wanted.has(row.fault_id)) out.push(row);
+      }
+      return out;
+    },
+    async staleFaults(cutoff, sources) {
+      if (sources.length === 0) return [];
+      const rows = await db
+        .selectFrom('alerts')
+        .innerJoin('faults', 'faults.id', 'alerts.fault_id')
+        .select(['alerts.fault_id', (eb) => eb.fn.max('alerts.last_received_at').as('last')])
+        .select((eb) => eb.fn.sum<number>(eb.case().when('alerts.source', 'in', [...sources]).then(0).else(1).end()).as('others'))
+        .where('faults.current', '=', 1)
+        .where('faults.state', '!=', 'resolved')
+        .where('alerts.status', '=', 'firing')
+        .groupBy('alerts.fault_id')
+        .execute();
+      return rows.filter((r) => Number(r.others) === 0 && Number(r.last) < cutoff).map((r) => r.fault_id);
+    },
+    firingOf: (faultId) => db.selectFrom('alerts').selectAll().where('fault_id', '=', faultId).where('status', '=', 'firing').execute(),
+    async insert(rows) {
+      // Ten columns a row: keep each statement under SQLite's parameter limit.
+      for (let i = 0; i < rows.length; i += 90) {
+        const part = rows.slice(i, i + 90);
+        const ids = await db
+          .insertInto('alerts')
+          .values(part.map(({ id: _id, ...row }) => row))
+          .returning(['id', 'fault_id', 'ident'])
+          .execute();
+        // Neither database promises RETURNING in VALUES order: match rows by their unique (fault, ident).
+        const byKey = new Map(ids.map((r) => [`${r.fault_id}|${r.ident}`, Number(r.id)]));
+        for (const row of part) row.id = byKey.get(`${row.fault_id}|${row.ident}`);
+      }
+    },
+    updateMany: (rows) => writeWholeRows(db, 'alerts', rows),
+    async touch(ids, at) {
+      for (const part of chunks(ids)) {
+        await db.updateTable('alerts').set({ last_received_at: at }).where('id', 'in', part).execute();
+      }
+    },
+    listByFault: (faultId, limit = 10_000) => db.selectFrom('alerts').selectAll().where('fault_id', '=', faultId).orderBy('id').limit(limit).execute(),
+  };
+}

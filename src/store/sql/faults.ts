@@ -1,0 +1,90 @@
+import type { FaultRow, FaultStore } from '../types';
+import { chunks, writeWholeRows, type Db, type SqlOptions } from './common';
+
+export function sqlFaultStore(db: Db, { locking }: SqlOptions): FaultStore {
+  return {
+    async findCurrent(idents) {
+      const out: FaultRow[] = [];
+      for (const part of chunks(idents)) {
+        out.push(
+          ...(await db
+            .selectFrom('faults')
+            .selectAll()
+            .where('current', '=', 1)
+            .where('ident', 'in', part)
+            .orderBy('id')
+            .$if(locking, (q) => q.forUpdate())
+            .execute()),
+        );
+      }
+      return out;
+    },
+    async getMany(ids) {
+      const out: FaultRow[] = [];
+      for (const part of chunks(ids)) {
+        out.push(...(await db.selectFrom('faults').selectAll().where('id', 'in', part).orderBy('id').$if(locking, (q) => q.forUpdate()).execute()));
+      }
+      return out;
+    },
+    get: (id) => db.selectFrom('faults').selectAll().where('id', '=', id).executeTakeFirst(),
+    insertMany: (rows) => writeWholeRows(db, 'faults', rows, true),
+    updateMany: (rows) => writeWholeRows(db, 'faults', rows),
+    async setTicket(id, ticket) {
+      await db.updateTable('faults').set(ticket).where('id', '=', id).execute();
+    },
+    async list(filter) {
+      let q = db.selectFrom('faults').selectAll();
+      if (filter.state) q = q.where('state', '=', filter.state);
+      if (filter.category) q = q.where('category', '=', filter.category);
+      return q.orderBy('opened_at', 'desc').orderBy('id').limit(filter.limit).offset(filter.offset).execute();
+    },
+    listCurrentInState: (state) => db.selectFrom('faults').selectAll().where('current', '=', 1).where('state', '=', state).execute(),
+    resolvedSince: (since) =>
+      db
+        .selectFrom('faults')
+        .select(['category', 'severity', 'opened_at', 'resolved_at'])
+        .where('state', '=', 'resolved')
+        .where('stale', '=', 0)
+        .where('resolved_at', '>=', since)
+        .execute(),
+    overdueNotFlagged: (now) =>
+      db
+        .selectFrom('faults')
+        .selectAll()
+        .where('current', '=', 1)
+        .where('state', '!=', 'resolved')
+        .where('due_at', '<', now)
+        .where('at_risk_at', 'is', null)
+        .execute(),
+    async countOverdue(now) {
+      const r = await db
+        .selectFrom('faults')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('current', '=', 1)
+        .where('state', '!=', 'resolved')
+        .where('due_at', '<', now)
+        .executeTakeFirst();
+      return Number(r?.n ?? 0);
+    },
+    findByTicket: (system, ticketId) =>
+      db.selectFrom('faults').selectAll().where('ticket_system', '=', system).where('ticket_id', '=', ticketId).executeTakeFirst(),
+    async countByState() {
+      const rows = await db
+        .selectFrom('faults')
+        .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('current', '=', 1)
+        .groupBy('state')
+        .execute();
+      return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+    },
+    async countByCategoryAndState() {
+      const rows = await db
+        .selectFrom('faults')
+        .select(['category', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('current', '=', 1)
+        .groupBy(['category', 'state'])
+        .execute();
+      return rows.map((r) => ({ category: r.category, state: r.state, n: Number(r.n) }));
+    },
+  };
+}

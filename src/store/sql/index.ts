@@ -1,0 +1,20 @@
+import type { Repos } from '../types';
+import { sqlAlertStore } from './alerts';
+import type { Db, SqlOptions } from './common';
+import { sqlFaultStore } from './faults';
+import { sqlFitStore, sqlSatisfactionStore } from './feedback';
+import { sqlMailStore, sqlOutboxStore } from './outbox';
+import { sqlLocalTicketStore } from './tickets';
+
+/** Every stage's store over one executor: the root connection or a transaction. */
+export function sqlRepos(db: Db, options: SqlOptions): Repos {
+  return {
+    faults: sqlFaultStore(db, options),
+    alerts: sqlAlertStore(db),
+    outbox: sqlOutboxStore(db, options),
+    mail: sqlMailStore(db),
+    localTickets: sqlLocalTicketStore(db),
+    fits: sqlFitStore(db),
+    satisfaction: sqlSatisfactionStore(db),
+  };
+}

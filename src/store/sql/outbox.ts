@@ -1,0 +1,128 @@
+import { sql } from 'kysely';
+import type { MailStore, OutboxRow, OutboxStore } from '../types';
+import { chunks, type Db, type SqlOptions } from './common';
+
+/** States in which an operation still holds its line: the next one of the line waits for it. */
+const HOLDS_LINE = ['pending', 'running', 'parked'];
+
+export function sqlOutboxStore(db: Db, { locking }: SqlOptions): OutboxStore {
+  /** Due operations of a system that no older operation of their line (and system) is waiting before. */
+  const firstInLine = (now: number, system: string) =>
+    db
+      .selectFrom('outbox as o')
+      .where('o.system', '=', system)
+      .where('o.state', '=', 'pending')
+      .where('o.next_attempt_at', '<=', now)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('outbox as e')
+              .select('e.id')
+              .whereRef('e.line', '=', 'o.line')
+              .whereRef('e.system', '=', 'o.system')
+              .whereRef('e.id', '<', 'o.id')
+              .where('e.state', 'in', HOLDS_LINE),
+          ),
+        ),
+      )
+      .orderBy('o.id');
+  return {
+    async insert(row) {
+      const r = await db.insertInto('outbox').values(row).returning('id').executeTakeFirstOrThrow();
+      return Number(r.id);
+    },
+    async pendingOfFaults(faultIds) {
+      const out: OutboxRow[] = [];
+      for (const part of chunks(faultIds)) {
+        out.push(...(await db.selectFrom('outbox').selectAll().where('fault_id', 'in', part).where('state', '=', 'pending').orderBy('id').execute()));
+      }
+      return out;
+    },
+    async replacePayload(id, payload, nextAttemptAt, now) {
+      await db
+        .updateTable('outbox')
+        .set({ payload, next_attempt_at: nextAttemptAt, updated_at: now })
+        .where('id', '=', id)
+        .where('state', '=', 'pending')
+        .execute();
+    },
+    async delete(id) {
+      await db.deleteFrom('outbox').where('id', '=', id).where('state', '=', 'pending').execute();
+    },
+    due: (now, limit, system) => firstInLine(now, system).selectAll().limit(limit).execute(),
+    claimDue(now, limit, system, leaseUntil) {
+      const due = firstInLine(now, system)
+        .select('o.id')
+        .limit(limit)
+        .$if(locking, (q) => q.forUpdate().skipLocked());
+      return db
+        .updateTable('outbox')
+        .set({ state: 'running', claimed_until: leaseUntil, attempts: sql`attempts + 1`, updated_at: now })
+        .where('id', 'in', due)
+        .where('state', '=', 'pending')
+        .returningAll()
+        .execute();
+    },
+    async claim(id, now, leaseUntil) {
+      const r = await db
+        .updateTable('outbox')
+        .set({ state: 'running', claimed_until: leaseUntil, attempts: sql`attempts + 1`, updated_at: now })
+        .where('id', '=', id)
+        .where('state', '=', 'pending')
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+    async complete(id, now) {
+      await db.updateTable('outbox').set({ state: 'done', claimed_until: null, last_error: null, updated_at: now }).where('id', '=', id).execute();
+    },
+    async retryLater(id, nextAttemptAt, error, now) {
+      await db
+        .updateTable('outbox')
+        .set({ state: 'pending', claimed_until: null, next_attempt_at: nextAttemptAt, last_error: error, updated_at: now })
+        .where('id', '=', id)
+        .execute();
+    },
+    async park(id, error, now) {
+      await db.updateTable('outbox').set({ state: 'parked', claimed_until: null, last_error: error, updated_at: now }).where('id', '=', id).execute();
+    },
+    async releaseExpiredClaims(now) {
+      const r = await db
+        .updateTable('outbox')
+        .set({ state: 'pending', claimed_until: null, updated_at: now })
+        .where('state', '=', 'running')
+        .where('claimed_until', '<', now)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+    async statsBySystem() {
+      const rows = await db
+        .selectFrom('outbox')
+        .select(['system', (eb) => eb.fn.countAll<number>().as('depth'), (eb) => eb.fn.min('created_at').as('oldest')])
+        .where('state', 'in', HOLDS_LINE)
+        .groupBy('system')
+        .execute();
+      return rows.map((r) => ({ system: r.system, depth: Number(r.depth), oldestCreatedAt: r.oldest === null ? null : Number(r.oldest) }));
+    },
+    listByFault: (faultId) => db.selectFrom('outbox').selectAll().where('fault_id', '=', faultId).orderBy('id').execute(),
+    list(filter) {
+      let q = db.selectFrom('outbox').selectAll();
+      if (filter.state) q = q.where('state', '=', filter.state);
+      if (filter.system) q = q.where('system', '=', filter.system);
+      return q.orderBy('id').limit(filter.limit).offset(filter.offset).execute();
+    },
+    async retryParked(now, which) {
+      let q = db.updateTable('outbox').set({ state: 'pending', next_attempt_at: now, updated_at: now }).where('state', '=', 'parked');
+      if (which.ids) q = q.where('id', 'in', which.ids.length ? [...which.ids] : [-1]);
+      if (which.faultId) q = q.where('fault_id', '=', which.faultId);
+      const r = await q.executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+  };
+}
+
+export function sqlMailStore(db: Db): MailStore {
+  return {
+    recent: (kinds, since) =>
+      db.selectFrom('outbox').selectAll().where('system', '=', 'email').where('kind', 'in', [...kinds]).where('created_at', '>=', since).orderBy('id').execute(),
+  };
+}

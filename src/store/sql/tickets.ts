@@ -1,0 +1,50 @@
+import type { LocalTicketStore } from '../types';
+import type { Db } from './common';
+
+export function sqlLocalTicketStore(db: Db): LocalTicketStore {
+  const attachmentInfo = ['id', 'ticket_id', 'filename', 'content_type', 'created_at'] as const;
+  return {
+    findOpenByFault: (faultId) =>
+      db.selectFrom('local_tickets').selectAll().where('fault_id', '=', faultId).where('status', '!=', 'closed').orderBy('id', 'desc').executeTakeFirst(),
+    get: (id) => db.selectFrom('local_tickets').selectAll().where('id', '=', id).executeTakeFirst(),
+    async insert(row) {
+      const r = await db.insertInto('local_tickets').values(row).returning('id').executeTakeFirstOrThrow();
+      return Number(r.id);
+    },
+    async update(id, set) {
+      await db.updateTable('local_tickets').set(set).where('id', '=', id).execute();
+    },
+    async addComment(ticketId, body, at, opKey = null) {
+      await db.insertInto('local_ticket_comments').values({ ticket_id: ticketId, body, created_at: at, op_key: opKey }).execute();
+    },
+    async hasComment(opKey) {
+      return (await db.selectFrom('local_ticket_comments').select('id').where('op_key', '=', opKey).executeTakeFirst()) !== undefined;
+    },
+    async addAttachment(ticketId, a, at) {
+      await db
+        .insertInto('local_ticket_attachments')
+        .values({ ticket_id: ticketId, filename: a.filename, content_type: a.contentType, content: a.content, created_at: at })
+        .execute();
+    },
+    async list(filter) {
+      let q = db.selectFrom('local_tickets').selectAll();
+      if (filter.status) q = q.where('status', '=', filter.status);
+      const tickets = await q.orderBy('id', 'desc').limit(filter.limit).offset(filter.offset).execute();
+      const ids = tickets.map((t) => t.id);
+      const comments = ids.length ? await db.selectFrom('local_ticket_comments').selectAll().where('ticket_id', 'in', ids).orderBy('id').execute() : [];
+      const attachments = ids.length
+        ? await db
+            .selectFrom('local_ticket_attachments')
+            .select([...attachmentInfo, (eb) => eb.fn<number>('length', ['content']).as('size')])
+            .where('ticket_id', 'in', ids)
+            .orderBy('id')
+            .execute()
+        : [];
+      return { tickets, comments, attachments: attachments.map((a) => ({ ...a, size: Number(a.size) })) };
+    },
+    async attachment(id) {
+      const a = await db.selectFrom('local_ticket_attachments').selectAll().where('id', '=', id).executeTakeFirst();
+      return a ? { ...a, size: a.content.length } : undefined;
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import type { Insertable, Selectable } from 'kysely';
+import type { AlertTable, FaultTable, OutboxTable, TicketAttachmentTable, TicketCommentTable, TicketTable } from './schema';
+
+export type FaultRow = Selectable<FaultTable>;
+export type AlertRow = Selectable<AlertTable>;
+export type NewAlertRow = Insertable<AlertTable>;
+export type OutboxRow = Selectable<OutboxTable>;
+export type NewOutboxRow = Insertable<OutboxTable>;
+export type LocalTicketRow = Selectable<TicketTable>;
+export type LocalTicketCommentRow = Selectable<TicketCommentTable>;
+export type LocalTicketAttachmentInfo = Omit<Selectable<TicketAttachmentTable>, 'content'> & { size: number };
+
+/**
+ * One narrow store per stage of the flow. Each has a SQL implementation
+ * (src/store/sql/, SQLite and PostgreSQL through Kysely) and an in-memory
+ * fake (src/store/memory/) that the core's unit tests use.
+ */
+
+/** Faults, as the lifecycle and the read API need them. */
+export interface FaultStore {
+  /** The current fault of each ident (locked until commit where replicas share the store). */
+  findCurrent(idents: readonly string[]): Promise<FaultRow[]>;
+  /** Faults by id (locked likewise). */
+  getMany(ids: readonly string[]): Promise<FaultRow[]>;
+  get(id: string): Promise<FaultRow | undefined>;
+  insertMany(rows: readonly FaultRow[]): Promise<void>;
+  /** Writes faults that exist, whole. */
+  updateMany(rows: readonly FaultRow[]): Promise<void>;
+  setTicket(id: string, ticket: { ticket_id?: string | null; ticket_status?: string | null; ticket_url?: string | null; ticket_error?: string | null }): Promise<void>;
+  list(filter: { state?: string; category?: string; limit: number; offset: number }): Promise<FaultRow[]>;
+  listCurrentInState(state: string): Promise<FaultRow[]>;
+  /** Resolved faults whose durations say how long repairs take (not the ones the stale sweep closed). */
+  resolvedSince(since: number): Promise<Array<{ category: string; severity: number; opened_at: number; resolved_at: number | null }>>;
+  /** Live faults past their due time that have not been escalated as at risk yet. */
+  overdueNotFlagged(now: number): Promise<FaultRow[]>;
+  countOverdue(now: number): Promise<number>;
+  findByTicket(system: string, ticketId: string): Promise<FaultRow | undefined>;
+  countByState(): Promise<Record<string, number>>;
+  countByCategoryAndState(): Promise<Array<{ category: string; state: string; n: number }>>;
+}
+
+/** The alerts of faults. */
+export interface AlertStore {
+  /** Alerts with these idents held by current faults (any state). */
+  findInCurrentFaults(idents: readonly string[]): Promise<AlertRow[]>;
+  /** Alerts with these idents that belong to these faults. */
+  findInFaults(faultIds: readonly string[], idents: readonly string[]): Promise<AlertRow[]>;
+  /** Live faults whose firing alerts all come from `sources` and none of which was received since `cutoff`. */
+  staleFaults(cutoff: number, sources: readonly string[]): Promise<string[]>;
+  firingOf(faultId: string): Promise<AlertRow[]>;
+  /** Inserts the rows and sets the id of each. */
+  insert(rows: ReadonlyArray<NewAlertRow & { id?: number }>): Promise<void>;
+  /** Writes alerts that exist, whole. */
+  updateMany(rows: readonly AlertRow[]): Promise<void>;
+  touch(ids: readonly number[], at: number): Promise<void>;
+  listByFault(faultId: string, limit?: number): Promise<AlertRow[]>;
+}
+
+/** The outbox: durable operations for ticket systems and e-mail, in ordering lines. */
+export interface OutboxStore {
+  insert(row: NewOutboxRow): Promise<number>;
+  /** Operations of these faults' lines not yet taken by a worker, oldest first. */
+  pendingOfFaults(faultIds: readonly string[]): Promise<OutboxRow[]>;
+  replacePayload(id: number, payload: string, nextAttemptAt: number, now: number): Promise<void>;
+  /** Removes an operation no worker has taken yet (it was folded into another). */
+  delete(id: number): Promise<void>;
+  /** Due operations that are first in line (an older one of their line and system is not waiting). */
+  due(now: number, limit: number, system: string): Promise<OutboxRow[]>;
+  /** Claims up to `limit` due operations first in line, skipping rows another replica is claiming. */
+  claimDue(now: number, limit: number, system: string, leaseUntil: number): Promise<OutboxRow[]>;
+  /** Takes one operation if nobody else has; true when this caller got it. */
+  claim(id: number, now: number, leaseUntil: number): Promise<boolean>;
+  complete(id: number, now: number): Promise<void>;
+  retryLater(id: number, nextAttemptAt: number, error: string, now: number): Promise<void>;
+  park(id: number, error: string, now: number): Promise<void>;
+  /** Operations whose worker died mid-flight go back in line. */
+  releaseExpiredClaims(now: number): Promise<number>;
+  statsBySystem(): Promise<Array<{ system: string; depth: number; oldestCreatedAt: number | null }>>;
+  listByFault(faultId: string): Promise<OutboxRow[]>;
+  list(filter: { state?: string; system?: string; limit: number; offset: number }): Promise<OutboxRow[]>;
+  /** Puts parked operations back in line (all, or those named); how many. */
+  retryParked(now: number, which: { ids?: readonly number[]; faultId?: string }): Promise<number>;
+}
+
+/** What the mail planner reads: the mails queued recently, for digests. */
+export interface MailStore {
+  /** Mail operations of these kinds created since `since`, oldest first. */
+  recent(kinds: readonly string[], since: number): Promise<OutboxRow[]>;
+}
+
+/** The local ticket system's tickets. */
+export interface LocalTicketStore {
+  /** The fault's newest ticket that is not closed. */
+  findOpenByFault(faultId: string): Promise<LocalTicketRow | undefined>;
+  get(id: number): Promise<LocalTicketRow | undefined>;
+  insert(row: Omit<LocalTicketRow, 'id'>): Promise<number>;
+  update(id: number, set: Partial<Omit<LocalTicketRow, 'id'>>): Promise<void>;
+  addComment(ticketId: number, body: string, at: number, opKey?: string | null): Promise<void>;
+  hasComment(opKey: string): Promise<boolean>;
+  addAttachment(ticketId: number, a: { filename: string; contentType: string; content: string }, at: number): Promise<void>;
+  list(filter: { status?: string; limit: number; offset: number }): Promise<{
+    tickets: LocalTicketRow[];
+    comments: LocalTicketCommentRow[];
+    attachments: LocalTicketAttachmentInfo[];
+  }>;
+  attachment(id: number): Promise<(LocalTicketAttachmentInfo & { content: string }) | undefined>;
+}
+
+export interface FitRow {
+  category: string;
+  a: number;
+  b: number;
+  samples: number;
+  rmse_hours: number;
+  fitted_at: number;
+}
+
+/** Fitted repair-time models. */
+export interface FitStore {
+  insert(row: FitRow): Promise<void>;
+  /** The newest fit of each category. */
+  latest(): Promise<FitRow[]>;
+}
+
+export interface RatingRow {
+  fault_id: string;
+  category: string;
+  score: number;
+  source: string;
+  external_id: string | null;
+  comment: string | null;
+  rated_at: number;
+}
+
+/** Satisfaction ratings. */
+export interface SatisfactionStore {
+  /** Stores a rating; one pulled from a ticket system is stored once (by its own id). */
+  insert(row: RatingRow): Promise<boolean>;
+  summary(since: number): Promise<Array<{ category: string; sum: number; n: number }>>;
+  lastPulled(source: string): Promise<number | undefined>;
+}
+
+/** Scheduled jobs shared by replicas. */
+export interface JobStore {
+  /**
+   * Runs `work` unless another replica runs the same job now or ran it in this
+   * second. True when this caller ran it.
+   */
+  runOnce(name: string, now: number, work: () => Promise<unknown>): Promise<boolean>;
+}
+
+/** The stores of every stage, over one executor: the root connection or a transaction. */
+export interface Repos {
+  faults: FaultStore;
+  alerts: AlertStore;
+  outbox: OutboxStore;
+  mail: MailStore;
+  localTickets: LocalTicketStore;
+  fits: FitStore;
+  satisfaction: SatisfactionStore;
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Store {
+  readonly dialect: Dialect | 'memory';
+  /** The stores outside any transaction, for reads and single statements. */
+  readonly repos: Repos;
+  readonly jobs: JobStore;
+  /** Runs `work` in one transaction: all of it commits, or none of it. */
+  transaction<T>(work: (tx: Repos) => Promise<T>): Promise<T>;
+  /** True while the database answers. */
+  ping(): Promise<boolean>;
+  /** Whether an error is a lost race another attempt may win: unique conflicts, deadlocks, serialization. */
+  isRetryable(err: unknown): boolean;
+  close(): Promise<void>;
+}

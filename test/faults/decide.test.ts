@@ -1,0 +1,230 @@
+import { decide, type Decision } from '../../src/faults/decide';
+import type { FaultEvent } from '../../src/faults/events';
+import { type AlertRecord, type Fault } from '../../src/faults/fault';
+import type { Policy } from '../../src/faults/policy';
+import type { Alert } from '../../src/sources';
+
+// The fault lifecycle of DESIGN.md, one row per case, on decide() alone: no store, no clock, no daemon.
+
+const T0 = Date.parse('2026-11-24T10:00:00Z');
+const MIN = 60_000;
+
+const policy: Policy = {
+  category: 'svc',
+  rule: { file: 'rules/r.yaml', line: 2 },
+  ticketSystem: 'local',
+  model: { a: 1, b: 0.5 },
+  priorityOf: (fs) => (fs >= 8 ? 'high' : fs >= 4 ? 'normal' : 'low'),
+  reopenWithinMs: 60 * MIN,
+  flapping: { changes: 3, windowMs: 60 * MIN, quietMs: 10 * MIN },
+  solveOnResolve: true,
+};
+
+function alert(id: string, over: Partial<Alert> = {}): Alert {
+  return {
+    source: 'alertmanager',
+    sourceId: id,
+    status: 'firing',
+    labels: { alertname: 'SvcDown', service: 'checkout', instance: id },
+    annotations: { summary: `${id} down` },
+    startsAt: T0 - MIN,
+    receivedAt: T0,
+    ...over,
+  };
+}
+
+function record(a: Alert, over: Partial<AlertRecord> = {}): AlertRecord {
+  return {
+    id: 7,
+    fault_id: 'f1',
+    ident: `${a.source}:${a.sourceId}`,
+    source: a.source,
+    source_id: a.sourceId,
+    status: a.status,
+    labels: JSON.stringify(a.labels),
+    annotations: JSON.stringify(a.annotations),
+    starts_at: a.startsAt,
+    ends_at: a.status === 'resolved' ? (a.endsAt ?? T0) : null,
+    generator_url: a.generatorURL ?? null,
+    fs: 4,
+    first_received_at: T0 - 10 * MIN,
+    last_received_at: T0 - 10 * MIN,
+    ...over,
+  };
+}
+
+function fault(over: Partial<Fault> = {}): Fault {
+  return {
+    id: 'f1',
+    ident: 'svc\u001f{service="checkout"}',
+    current: true,
+    category: 'svc',
+    key: '{service="checkout"}',
+    keyLabels: { service: 'checkout' },
+    state: 'open',
+    severity: 4,
+    priority: 'normal',
+    repairTimeHours: Math.log(3),
+    model: { a: 1, b: 0.5 },
+    openedAt: T0 - 10 * MIN,
+    dueAt: T0 + 50 * MIN,
+    resolvedAt: null,
+    updatedAt: T0 - 10 * MIN,
+    lastUpdateAt: null,
+    alertCount: 1,
+    firingCount: 1,
+    stateChanges: [],
+    lastChangeAt: T0 - 10 * MIN,
+    ticketWanted: 'open',
+    ticket: { system: 'local', id: '1', status: 'open', url: null, error: null },
+    rule: { file: 'rules/r.yaml', line: 2 },
+    summary: 'a down',
+    timeline: { omitted: 0, entries: [] },
+    muted: false,
+    mailLog: {},
+    atRiskAt: null,
+    stale: false,
+    ...over,
+  };
+}
+
+const opening = { key: '{service="checkout"}', keyLabels: { service: 'checkout' } };
+const firing = (a: Alert, rec?: AlertRecord, fs = 4): FaultEvent => ({ type: 'alert_firing', alert: a, record: rec, fs, newId: 'f2', opening });
+const resolved = (a: Alert, rec?: AlertRecord): FaultEvent => ({ type: 'alert_resolved', alert: { ...a, status: 'resolved', endsAt: T0 }, record: rec });
+
+const a = alert('a');
+const b = alert('b');
+const resolvedFault = (over: Partial<Fault> = {}) => fault({ state: 'resolved', resolvedAt: T0 - 5 * MIN, firingCount: 0, ticketWanted: 'solved', ...over });
+const resolvedRecord = record(a, { status: 'resolved', ends_at: T0 - 5 * MIN });
+
+/** What a reader checks of a decision: outcome, transitions, intents in short, and the fault fields named. */
+function summary(d: Decision) {
+  return {
+    outcome: d.outcome,
+    transitions: d.transitions,
+    intents: d.intents.map((i) => (i.kind === 'mail' ? `mail:${i.event}` : `${i.op}${i.paced ? '(paced)' : ''}`)),
+    alerts: d.alerts.map((w) => w.write),
+    superseded: d.superseded ?? false,
+  };
+}
+
+type Row = [string, Fault | undefined, FaultEvent, Partial<ReturnType<typeof summary>>, Partial<Fault>?];
+
+const rows: Row[] = [
+  ['firing with no live fault: open it and queue the ticket', undefined, firing(a), {
+    outcome: 'opened', transitions: ['opened'], intents: ['create', 'mail:open'], alerts: ['insert'],
+  }, { id: 'f2', state: 'open', severity: 4, priority: 'normal', alertCount: 1, firingCount: 1, summary: 'a down', dueAt: T0 + Math.round(Math.log(3) * 3_600_000) }],
+  ['a new alert of an open fault: one paced update', fault(), firing(b), {
+    outcome: 'updated', transitions: [], intents: ['update(paced)'], alerts: ['insert'],
+  }, { alertCount: 2, firingCount: 2 }],
+  ['FS rises: escalate at once, with the new priority', fault(), firing(a, record(a), 9), {
+    outcome: 'updated', transitions: ['escalated'], intents: ['escalate', 'mail:escalate'], alerts: ['update'],
+  }, { severity: 9, priority: 'high' }],
+  ['the same alert again, unchanged: a duplicate changes nothing', fault(), firing(a, record(a)), {
+    outcome: 'duplicate', transitions: [], intents: [], alerts: ['touch'],
+  }, { updatedAt: T0 - 10 * MIN }],
+  ['the same alert with another annotation: a paced update', fault(), firing({ ...a, annotations: { summary: 'worse' } }, record(a)), {
+    outcome: 'updated', intents: ['update(paced)'], alerts: ['update'],
+  }],
+  ['one of two alerts resolves: a paced update, the fault stays open', fault({ alertCount: 2, firingCount: 2 }), resolved(a, record(a)), {
+    outcome: 'updated', transitions: [], intents: ['update(paced)'], alerts: ['update'],
+  }, { state: 'open', firingCount: 1 }],
+  ['the last alert resolves: the fault resolves and the ticket is solved', fault(), resolved(a, record(a)), {
+    outcome: 'resolved', transitions: ['resolved'], intents: ['resolve', 'mail:resolve'], alerts: ['update'],
+  }, { state: 'resolved', resolvedAt: T0, firingCount: 0, ticketWanted: 'solved' }],
+  ['a resolve of an alert the fault does not hold is ignored', fault(), resolved(b), { outcome: 'ignored', intents: [], alerts: [] }],
+  ['a resolve of nothing faultdesk knows is ignored', undefined, resolved(a), { outcome: 'ignored', intents: [], alerts: [] }],
+  ['a resolved alert delivered again is a duplicate', resolvedFault(), resolved(a, resolvedRecord), { outcome: 'duplicate', intents: [], alerts: ['touch'] }],
+  ['firing again within reopen_within, ticket not closed: reopen the same ticket', resolvedFault(), firing({ ...a, startsAt: T0 }, resolvedRecord), {
+    outcome: 'reopened', transitions: ['reopened'], intents: ['reopen', 'mail:reopen'], alerts: ['update'],
+  }, { state: 'open', resolvedAt: null, ticketWanted: 'open', firingCount: 1 }],
+  ['firing again after reopen_within: the old fault gives up its key (a new one opens)', resolvedFault({ resolvedAt: T0 - 61 * MIN }), firing({ ...a, startsAt: T0 }, resolvedRecord), {
+    outcome: 'ignored', transitions: ['superseded'], intents: [], superseded: true,
+  }, { current: false, state: 'resolved' }],
+  ['firing again when the ticket is closed: a new fault', resolvedFault({ ticket: { system: 'local', id: '1', status: 'closed', url: null, error: null } }), firing({ ...a, startsAt: T0 }, resolvedRecord), {
+    superseded: true, transitions: ['superseded'],
+  }],
+  ['a late firing delivery of an instance already resolved (HA peer, retry) is a duplicate', resolvedFault(), firing(a, resolvedRecord), { outcome: 'duplicate', intents: [], alerts: ['touch'] }],
+  ['more state changes than allowed in the window: flapping, said once on the ticket', resolvedFault({ stateChanges: [T0 - 3 * MIN, T0 - 2 * MIN, T0 - MIN] }), firing({ ...a, startsAt: T0 }, resolvedRecord), {
+    outcome: 'updated', transitions: ['flapping'], intents: ['flapping', 'mail:flapping'],
+  }, { state: 'flapping' }],
+  ['a flapping fault\'s last alert resolving is held: no resolve', fault({ state: 'flapping' }), resolved(a, record(a)), {
+    outcome: 'resolved', transitions: [], intents: [],
+  }, { state: 'flapping', firingCount: 0 }],
+  ['a flapping fault quiet long enough with nothing firing resolves', fault({ state: 'flapping', firingCount: 0 }), { type: 'flapping_quiet' }, {
+    transitions: ['resolved', 'settled'], intents: ['resolve', 'mail:resolve'],
+  }, { state: 'resolved', stateChanges: [] }],
+  ['a flapping fault quiet long enough with alerts firing is open again, said on the ticket', fault({ state: 'flapping' }), { type: 'flapping_quiet' }, {
+    transitions: ['settled'], intents: ['flapping'],
+  }, { state: 'open' }],
+  ['the source says it flaps', fault(), { type: 'alert_note', alert: a, record: record(a), note: { kind: 'flapping_start', text: 'Nagios: flapping.' }, fs: 4, newId: 'x', opening }, {
+    outcome: 'updated', transitions: ['flapping'], intents: ['flapping', 'mail:flapping'],
+  }, { state: 'flapping' }],
+  ['a comment from the source goes on the timeline and the ticket', fault(), { type: 'alert_note', alert: { ...a, status: 'resolved' }, record: record(a), note: { kind: 'comment', text: 'ack by grace' }, fs: 4, newId: 'x', opening }, {
+    outcome: 'updated', intents: ['comment'],
+  }],
+  ['a downtime mutes: said once, then updates and escalations wait', fault(), { type: 'alert_note', alert: a, record: record(a), note: { kind: 'mute', text: 'Downtime started.' }, fs: 4, newId: 'x', opening }, {
+    outcome: 'updated', intents: ['comment'],
+  }, { muted: true }],
+  ['while muted, a new alert changes the fault but queues nothing', fault({ muted: true }), firing(b), { outcome: 'updated', intents: [] }, { alertCount: 2 }],
+  ['while muted, an escalation waits (the unmute update carries the priority)', fault({ muted: true }), firing(a, record(a), 9), {
+    transitions: ['escalated'], intents: ['mail:escalate'],
+  }, { severity: 9, priority: 'high' }],
+  ['while muted, the last alert resolving still resolves the ticket', fault({ muted: true }), resolved(a, record(a)), { intents: ['resolve', 'mail:resolve'] }, { state: 'resolved' }],
+  ['the downtime ends: one update', fault({ muted: true }), { type: 'alert_note', alert: a, record: record(a), note: { kind: 'unmute', text: 'Downtime ended.' }, fs: 4, newId: 'x', opening }, {
+    intents: ['update'],
+  }, { muted: false }],
+  ['past its due time: at risk once, a comment and a mail', fault(), { type: 'due_passed' }, { transitions: ['at_risk'], intents: ['comment', 'mail:at_risk'] }, { atRiskAt: T0 }],
+  ['at risk already: nothing more', fault({ atRiskAt: T0 - MIN }), { type: 'due_passed' }, { transitions: [], intents: [] }],
+  ['no alert refreshed for stale_after: resolved as stale, alerts resolved', fault(), { type: 'stale', afterMs: 24 * 60 * MIN, firing: [record(a)] }, {
+    transitions: ['resolved'], intents: ['resolve', 'mail:resolve'], alerts: ['update'],
+  }, { state: 'resolved', stale: true, firingCount: 0 }],
+  ['an operator resolves by hand, with a reason', fault(), { type: 'resolve', by: 'grace', via: 'api', reason: 'host decommissioned', firing: [record(a)] }, {
+    transitions: ['resolved'], intents: ['resolve', 'mail:resolve'], alerts: ['update'],
+  }, { state: 'resolved', stale: true }],
+  ['an operator resolving a resolved fault changes nothing', resolvedFault(), { type: 'resolve', by: 'grace', via: 'api', reason: 'x', firing: [] }, { transitions: [], intents: [] }],
+  ['a human acknowledgement decides nothing yet (the human loop)', fault(), { type: 'acknowledge', by: 'grace', via: 'zendesk' }, { transitions: [], intents: [] }],
+];
+
+test.each(rows)('%s', (_name, before, event, expected, fields = {}) => {
+  const d = decide(before, event, policy, T0);
+  expect(summary(d)).toMatchObject(expected);
+  if (Object.keys(fields).length > 0) expect(d.fault).toMatchObject(fields);
+});
+
+test('decide never changes the fault it is given', () => {
+  const before = fault();
+  const copy = JSON.parse(JSON.stringify(before)) as Fault;
+  decide(before, firing(a, record(a), 9), policy, T0);
+  decide(before, resolved(a, record(a)), policy, T0);
+  expect(before).toEqual(copy);
+});
+
+test('the timeline says what happened, and by whom for people', () => {
+  const d = decide(fault(), { type: 'resolve', by: 'grace', via: 'cli', reason: 'host gone', firing: [record(a)] }, policy, T0);
+  expect(d.fault?.timeline.entries.map((e) => [e.event, e.by ?? ''])).toEqual([
+    ['resolved_by_hand', 'grace'],
+    ['resolved', ''],
+  ]);
+  expect(d.fault?.timeline.entries[0]?.detail).toBe('Resolved by grace (cli): host gone');
+});
+
+test('a comment from the source on a firing update that escalates joins the escalation', () => {
+  const d = decide(fault(), { type: 'alert_note', alert: a, record: record(a), note: { kind: 'comment', text: 'severity raised' }, fs: 9, newId: 'x', opening }, policy, T0);
+  expect(d.intents.filter((i) => i.kind === 'ticket').map((i) => [i.kind === 'ticket' && i.op, i.kind === 'ticket' && i.joinsEscalation])).toEqual([
+    ['escalate', undefined],
+    ['comment', true],
+  ]);
+});
+
+test('a long-flapping fault keeps its first and latest timeline entries', () => {
+  let f: Fault = fault();
+  for (let i = 0; i < 300; i++) {
+    const d = decide(f, { type: 'alert_note', alert: a, record: record(a), note: { kind: 'comment', text: `c${i}` }, fs: 4, newId: 'x', opening }, policy, T0 + i);
+    f = d.fault as Fault;
+  }
+  expect(f.timeline.entries).toHaveLength(200);
+  expect(f.timeline.omitted).toBe(100);
+  expect(f.timeline.entries[0]?.detail).toBe('c0');
+  expect(f.timeline.entries[199]?.detail).toBe('c299');
+});
