@@ -173,17 +173,13 @@ export class UnitOfWork {
 
   /** Applies one alert: routes it to its fault, decides, and records what the decision wrote. */
   apply({ alert, classification: c }: ClassifiedAlert): AppliedAlert {
-    const firing = alert.status === 'firing';
     const opening = { key: c.key, keyLabels: c.keyLabels };
-    const newId = this.deps.newId ?? randomUUID;
     let fault: Fault | undefined;
     let category = c.category;
     let fs = c.fs;
-    let event: FaultEvent;
     if (alert.note && alert.note.kind !== 'comment') {
       fault = this.owner(alert, true) ?? this.byKey(c);
-      event = { type: 'alert_note', alert, note: alert.note, fs, newId: '', opening };
-    } else if (firing) {
+    } else if (alert.status === 'firing') {
       fault = this.owner(alert, true);
       if (fault) {
         category = this.categoryOf(fault, c.category);
@@ -191,16 +187,21 @@ export class UnitOfWork {
       } else {
         fault = this.byKey(c);
       }
-      const id = newId();
-      event = alert.note ? { type: 'alert_note', alert, note: alert.note, fs, newId: id, opening } : { type: 'alert_firing', alert, fs, newId: id, opening };
     } else {
       fault = this.owner(alert, false) ?? this.byKey(c);
-      event = alert.note ? { type: 'alert_note', alert, note: alert.note, fs, newId: newId(), opening } : { type: 'alert_resolved', alert };
     }
-    if (fault) category = this.categoryOf(fault, category);
-    const record = fault ? this.slots.get(slotKey(fault.id, alertIdent(alert)))?.record : undefined;
-    let decision = this.decide(fault, { ...event, record } as FaultEvent, category);
-    if (decision.superseded) decision = this.decide(undefined, { ...event, record: undefined } as FaultEvent, c.category);
+    // A fault's id is drawn only when the event may open one.
+    const eventFor = (target: Fault | undefined): FaultEvent => {
+      const record = target ? this.slots.get(slotKey(target.id, alertIdent(alert)))?.record : undefined;
+      const newId = target ? '' : (this.deps.newId ?? randomUUID)();
+      if (alert.note) return { type: 'alert_note', alert, note: alert.note, record, fs, newId, opening };
+      return alert.status === 'firing' ? { type: 'alert_firing', alert, record, fs, newId, opening } : { type: 'alert_resolved', alert, record };
+    };
+    let decision = this.decide(fault, eventFor(fault), fault ? this.categoryOf(fault, category) : category);
+    if (decision.superseded) {
+      fs = c.fs;
+      decision = this.decide(undefined, eventFor(undefined), c.category);
+    }
     const write = decision.alerts.find((w) => w.record.ident === alertIdent(alert))?.write;
     return { outcome: decision.outcome, faultId: decision.fault?.id ?? fault?.id ?? null, ...(write ? { alertWrite: write } : {}) };
   }

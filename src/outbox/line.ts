@@ -100,8 +100,15 @@ export function planTicketLine(line: TicketLine, intents: readonly TicketIntent[
 }
 
 function mergeChanges(a: readonly string[], b: readonly string[]): string[] {
-  const merged = [...a, ...b];
-  if (merged.length <= MAX_CHANGES) return merged;
-  const rest = merged.length - (MAX_CHANGES - 1);
-  return [...merged.slice(0, MAX_CHANGES - 1), `… and ${rest} more changes`];
+  // A list cut before carries its count in its last line: keep counting from it.
+  const last = a[a.length - 1];
+  const cut = last === undefined ? undefined : SUMMARY.exec(last);
+  const earlier = cut ? Number(cut[1]) : 0;
+  const merged = [...(cut ? a.slice(0, -1) : a), ...b];
+  if (merged.length + (earlier > 0 ? 1 : 0) <= MAX_CHANGES) return earlier > 0 ? [...merged, summary(earlier)] : merged;
+  const kept = merged.slice(0, MAX_CHANGES - 1);
+  return [...kept, summary(earlier + merged.length - kept.length)];
 }
+
+const SUMMARY = /^… and (\d+) more changes$/;
+const summary = (n: number) => `… and ${n} more changes`;

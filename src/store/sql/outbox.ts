@@ -51,14 +51,20 @@ export function sqlOutboxStore(db: Db, { locking }: SqlOptions): OutboxStore {
     },
     due: (now, limit, system) => firstInLine(now, system).selectAll().limit(limit).execute(),
     claimDue(now, limit, system, leaseUntil) {
-      const due = firstInLine(now, system)
-        .select('o.id')
-        .limit(limit)
-        .$if(locking, (q) => q.forUpdate().skipLocked());
+      // Chosen once, in a materialized CTE: as a plain IN subquery PostgreSQL may run the LIMIT
+      // query again per row and claim more than `limit` (seen in test/store/contract.test.ts).
       return db
+        .with(
+          (cte) => cte('due').materialized(),
+          () =>
+            firstInLine(now, system)
+              .select('o.id')
+              .limit(limit)
+              .$if(locking, (q) => q.forUpdate().skipLocked()),
+        )
         .updateTable('outbox')
         .set({ state: 'running', claimed_until: leaseUntil, attempts: sql`attempts + 1`, updated_at: now })
-        .where('id', 'in', due)
+        .where('id', 'in', (eb) => eb.selectFrom('due').select('due.id'))
         .where('state', '=', 'pending')
         .returningAll()
         .execute();

@@ -1,0 +1,182 @@
+import { faultToRow, type Fault } from '../../src/faults/fault';
+import { enqueue } from '../../src/outbox/enqueue';
+import { memoryStore, openStore, type AlertRow, type FaultRow, type NewAlertRow, type Store } from '../../src/store';
+import { freshPostgres, POSTGRES } from '../postgres';
+
+// One contract, three implementations: the in-memory fakes the core's unit tests use must behave as
+// the SQL stores do, on SQLite and on PostgreSQL.
+
+const T0 = Date.parse('2026-11-24T10:00:00Z');
+
+const kinds: Array<[string, () => Promise<{ store: Store; done: () => Promise<void> }>]> = [
+  ['memory', async () => ({ store: memoryStore(), done: async () => undefined })],
+  ['sqlite', async () => {
+    const store = await openStore({ url: 'sqlite::memory:' });
+    return { store, done: () => store.close() };
+  }],
+  ...(POSTGRES
+    ? [['postgres', async () => {
+        const db = await freshPostgres();
+        const store = await openStore({ url: db.url, migrate: true });
+        return { store, done: async () => { await store.close(); await db.drop(); } };
+      }] as [string, () => Promise<{ store: Store; done: () => Promise<void> }>]]
+    : []),
+];
+
+function fault(id: string, over: Partial<Fault> = {}): FaultRow {
+  return faultToRow({
+    id,
+    ident: `svc\u001f${id}`,
+    current: true,
+    category: 'svc',
+    key: `{k="${id}"}`,
+    keyLabels: { k: id },
+    state: 'open',
+    severity: 5,
+    priority: 'normal',
+    repairTimeHours: 1,
+    model: { a: 1, b: 0.5 },
+    openedAt: T0,
+    dueAt: T0 + 3_600_000,
+    resolvedAt: null,
+    updatedAt: T0,
+    lastUpdateAt: null,
+    alertCount: 1,
+    firingCount: 1,
+    stateChanges: [],
+    lastChangeAt: T0,
+    ticketWanted: 'open',
+    ticket: { system: 'local', id: null, status: null, url: null, error: null },
+    rule: { file: 'r.yaml', line: 1 },
+    summary: '',
+    timeline: { omitted: 0, entries: [] },
+    muted: false,
+    mailLog: {},
+    atRiskAt: null,
+    stale: false,
+    ...over,
+  });
+}
+
+function alertRow(faultId: string, ident: string, over: Partial<NewAlertRow> = {}): NewAlertRow & { id?: number } {
+  return {
+    fault_id: faultId,
+    ident,
+    source: 'alertmanager',
+    source_id: ident,
+    status: 'firing',
+    labels: '{}',
+    annotations: '{}',
+    starts_at: T0,
+    ends_at: null,
+    generator_url: null,
+    fs: 5,
+    first_received_at: T0,
+    last_received_at: T0,
+    ...over,
+  };
+}
+
+describe.each(kinds)('the %s store', (_kind, open) => {
+  let store: Store;
+  let done: () => Promise<void>;
+  beforeEach(async () => {
+    ({ store, done } = await open());
+  });
+  afterEach(() => done());
+
+  test('faults: one current fault per ident; a superseded one gives the ident up', async () => {
+    await store.transaction((tx) => tx.faults.insertMany([fault('a'), fault('b', { state: 'resolved' })]));
+    await expect(store.transaction((tx) => tx.faults.insertMany([fault('a2', { ident: 'svc\u001fa' })]))).rejects.toThrow();
+    expect(await store.repos.faults.findCurrent(['svc\u001fa', 'svc\u001fb'])).toHaveLength(2);
+    await store.transaction(async (tx) => {
+      await tx.faults.updateMany([{ ...fault('a'), current: null }]);
+      await tx.faults.insertMany([fault('a2', { ident: 'svc\u001fa' })]);
+    });
+    expect((await store.repos.faults.findCurrent(['svc\u001fa'])).map((f) => f.id)).toEqual(['a2']);
+    expect(await store.repos.faults.countByCategoryAndState()).toEqual(expect.arrayContaining([
+      { category: 'svc', state: 'open', n: 1 },
+      { category: 'svc', state: 'resolved', n: 1 },
+    ]));
+  });
+
+  test('a failed transaction leaves nothing behind', async () => {
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.faults.insertMany([fault('x')]);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await store.repos.faults.get('x')).toBeUndefined();
+  });
+
+  test('alerts: ids are set on insert; found by ident in current faults; stale faults by their sources', async () => {
+    await store.transaction((tx) => tx.faults.insertMany([fault('a'), fault('b'), fault('old', { current: false, ident: 'svc\u001fold' })]));
+    const rows = [alertRow('a', 'am:1'), alertRow('a', 'nagios:2', { source: 'nagios' }), alertRow('b', 'am:3', { last_received_at: T0 + 10 }), alertRow('old', 'am:1')];
+    await store.transaction((tx) => tx.alerts.insert(rows));
+    expect(rows.every((r) => typeof r.id === 'number')).toBe(true);
+    expect((await store.repos.alerts.findInCurrentFaults(['am:1'])).map((r) => r.fault_id)).toEqual(['a']);
+    expect((await store.repos.alerts.findInFaults(['a', 'b'], ['am:1', 'am:3'])).map((r) => r.ident).sort()).toEqual(['am:1', 'am:3']);
+    // a has a Nagios alert firing, which never goes stale by an Alertmanager-only rule.
+    expect(await store.repos.alerts.staleFaults(T0 + 5, ['alertmanager'])).toEqual([]);
+    expect(await store.repos.alerts.staleFaults(T0 + 11, ['alertmanager'])).toEqual(['b']);
+    expect((await store.repos.alerts.staleFaults(T0 + 11, ['alertmanager', 'nagios'])).sort()).toEqual(['a', 'b']);
+    await store.transaction((tx) => tx.alerts.touch([rows[2]!.id!], T0 + 100));
+    expect(await store.repos.alerts.staleFaults(T0 + 11, ['alertmanager'])).toEqual([]);
+    await store.transaction((tx) => tx.alerts.updateMany([{ ...(rows[0] as AlertRow), status: 'resolved' }]));
+    expect((await store.repos.alerts.firingOf('a')).map((r) => r.ident)).toEqual(['nagios:2']);
+  });
+
+  test('the outbox: a line waits for its older operations of the same system; other lines and systems do not', async () => {
+    await store.transaction((tx) => tx.faults.insertMany([fault('a'), fault('b')]));
+    const op = (line: { fault: string } | { digest: string }, system: string, kind: string, at = T0) =>
+      store.transaction((tx) => enqueue(tx.outbox, { line, system, kind, payload: {}, nextAttemptAt: at }, T0));
+    const a1 = await op({ fault: 'a' }, 'local', 'create');
+    const a2 = await op({ fault: 'a' }, 'local', 'update');
+    const b1 = await op({ fault: 'b' }, 'local', 'create');
+    const mailA = await op({ fault: 'a' }, 'email', 'open');
+    const digest = await op({ digest: 'd1' }, 'email', 'digest');
+    await op({ fault: 'b' }, 'local', 'update', T0 + 60_000);
+    expect((await store.repos.outbox.due(T0, 10, 'local')).map((o) => o.id)).toEqual([a1, b1]);
+    expect((await store.repos.outbox.due(T0, 10, 'email')).map((o) => o.id)).toEqual([mailA, digest]);
+    const claimed = await store.transaction((tx) => tx.outbox.claimDue(T0, 1, 'local', T0 + 1000));
+    expect(claimed.map((o) => [o.id, o.state, o.attempts])).toEqual([[a1, 'running', 1]]);
+    // A running, then a parked operation holds its line.
+    expect((await store.repos.outbox.due(T0, 10, 'local')).map((o) => o.id)).toEqual([b1]);
+    await store.transaction((tx) => tx.outbox.park(a1, 'rejected', T0));
+    expect((await store.repos.outbox.due(T0, 10, 'local')).map((o) => o.id)).toEqual([b1]);
+    expect(await store.transaction((tx) => tx.outbox.retryParked(T0, { faultId: 'a' }))).toBe(1);
+    await store.transaction((tx) => tx.outbox.claimDue(T0, 5, 'local', T0 + 1000));
+    expect(await store.transaction((tx) => tx.outbox.releaseExpiredClaims(T0 + 2000))).toBe(2);
+    await store.transaction((tx) => tx.outbox.complete(a1, T0));
+    expect((await store.repos.outbox.due(T0, 10, 'local')).map((o) => o.id)).toEqual([a2, b1]);
+    expect((await store.repos.outbox.pendingOfFaults(['a'])).map((o) => o.id)).toEqual([a2, mailA]);
+    const digestRow = (await store.repos.outbox.list({ system: 'email', limit: 10, offset: 0 })).find((o) => o.id === digest);
+    expect([digestRow?.line, digestRow?.fault_id]).toEqual(['digest:d1', null]);
+    expect((await store.repos.mail.recent(['digest'], T0)).map((o) => o.id)).toEqual([digest]);
+    expect(await store.repos.outbox.statsBySystem()).toEqual(expect.arrayContaining([{ system: 'local', depth: 3, oldestCreatedAt: T0 }]));
+  });
+
+  test('the outbox refuses an operation of a fault that does not exist', async () => {
+    await expect(store.transaction((tx) => enqueue(tx.outbox, { line: { fault: 'nope' }, system: 'local', kind: 'create', payload: {}, nextAttemptAt: T0 }, T0))).rejects.toThrow();
+  });
+
+  test('local tickets, ratings and fits', async () => {
+    const id = await store.transaction((tx) => tx.localTickets.insert({ fault_id: 'a', status: 'open', subject: 's', body: 'b', priority: 'high', fields: '{}', created_at: T0, updated_at: T0 }));
+    await store.transaction(async (tx) => {
+      await tx.localTickets.addComment(id, 'c1', T0, 'op-1');
+      await tx.localTickets.addAttachment(id, { filename: 'r.md', contentType: 'text/markdown', content: 'hello' }, T0);
+    });
+    expect(await store.repos.localTickets.hasComment('op-1')).toBe(true);
+    const list = await store.repos.localTickets.list({ limit: 10, offset: 0 });
+    expect(list.attachments.map((a) => [a.filename, a.size])).toEqual([['r.md', 5]]);
+    expect((await store.repos.localTickets.findOpenByFault('a'))?.id).toBe(id);
+    const rating = { fault_id: 'a', category: 'svc', score: 8, source: 'zendesk', external_id: 'r1', comment: null, rated_at: T0 };
+    expect(await store.repos.satisfaction.insert(rating)).toBe(true);
+    expect(await store.repos.satisfaction.insert(rating)).toBe(false);
+    expect(await store.repos.satisfaction.summary(T0)).toEqual([{ category: 'svc', sum: 8, n: 1 }]);
+    await store.repos.fits.insert({ category: 'svc', a: 1, b: 1, samples: 3, rmse_hours: 0.1, fitted_at: T0 });
+    await store.repos.fits.insert({ category: 'svc', a: 2, b: 1, samples: 4, rmse_hours: 0.1, fitted_at: T0 + 1 });
+    expect((await store.repos.fits.latest()).map((f) => f.a)).toEqual([2]);
+  });
+});
