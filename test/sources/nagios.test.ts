@@ -146,17 +146,72 @@ test('ACKNOWLEDGEMENT becomes a comment; FLAPPINGSTART/STOP hold and release; DO
   expect(after.priority).toBe('high');
 });
 
+describe('JSON as notify scripts write it', () => {
+  test('numeric macros sent as JSON numbers are accepted and correlate with the same ids sent as text', async () => {
+    const problem = { ...service('PROBLEM'), service_problem_id: 41, last_service_problem_id: 17, attempt: 3, timet: 1795521600 };
+    const res = await postJson(url(), problem, AUTH);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ outcomes: { opened: 1 } });
+    const recovery = service('RECOVERY', { service_state: 'OK', service_output: 'DISK OK', service_problem_id: '0', last_service_problem_id: '41' });
+    expect((await postForm(recovery)).json).toMatchObject({ outcomes: { resolved: 1 } });
+    const [fault] = await faults();
+    const detail = await getJson<{ alerts: Array<{ startsAt: string }> }>(`${daemon.url}/api/v1/faults/${fault!.id}`);
+    expect(detail.alerts[0]!.startsAt).toBe('2026-11-24T12:00:00.000Z');
+
+    const host = { notification_type: 'PROBLEM', host_name: 'edge-7', host_state: 'DOWN', host_output: 'PING CRITICAL', host_problem_id: 9, last_host_problem_id: 0 };
+    expect((await postJson(url(), host, AUTH)).json).toMatchObject({ outcomes: { opened: 1 } });
+  });
+
+  test('the snake_case names of the macros are accepted alongside the short ones', async () => {
+    const renamed = (fields: Record<string, string>, names: Record<string, string>) =>
+      Object.fromEntries(Object.entries(fields).map(([k, v]) => [names[k] ?? k, v]));
+    const problem = renamed(service('PROBLEM'), { service_desc: 'service_description', state_type: 'service_state_type', attempt: 'service_attempt' });
+    expect((await postJson(url(), problem, AUTH)).json).toMatchObject({ outcomes: { opened: 1 } });
+    await drain(daemon);
+    expect((await faults())[0]).toMatchObject({ category: 'nagios-disk', key: '{host="db1",service="Root Partition"}' });
+
+    const ack = renamed(service('ACKNOWLEDGEMENT', { author: 'grace', comment: 'Rotating logs now' }), {
+      service_desc: 'service_description',
+      author: 'notification_author',
+      comment: 'notification_comment',
+    });
+    expect((await postJson(url(), ack, AUTH)).json).toMatchObject({ outcomes: { updated: 1 } });
+    // A script that sends the acknowledgement macros as well; the notification ones are empty here.
+    const ackByMacros = { ...service('ACKNOWLEDGEMENT'), service_ack_author: 'ada', service_ack_comment: 'Taking over', host_ack_author: 'nobody' };
+    expect((await postForm(ackByMacros)).json).toMatchObject({ outcomes: { updated: 1 } });
+    await drain(daemon);
+    expect((await comments()).bodies).toEqual(['Acknowledged in Nagios by grace: Rotating logs now', 'Acknowledged in Nagios by ada: Taking over']);
+  });
+});
+
 describe('bad Nagios bodies get 400 and store nothing', () => {
   test.each([
     [{ notification_type: 'PANIC', host_name: 'h', host_problem_id: '1' }, ['notification_type']],
     [{ notification_type: 'PROBLEM', host_name: '' , host_problem_id: '1' }, ['host_name']],
     [{ notification_type: 'PROBLEM', host_name: 'h', service_desc: 's', service_problem_id: '0', last_service_problem_id: '0' }, ['service_problem_id']],
     [{ notification_type: 'PROBLEM', host_name: 'h', host_problem_id: 'x' }, ['host_problem_id']],
+    [{ notification_type: 'PROBLEM', host_name: 'h', service_desc: 'a', service_description: 'b', service_problem_id: '3' }, ['service_description']],
+    [{ notification_type: 'PROBLEM', host_name: 'h', host_problem_id: '1', author: 'a', notification_author: 'b', host_ack_author: 'c' }, ['notification_author', 'host_ack_author']],
   ])('%j', async (body, paths) => {
     for (const res of [await postJson(url(), body, AUTH), await postForm(body as Record<string, string>)]) {
       expect(res.status).toBe(400);
       expect((res.json.errors as Array<{ path: string }>).map((e) => e.path)).toEqual(paths);
     }
+    expect(await daemon.store.repos.faults.countByState()).toEqual({});
+  });
+});
+
+describe('bad numbers in Nagios JSON get 400 and store nothing', () => {
+  test.each([
+    [{ notification_type: 'PROBLEM', host_name: 'h', host_problem_id: -1 }, ['host_problem_id']],
+    [{ notification_type: 'PROBLEM', host_name: 'h', host_problem_id: 1.5 }, ['host_problem_id']],
+    [{ notification_type: 'PROBLEM', host_name: 'h', host_problem_id: 1, timet: 1.5e9 + 0.5 }, ['timet']],
+    [{ notification_type: 'PROBLEM', host_name: 'h', host_problem_id: 1, attempt: true }, ['attempt']],
+    [{ notification_type: 'PROBLEM', host_name: 7, host_problem_id: 1 }, ['host_name']],
+  ])('%j', async (body, paths) => {
+    const res = await postJson(url(), body, AUTH);
+    expect(res.status).toBe(400);
+    expect((res.json.errors as Array<{ path: string }>).map((e) => e.path)).toEqual(paths);
     expect(await daemon.store.repos.faults.countByState()).toEqual({});
   });
 });
