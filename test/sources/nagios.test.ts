@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ManualClock } from '../../src/clock';
@@ -230,6 +231,78 @@ describe('the shipped notify script', () => {
     expect(detail.alerts[0]!.annotations.output).toBe(output);
     expect(detail.alerts[0]!.annotations.long_output).toBe('line two\nline three with a \\ backslash');
     expect(detail.alerts[0]!.generatorURL).toBe('https://nagios.example/nagios4/cgi-bin/extinfo.cgi?type=2&host=db1&service=Root%20Partition');
+  });
+
+  /** The environment Nagios gives a notification command with enable_environment_macros=1. */
+  function environmentMacros(f: Record<string, string>): Record<string, string> {
+    const macros: Record<string, string | undefined> = {
+      NAGIOS_NOTIFICATIONTYPE: f.notification_type,
+      NAGIOS_HOSTNAME: f.host_name,
+      NAGIOS_HOSTADDRESS: f.host_address,
+      NAGIOS_HOSTSTATE: f.host_state,
+      NAGIOS_HOSTSTATETYPE: 'HARD',
+      NAGIOS_HOSTATTEMPT: '1',
+      NAGIOS_HOSTOUTPUT: f.host_output ?? 'PING OK',
+      NAGIOS_LONGHOSTOUTPUT: '',
+      NAGIOS_HOSTPROBLEMID: f.host_problem_id ?? '0',
+      NAGIOS_LASTHOSTPROBLEMID: f.last_host_problem_id ?? '0',
+      NAGIOS_SERVICEDESC: f.service_desc,
+      NAGIOS_SERVICESTATE: f.service_state,
+      NAGIOS_SERVICESTATETYPE: f.state_type,
+      NAGIOS_SERVICEATTEMPT: f.attempt,
+      NAGIOS_SERVICEOUTPUT: f.service_output,
+      NAGIOS_LONGSERVICEOUTPUT: f.long_service_output,
+      NAGIOS_SERVICEPROBLEMID: f.service_problem_id,
+      NAGIOS_LASTSERVICEPROBLEMID: f.last_service_problem_id,
+      NAGIOS_NOTIFICATIONAUTHOR: f.author,
+      NAGIOS_NOTIFICATIONCOMMENT: f.comment,
+      NAGIOS_TIMET: f.timet,
+    };
+    return Object.fromEntries(Object.entries(macros).filter((e): e is [string, string] => e[1] !== undefined));
+  }
+
+  test('with --env, sends the environment macros intact, and nothing in them reaches a shell', async () => {
+    const tmp = tempDir();
+    later.push(tmp.cleanup);
+    const marker = (name: string) => path.join(tmp.dir, name);
+    const output = `DISK CRITICAL - "/srv" can't grow $(touch ${marker('out-subst')}) \`touch ${marker('out-tick')}\` x'; touch ${marker('out-quote')}; echo 'y`;
+    const author = `O'Brien "Bob" $(touch ${marker('author-subst')}) \`touch ${marker('author-tick')}\``;
+    const comment = `can't fix: "disk" full; $(touch ${marker('subst')}) \`touch ${marker('tick')}\` x'; touch ${marker('quote')}; echo 'y "; touch ${marker('dquote')}; echo " a|b & c<d>e ~f — Grüße ✓`;
+    const env = { ...process.env, FAULTDESK_NAGIOS_URL: 'https://nagios.example/nagios4' };
+    const state = { service_output: output, long_service_output: 'line two\\nline three' };
+    await run(NOTIFY, ['--env', 'service', daemon.url, 'nag-token-1'], { env: { ...env, ...environmentMacros(service('PROBLEM', state)) } });
+    const ack = service('ACKNOWLEDGEMENT', { ...state, author, comment });
+    await run(NOTIFY, ['--env', 'service', daemon.url, 'nag-token-1'], { env: { ...env, ...environmentMacros(ack) } });
+    await drain(daemon);
+
+    const [fault] = await faults();
+    const detail = await getJson<{
+      alerts: Array<{ annotations: Record<string, string>; generatorURL: string }>;
+      timeline: { entries: Array<{ event: string; detail?: string }> };
+    }>(`${daemon.url}/api/v1/faults/${fault!.id}`);
+    expect(detail.alerts[0]!.annotations.output).toBe(output);
+    expect(detail.alerts[0]!.annotations.long_output).toBe('line two\nline three');
+    expect(detail.alerts[0]!.generatorURL).toBe('https://nagios.example/nagios4/cgi-bin/extinfo.cgi?type=2&host=db1&service=Root%20Partition');
+    expect(detail.timeline.entries.find((e) => e.event === 'comment')?.detail).toBe(`Acknowledged in Nagios by ${author}: ${comment}`);
+    expect((await comments()).bodies).toEqual([`Acknowledged in Nagios by ${author}: ${comment}`]);
+    expect(readdirSync(tmp.dir)).toEqual([]);
+  });
+
+  test('with --env host, sends a host notification from the host macros', async () => {
+    const host = { notification_type: 'PROBLEM', host_name: 'edge-7', host_address: '192.0.2.7', host_state: 'DOWN', host_output: 'PING CRITICAL - Packet loss = 100%', host_problem_id: '9' };
+    // A host notification's service macros are empty.
+    const env = { ...environmentMacros(host), NAGIOS_SERVICEDESC: '', NAGIOS_SERVICEPROBLEMID: '', NAGIOS_TIMET: '1795521600' };
+    await run(NOTIFY, ['--env', 'host', daemon.url, 'nag-token-1'], { env: { ...process.env, ...env } });
+    expect((await faults())[0]).toMatchObject({ category: 'nagios-host-down', key: '{host="edge-7"}', severity: 9 });
+  });
+
+  test('with --env but without environment macros, fails with a message that says what to enable', async () => {
+    await expect(run(NOTIFY, ['--env', 'service', daemon.url, 'nag-token-1'])).rejects.toMatchObject({
+      code: 3,
+      stderr: expect.stringContaining('enable_environment_macros=1'),
+    });
+    await expect(run(NOTIFY, ['--env', 'service', daemon.url, 'nag-token-1', 'comment=x'])).rejects.toMatchObject({ code: 3, stderr: expect.stringContaining('usage') });
+    expect(await faults()).toHaveLength(0);
   });
 
   test('fails with a message when faultdesk refuses it', async () => {
