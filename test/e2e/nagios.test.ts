@@ -130,7 +130,8 @@ class Rig {
     private readonly cleanup: () => void,
   ) {}
 
-  static async start(commands: Commands, illegalChars: string): Promise<Rig> {
+  /** Each file as its header says: faultdesk.cfg with environment macros, faultdesk-args.cfg without, unless told otherwise. */
+  static async start(commands: Commands, illegalChars: string, environmentMacros = commands === 'faultdesk.cfg'): Promise<Rig> {
     const nagiosBin = ensureDebianPackage('nagios4', 'nagios4-core');
     const { dir, cleanup } = tempDir('faultdesk-nagios-');
     const config = testConfig(dir);
@@ -162,8 +163,7 @@ class Rig {
     chmodSync(path.join(dir, 'check-state.sh'), 0o755);
     writeFileSync(path.join(dir, 'resource.cfg'), `$USER20$=${daemon.url}\n$USER21$=${TOKEN}\n`);
     writeFileSync(path.join(dir, 'objects.cfg'), objects(dir));
-    // Each file as its header says: faultdesk.cfg needs environment macros, faultdesk-args.cfg does without.
-    writeFileSync(path.join(dir, 'nagios.cfg'), nagiosCfg(dir, illegalChars, commands === 'faultdesk.cfg'));
+    writeFileSync(path.join(dir, 'nagios.cfg'), nagiosCfg(dir, illegalChars, environmentMacros));
     writeFileSync(path.join(dir, 'state.out'), 'HTTP OK - 200 in 0.01 s');
     writeFileSync(path.join(dir, 'state.code'), '0');
     execFileSync('chown', ['-R', 'nagios:nagios', dir]);
@@ -195,6 +195,11 @@ class Rig {
 
   markers(): string[] {
     return readdirSync(path.join(this.dir, 'markers'));
+  }
+
+  log(): string {
+    const file = path.join(this.dir, 'nagios.log');
+    return existsSync(file) ? readFileSync(file, 'utf8') : '';
   }
 
   setState(code: number, output: string): void {
@@ -252,8 +257,7 @@ class Rig {
       const value = await probe();
       if (value !== undefined) return value;
       if (Date.now() > deadline) {
-        const log = path.join(this.dir, 'nagios.log');
-        throw new Error(`timed out waiting for ${what}; nagios.log ends:\n${existsSync(log) ? readFileSync(log, 'utf8').slice(-3000) : ''}`);
+        throw new Error(`timed out waiting for ${what}; nagios.log ends:\n${this.log().slice(-3000)}`);
       }
       this.forceCheck();
       await new Promise((r) => setTimeout(r, 1000));
@@ -386,5 +390,24 @@ describe('faultdesk-args.cfg (macros on the command line), illegal_macro_output_
     expect(rig.markers()).toEqual([]);
     rig.command(`ACKNOWLEDGE_SVC_PROBLEM;web1;Public site;1;1;0;grace;x'; touch ${rig.marker('ran')}; echo 'y`);
     await rig.waitFor('the command in the comment to run', () => (rig.markers().includes('ran') ? true : undefined), 30_000);
+  });
+});
+
+describe('faultdesk.cfg without enable_environment_macros', () => {
+  let rig: Rig;
+  beforeAll(async () => {
+    rig = await Rig.start('faultdesk.cfg', DEFAULT_LIST, false);
+  });
+  afterAll(async () => {
+    await rig?.stop();
+  });
+
+  test('the notification fails with a message in Nagios’ log that says what to enable', async () => {
+    rig.setState(2, 'HTTP CRITICAL - 503');
+    // Without environment macros the call does not say what it is about; it is the only one.
+    const call = await rig.waitFor('a finished notification', () => rig.calls().find((c) => c.exit !== undefined));
+    expect(call).toEqual({ args: ['--env', 'service', rig.daemon.url, TOKEN], env: {}, exit: 3 });
+    await rig.waitFor('the failure in nagios.log', () => (rig.log().includes('--env needs enable_environment_macros=1 in nagios.cfg') ? true : undefined), 30_000);
+    expect(await rig.faults()).toEqual([]);
   });
 });
