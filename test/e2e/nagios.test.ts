@@ -121,6 +121,39 @@ function nagiosCfg(d: string, illegalChars: string, environmentMacros: boolean):
   ].join('\n');
 }
 
+/** The Nagios configuration in dir: the shipped command file, a recording shim in front of the script, one host, one service. */
+function writeSetup(dir: string, faultdeskUrl: string, commands: Commands, illegalChars: string, environmentMacros: boolean): void {
+  mkdirSync(path.join(dir, 'checkresults'));
+  mkdirSync(path.join(dir, 'markers'));
+  // The shipped definitions, with the script where this checkout has it.
+  const shipped = readFileSync(path.join(REPO, 'config/integrations/nagios', commands), 'utf8');
+  writeFileSync(path.join(dir, 'faultdesk.cfg'), shipped.split('/usr/local/lib/faultdesk/faultdesk-notify').join(path.join(dir, 'notify')));
+  // A shim that records each call's arguments and Nagios' environment macros, runs the shipped script, and records its exit.
+  const calls = path.join(dir, 'calls.txt');
+  writeFileSync(
+    path.join(dir, 'notify'),
+    [
+      '#!/bin/sh',
+      `{ echo '--- call'; for a in "$@"; do printf 'arg %s\\n' "$a"; done; env | grep '^NAGIOS_' | sed 's/^/env /'; } >> ${calls}`,
+      `${path.join(REPO, 'config/integrations/nagios/faultdesk-notify')} "$@"`,
+      'status=$?',
+      `echo "--- exit $status" >> ${calls}`,
+      'exit $status',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(path.join(dir, 'notify'), 0o755);
+  writeFileSync(path.join(dir, 'check-state.sh'), `#!/bin/sh\ncat ${dir}/state.out\nexit $(cat ${dir}/state.code)\n`);
+  chmodSync(path.join(dir, 'check-state.sh'), 0o755);
+  writeFileSync(path.join(dir, 'resource.cfg'), `$USER20$=${faultdeskUrl}\n$USER21$=${TOKEN}\n`);
+  writeFileSync(path.join(dir, 'objects.cfg'), objects(dir));
+  writeFileSync(path.join(dir, 'nagios.cfg'), nagiosCfg(dir, illegalChars, environmentMacros));
+  writeFileSync(path.join(dir, 'state.out'), 'HTTP OK - 200 in 0.01 s');
+  writeFileSync(path.join(dir, 'state.code'), '0');
+  execFileSync('chown', ['-R', 'nagios:nagios', dir]);
+  chmodSync(dir, 0o755);
+}
+
 /** One Nagios with one faultdesk behind it, in a folder of its own. */
 class Rig {
   private constructor(
@@ -138,42 +171,18 @@ class Rig {
     config.auth.sources.nagios = { bearer_token: TOKEN };
     config.auth.admin = { bearer_token: ADMIN };
     const daemon = await startTestDaemon(config);
-
-    mkdirSync(path.join(dir, 'checkresults'));
-    mkdirSync(path.join(dir, 'markers'));
-    // The shipped definitions, with the script where this checkout has it.
-    const shipped = readFileSync(path.join(REPO, 'config/integrations/nagios', commands), 'utf8');
-    writeFileSync(path.join(dir, 'faultdesk.cfg'), shipped.split('/usr/local/lib/faultdesk/faultdesk-notify').join(path.join(dir, 'notify')));
-    // A shim that records each call's arguments and Nagios' environment macros, runs the shipped script, and records its exit.
-    const calls = path.join(dir, 'calls.txt');
-    writeFileSync(
-      path.join(dir, 'notify'),
-      [
-        '#!/bin/sh',
-        `{ echo '--- call'; for a in "$@"; do printf 'arg %s\\n' "$a"; done; env | grep '^NAGIOS_' | sed 's/^/env /'; } >> ${calls}`,
-        `${path.join(REPO, 'config/integrations/nagios/faultdesk-notify')} "$@"`,
-        'status=$?',
-        `echo "--- exit $status" >> ${calls}`,
-        'exit $status',
-        '',
-      ].join('\n'),
-    );
-    chmodSync(path.join(dir, 'notify'), 0o755);
-    writeFileSync(path.join(dir, 'check-state.sh'), `#!/bin/sh\ncat ${dir}/state.out\nexit $(cat ${dir}/state.code)\n`);
-    chmodSync(path.join(dir, 'check-state.sh'), 0o755);
-    writeFileSync(path.join(dir, 'resource.cfg'), `$USER20$=${daemon.url}\n$USER21$=${TOKEN}\n`);
-    writeFileSync(path.join(dir, 'objects.cfg'), objects(dir));
-    writeFileSync(path.join(dir, 'nagios.cfg'), nagiosCfg(dir, illegalChars, environmentMacros));
-    writeFileSync(path.join(dir, 'state.out'), 'HTTP OK - 200 in 0.01 s');
-    writeFileSync(path.join(dir, 'state.code'), '0');
-    execFileSync('chown', ['-R', 'nagios:nagios', dir]);
-    chmodSync(dir, 0o755);
-
-    execFileSync(nagiosBin, ['-v', path.join(dir, 'nagios.cfg')], { stdio: 'pipe' });
-    // Bounds the script's retries, so no notification outlives the test by long.
-    const env = { ...process.env, FAULTDESK_NOTIFY_MAX_TIME: '5' };
-    const nagios = spawn(nagiosBin, [path.join(dir, 'nagios.cfg')], { stdio: 'ignore', env });
-    return new Rig(dir, daemon, nagios, cleanup);
+    try {
+      writeSetup(dir, daemon.url, commands, illegalChars, environmentMacros);
+      execFileSync(nagiosBin, ['-v', path.join(dir, 'nagios.cfg')], { stdio: 'pipe' });
+      // Bounds the script's retries, so no notification outlives the test by long.
+      const env = { ...process.env, FAULTDESK_NOTIFY_MAX_TIME: '5' };
+      const nagios = spawn(nagiosBin, [path.join(dir, 'nagios.cfg')], { stdio: 'ignore', env });
+      return new Rig(dir, daemon, nagios, cleanup);
+    } catch (err) {
+      await daemon.stop();
+      cleanup();
+      throw err;
+    }
   }
 
   async stop(): Promise<void> {
