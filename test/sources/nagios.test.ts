@@ -62,6 +62,12 @@ async function postForm(fields: Record<string, string>) {
 async function faults() {
   return (await getJson<{ faults: Array<Record<string, unknown>> }>(`${daemon.url}/api/v1/faults`)).faults;
 }
+async function faultDetail(id: string) {
+  return getJson<{
+    alerts: Array<{ annotations: Record<string, string>; generatorURL: string; startsAt: string }>;
+    timeline: { entries: Array<{ event: string; detail?: string }> };
+  }>(`${daemon.url}/api/v1/faults/${id}`);
+}
 async function comments() {
   const { tickets } = await getJson<{ tickets: Array<{ status: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`);
   return { status: tickets[0]?.status, bodies: tickets[0]?.comments.map((c) => c.body) ?? [] };
@@ -156,7 +162,7 @@ describe('JSON as notify scripts write it', () => {
     const recovery = service('RECOVERY', { service_state: 'OK', service_output: 'DISK OK', service_problem_id: '0', last_service_problem_id: '41' });
     expect((await postForm(recovery)).json).toMatchObject({ outcomes: { resolved: 1 } });
     const [fault] = await faults();
-    const detail = await getJson<{ alerts: Array<{ startsAt: string }> }>(`${daemon.url}/api/v1/faults/${fault!.id}`);
+    const detail = await faultDetail(fault!.id as string);
     expect(detail.alerts[0]!.startsAt).toBe('2026-11-24T12:00:00.000Z');
 
     const host = { notification_type: 'PROBLEM', host_name: 'edge-7', host_state: 'DOWN', host_output: 'PING CRITICAL', host_problem_id: 9, last_host_problem_id: 0 };
@@ -276,10 +282,7 @@ describe('the shipped notify script', () => {
     await drain(daemon);
 
     const [fault] = await faults();
-    const detail = await getJson<{
-      alerts: Array<{ annotations: Record<string, string>; generatorURL: string }>;
-      timeline: { entries: Array<{ event: string; detail?: string }> };
-    }>(`${daemon.url}/api/v1/faults/${fault!.id}`);
+    const detail = await faultDetail(fault!.id as string);
     expect(detail.alerts[0]!.annotations.output).toBe(output);
     expect(detail.alerts[0]!.annotations.long_output).toBe('line two\nline three');
     expect(detail.alerts[0]!.generatorURL).toBe('https://nagios.example/nagios4/cgi-bin/extinfo.cgi?type=2&host=db1&service=Root%20Partition');
