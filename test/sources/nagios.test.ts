@@ -183,7 +183,7 @@ describe('JSON as notify scripts write it', () => {
       comment: 'notification_comment',
     });
     expect((await postJson(url(), ack, AUTH)).json).toMatchObject({ outcomes: { updated: 1 } });
-    // A script that sends the acknowledgement macros as well; the notification ones are empty here.
+    // A script that sends the acknowledgement macros as well; its author and comment are empty here.
     const ackByMacros = { ...service('ACKNOWLEDGEMENT'), service_ack_author: 'ada', service_ack_comment: 'Taking over', host_ack_author: 'nobody' };
     expect((await postForm(ackByMacros)).json).toMatchObject({ outcomes: { updated: 1 } });
     await drain(daemon);
