@@ -14,47 +14,175 @@ const NOTIFICATION_TYPES = [
   'CUSTOM',
 ] as const;
 
-const problemId = z.string().regex(/^\d*$/, 'must be a number').optional();
+/**
+ * A numeric macro ($SERVICEPROBLEMID$, $TIMET$, ...): digits as text, as
+ * command lines and forms send it, or a whole JSON number, as scripts that
+ * write JSON send it unquoted. Either way the same text afterwards, so a
+ * problem sent one way correlates with its recovery sent the other.
+ */
+function numericMacro(digits: RegExp, message: string) {
+  return z
+    .union([z.string(), z.number()], { error: message })
+    .refine((v) => (typeof v === 'number' ? Number.isSafeInteger(v) && v >= 0 : digits.test(v)), { error: message })
+    .transform(String)
+    .optional();
+}
+
+const problemId = numericMacro(/^\d*$/, 'must be a problem id: a whole number, as text or a JSON number');
+/** $SERVICEATTEMPT$ is informational: any text, or a whole JSON number. */
+const attempt = numericMacro(/^/, 'must be a whole number, as text or a JSON number');
+const text = z.string().optional();
+
+/**
+ * Other names a field may arrive under: the snake_case names of the macros
+ * that scripts commonly use. A field's own name comes first; of the rest,
+ * `service`/`host` names count only for that kind of notification (a script
+ * may send $HOSTSTATETYPE$ with a service notification, where it means
+ * something else).
+ */
+const ALIASES = {
+  service_desc: { any: ['service_description'], service: [], host: [] },
+  state_type: { any: [], service: ['service_state_type'], host: ['host_state_type'] },
+  attempt: { any: [], service: ['service_attempt'], host: ['host_attempt'] },
+  author: { any: ['notification_author'], service: ['service_ack_author'], host: ['host_ack_author'] },
+  comment: { any: ['notification_comment'], service: ['service_ack_comment'], host: ['host_ack_comment'] },
+} as const;
+
+type AliasedField = keyof typeof ALIASES;
+
+/** The names a field may arrive under, its own first. */
+function namesOf(field: AliasedField, service: boolean): string[] {
+  const alias = ALIASES[field];
+  return [field, ...alias.any, ...(service ? alias.service : alias.host)];
+}
+
+const received = z.looseObject({
+  notification_type: z.enum(NOTIFICATION_TYPES),
+  host_name: z.string().min(1),
+  host_address: text,
+  host_state: text,
+  host_output: text,
+  long_host_output: text,
+  host_problem_id: problemId,
+  last_host_problem_id: problemId,
+  service_desc: text,
+  service_description: text,
+  service_state: text,
+  service_output: text,
+  long_service_output: text,
+  service_problem_id: problemId,
+  last_service_problem_id: problemId,
+  state_type: text,
+  service_state_type: text,
+  host_state_type: text,
+  attempt,
+  service_attempt: attempt,
+  host_attempt: attempt,
+  author: text,
+  notification_author: text,
+  service_ack_author: text,
+  host_ack_author: text,
+  comment: text,
+  notification_comment: text,
+  service_ack_comment: text,
+  host_ack_comment: text,
+  /** $TIMET$: Unix seconds. */
+  timet: numericMacro(/^\d+$/, 'must be Unix seconds: a whole number, as text or a JSON number'),
+  nagios_url: text,
+});
+
+type Received = z.infer<typeof received>;
+
+/** One Nagios notification, every field under its own name. */
+export interface NagiosPayload {
+  notification_type: (typeof NOTIFICATION_TYPES)[number];
+  host_name: string;
+  host_address?: string;
+  host_state?: string;
+  host_output?: string;
+  long_host_output?: string;
+  host_problem_id?: string;
+  last_host_problem_id?: string;
+  service_desc?: string;
+  service_state?: string;
+  service_output?: string;
+  long_service_output?: string;
+  service_problem_id?: string;
+  last_service_problem_id?: string;
+  state_type?: string;
+  attempt?: string;
+  author?: string;
+  comment?: string;
+  timet?: string;
+  nagios_url?: string;
+}
+
+function valueOf(p: Received, name: string): string | undefined {
+  return (p as Record<string, string | undefined>)[name];
+}
+
+function isService(p: Received): boolean {
+  return Boolean(p.service_desc || p.service_description);
+}
+
+/** The field's value: the first of its names that is set and not empty. */
+function pick(p: Received, field: AliasedField): string | undefined {
+  const names = namesOf(field, isService(p));
+  const set = names.map((n) => valueOf(p, n)).filter((v) => v !== undefined);
+  return set.find((v) => v !== '') ?? set[0];
+}
 
 /**
  * One Nagios notification, as faultdesk's notify commands send it (JSON or
- * form-encoded; config/integrations/nagios/). Macro names in lower case.
+ * form-encoded; config/integrations/nagios/) or as a script names the macros.
+ * Macro names in lower case.
  */
-export const nagiosPayload = z
-  .looseObject({
-    notification_type: z.enum(NOTIFICATION_TYPES),
-    host_name: z.string().min(1),
-    host_address: z.string().optional(),
-    host_state: z.string().optional(),
-    host_output: z.string().optional(),
-    long_host_output: z.string().optional(),
-    host_problem_id: problemId,
-    last_host_problem_id: problemId,
-    service_desc: z.string().optional(),
-    service_state: z.string().optional(),
-    service_output: z.string().optional(),
-    long_service_output: z.string().optional(),
-    service_problem_id: problemId,
-    last_service_problem_id: problemId,
-    state_type: z.string().optional(),
-    attempt: z.string().optional(),
-    author: z.string().optional(),
-    comment: z.string().optional(),
-    /** $TIMET$: Unix seconds. */
-    timet: z.string().regex(/^\d+$/, 'must be Unix seconds').optional(),
-    nagios_url: z.string().optional(),
-  })
+export const nagiosPayload = received
   .superRefine((p, ctx) => {
-    const service = Boolean(p.service_desc);
+    const service = isService(p);
+    // Two names of one field with different values: the sender is confused, and so would we be.
+    for (const field of Object.keys(ALIASES) as AliasedField[]) {
+      const names = namesOf(field, service);
+      const chosen = pick(p, field);
+      const chosenName = names.find((n) => valueOf(p, n) === chosen);
+      for (const name of names) {
+        const value = valueOf(p, name);
+        if (value && chosen && value !== chosen) {
+          ctx.addIssue({ code: 'custom', path: [name], message: `conflicts with ${chosenName}: two names of one field with different values` });
+        }
+      }
+    }
     const current = service ? p.service_problem_id : p.host_problem_id;
     const last = service ? p.last_service_problem_id : p.last_host_problem_id;
     if (!nonZero(current) && !nonZero(last)) {
       const field = service ? 'service_problem_id' : 'host_problem_id';
       ctx.addIssue({ code: 'custom', path: [field], message: `${field} or last_${field} must be a problem id other than 0` });
     }
-  });
-
-export type NagiosPayload = z.infer<typeof nagiosPayload>;
+  })
+  .transform(
+    (p): NagiosPayload => ({
+      notification_type: p.notification_type,
+      host_name: p.host_name,
+      host_address: p.host_address,
+      host_state: p.host_state,
+      host_output: p.host_output,
+      long_host_output: p.long_host_output,
+      host_problem_id: p.host_problem_id,
+      last_host_problem_id: p.last_host_problem_id,
+      service_desc: pick(p, 'service_desc'),
+      service_state: p.service_state,
+      service_output: p.service_output,
+      long_service_output: p.long_service_output,
+      service_problem_id: p.service_problem_id,
+      last_service_problem_id: p.last_service_problem_id,
+      state_type: pick(p, 'state_type'),
+      attempt: pick(p, 'attempt'),
+      author: pick(p, 'author'),
+      comment: pick(p, 'comment'),
+      timet: p.timet,
+      nagios_url: p.nagios_url,
+    }),
+  );
 
 function nonZero(id: string | undefined): id is string {
   return id !== undefined && id !== '' && id !== '0';

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ManualClock } from '../../src/clock';
@@ -62,6 +63,12 @@ async function postForm(fields: Record<string, string>) {
 
 async function faults() {
   return (await getJson<{ faults: Array<Record<string, unknown>> }>(`${daemon.url}/api/v1/faults`, VIEWER)).faults;
+}
+async function faultDetail(id: string) {
+  return getJson<{
+    alerts: Array<{ annotations: Record<string, string>; generatorURL: string; startsAt: string }>;
+    timeline: { entries: Array<{ event: string; detail?: string }> };
+  }>(`${daemon.url}/api/v1/faults/${id}`, VIEWER);
 }
 async function comments() {
   const { tickets } = await getJson<{ tickets: Array<{ status: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`, VIEWER);
@@ -148,17 +155,72 @@ test('ACKNOWLEDGEMENT becomes a comment; FLAPPINGSTART/STOP hold and release; DO
   expect(after.priority).toBe('high');
 });
 
+describe('JSON as notify scripts write it', () => {
+  test('numeric macros sent as JSON numbers are accepted and correlate with the same ids sent as text', async () => {
+    const problem = { ...service('PROBLEM'), service_problem_id: 41, last_service_problem_id: 17, attempt: 3, timet: 1795521600 };
+    const res = await postJson(url(), problem, AUTH);
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ outcomes: { opened: 1 } });
+    const recovery = service('RECOVERY', { service_state: 'OK', service_output: 'DISK OK', service_problem_id: '0', last_service_problem_id: '41' });
+    expect((await postForm(recovery)).json).toMatchObject({ outcomes: { resolved: 1 } });
+    const [fault] = await faults();
+    const detail = await faultDetail(fault!.id as string);
+    expect(detail.alerts[0]!.startsAt).toBe('2026-11-24T12:00:00.000Z');
+
+    const host = { notification_type: 'PROBLEM', host_name: 'edge-7', host_state: 'DOWN', host_output: 'PING CRITICAL', host_problem_id: 9, last_host_problem_id: 0 };
+    expect((await postJson(url(), host, AUTH)).json).toMatchObject({ outcomes: { opened: 1 } });
+  });
+
+  test('the snake_case names of the macros are accepted alongside the short ones', async () => {
+    const renamed = (fields: Record<string, string>, names: Record<string, string>) =>
+      Object.fromEntries(Object.entries(fields).map(([k, v]) => [names[k] ?? k, v]));
+    const problem = renamed(service('PROBLEM'), { service_desc: 'service_description', state_type: 'service_state_type', attempt: 'service_attempt' });
+    expect((await postJson(url(), problem, AUTH)).json).toMatchObject({ outcomes: { opened: 1 } });
+    await drain(daemon);
+    expect((await faults())[0]).toMatchObject({ category: 'nagios-disk', key: '{host="db1",service="Root Partition"}' });
+
+    const ack = renamed(service('ACKNOWLEDGEMENT', { author: 'grace', comment: 'Rotating logs now' }), {
+      service_desc: 'service_description',
+      author: 'notification_author',
+      comment: 'notification_comment',
+    });
+    expect((await postJson(url(), ack, AUTH)).json).toMatchObject({ outcomes: { updated: 1 } });
+    // A script that sends the acknowledgement macros as well; its author and comment are empty here.
+    const ackByMacros = { ...service('ACKNOWLEDGEMENT'), service_ack_author: 'ada', service_ack_comment: 'Taking over', host_ack_author: 'nobody' };
+    expect((await postForm(ackByMacros)).json).toMatchObject({ outcomes: { updated: 1 } });
+    await drain(daemon);
+    expect((await comments()).bodies).toEqual(['Acknowledged in Nagios by grace: Rotating logs now', 'Acknowledged in Nagios by ada: Taking over']);
+  });
+});
+
 describe('bad Nagios bodies get 400 and store nothing', () => {
   test.each([
     [{ notification_type: 'PANIC', host_name: 'h', host_problem_id: '1' }, ['notification_type']],
     [{ notification_type: 'PROBLEM', host_name: '' , host_problem_id: '1' }, ['host_name']],
     [{ notification_type: 'PROBLEM', host_name: 'h', service_desc: 's', service_problem_id: '0', last_service_problem_id: '0' }, ['service_problem_id']],
     [{ notification_type: 'PROBLEM', host_name: 'h', host_problem_id: 'x' }, ['host_problem_id']],
+    [{ notification_type: 'PROBLEM', host_name: 'h', service_desc: 'a', service_description: 'b', service_problem_id: '3' }, ['service_description']],
+    [{ notification_type: 'PROBLEM', host_name: 'h', host_problem_id: '1', author: 'a', notification_author: 'b', host_ack_author: 'c' }, ['notification_author', 'host_ack_author']],
   ])('%j', async (body, paths) => {
     for (const res of [await postJson(url(), body, AUTH), await postForm(body as Record<string, string>)]) {
       expect(res.status).toBe(400);
       expect((res.json.errors as Array<{ path: string }>).map((e) => e.path)).toEqual(paths);
     }
+    expect(await daemon.store.repos.faults.countByState()).toEqual({});
+  });
+});
+
+describe('bad numbers in Nagios JSON get 400 and store nothing', () => {
+  test.each([
+    [{ notification_type: 'PROBLEM', host_name: 'h', host_problem_id: -1 }, ['host_problem_id']],
+    [{ notification_type: 'PROBLEM', host_name: 'h', host_problem_id: 1.5 }, ['host_problem_id']],
+    [{ notification_type: 'PROBLEM', host_name: 'h', host_problem_id: 1, timet: 1.5e9 + 0.5 }, ['timet']],
+    [{ notification_type: 'PROBLEM', host_name: 'h', host_problem_id: 1, attempt: true }, ['attempt']],
+    [{ notification_type: 'PROBLEM', host_name: 7, host_problem_id: 1 }, ['host_name']],
+  ])('%j', async (body, paths) => {
+    const res = await postJson(url(), body, AUTH);
+    expect(res.status).toBe(400);
+    expect((res.json.errors as Array<{ path: string }>).map((e) => e.path)).toEqual(paths);
     expect(await daemon.store.repos.faults.countByState()).toEqual({});
   });
 });
@@ -177,6 +239,75 @@ describe('the shipped notify script', () => {
     expect(detail.alerts[0]!.annotations.output).toBe(output);
     expect(detail.alerts[0]!.annotations.long_output).toBe('line two\nline three with a \\ backslash');
     expect(detail.alerts[0]!.generatorURL).toBe('https://nagios.example/nagios4/cgi-bin/extinfo.cgi?type=2&host=db1&service=Root%20Partition');
+  });
+
+  /** The environment Nagios gives a notification command with enable_environment_macros=1. */
+  function environmentMacros(f: Record<string, string>): Record<string, string> {
+    const macros: Record<string, string | undefined> = {
+      NAGIOS_NOTIFICATIONTYPE: f.notification_type,
+      NAGIOS_HOSTNAME: f.host_name,
+      NAGIOS_HOSTADDRESS: f.host_address,
+      NAGIOS_HOSTSTATE: f.host_state,
+      NAGIOS_HOSTSTATETYPE: 'HARD',
+      NAGIOS_HOSTATTEMPT: '1',
+      NAGIOS_HOSTOUTPUT: f.host_output ?? 'PING OK',
+      NAGIOS_LONGHOSTOUTPUT: '',
+      NAGIOS_HOSTPROBLEMID: f.host_problem_id ?? '0',
+      NAGIOS_LASTHOSTPROBLEMID: f.last_host_problem_id ?? '0',
+      NAGIOS_SERVICEDESC: f.service_desc,
+      NAGIOS_SERVICESTATE: f.service_state,
+      NAGIOS_SERVICESTATETYPE: f.state_type,
+      NAGIOS_SERVICEATTEMPT: f.attempt,
+      NAGIOS_SERVICEOUTPUT: f.service_output,
+      NAGIOS_LONGSERVICEOUTPUT: f.long_service_output,
+      NAGIOS_SERVICEPROBLEMID: f.service_problem_id,
+      NAGIOS_LASTSERVICEPROBLEMID: f.last_service_problem_id,
+      NAGIOS_NOTIFICATIONAUTHOR: f.author,
+      NAGIOS_NOTIFICATIONCOMMENT: f.comment,
+      NAGIOS_TIMET: f.timet,
+    };
+    return Object.fromEntries(Object.entries(macros).filter((e): e is [string, string] => e[1] !== undefined));
+  }
+
+  test('with --env, sends the environment macros intact, and nothing in them reaches a shell', async () => {
+    const tmp = tempDir();
+    later.push(tmp.cleanup);
+    const marker = (name: string) => path.join(tmp.dir, name);
+    const output = `DISK CRITICAL - "/srv" can't grow $(touch ${marker('out-subst')}) \`touch ${marker('out-tick')}\` x'; touch ${marker('out-quote')}; echo 'y`;
+    const author = `O'Brien "Bob" $(touch ${marker('author-subst')}) \`touch ${marker('author-tick')}\``;
+    const comment = `can't fix: "disk" full; $(touch ${marker('subst')}) \`touch ${marker('tick')}\` x'; touch ${marker('quote')}; echo 'y "; touch ${marker('dquote')}; echo " a|b & c<d>e ~f — Grüße ✓`;
+    const env = { ...process.env, FAULTDESK_NAGIOS_URL: 'https://nagios.example/nagios4' };
+    const state = { service_output: output, long_service_output: 'line two\\nline three' };
+    await run(NOTIFY, ['--env', 'service', daemon.url, 'nag-token-1'], { env: { ...env, ...environmentMacros(service('PROBLEM', state)) } });
+    const ack = service('ACKNOWLEDGEMENT', { ...state, author, comment });
+    await run(NOTIFY, ['--env', 'service', daemon.url, 'nag-token-1'], { env: { ...env, ...environmentMacros(ack) } });
+    await drain(daemon);
+
+    const [fault] = await faults();
+    const detail = await faultDetail(fault!.id as string);
+    expect(detail.alerts[0]!.annotations.output).toBe(output);
+    expect(detail.alerts[0]!.annotations.long_output).toBe('line two\nline three');
+    expect(detail.alerts[0]!.generatorURL).toBe('https://nagios.example/nagios4/cgi-bin/extinfo.cgi?type=2&host=db1&service=Root%20Partition');
+    expect(detail.timeline.entries.find((e) => e.event === 'comment')?.detail).toBe(`Acknowledged in Nagios by ${author}: ${comment}`);
+    expect((await comments()).bodies).toEqual([`Acknowledged in Nagios by ${author}: ${comment}`]);
+    expect(readdirSync(tmp.dir)).toEqual([]);
+  });
+
+  test('with --env host, sends a host notification from the host macros', async () => {
+    const host = { notification_type: 'PROBLEM', host_name: 'edge-7', host_address: '192.0.2.7', host_state: 'DOWN', host_output: 'PING CRITICAL - Packet loss = 100%', host_problem_id: '9' };
+    // A host notification's service macros are empty.
+    const env = { ...environmentMacros(host), NAGIOS_SERVICEDESC: '', NAGIOS_SERVICEPROBLEMID: '', NAGIOS_TIMET: '1795521600' };
+    await run(NOTIFY, ['--env', 'host', daemon.url, 'nag-token-1'], { env: { ...process.env, ...env } });
+    expect((await faults())[0]).toMatchObject({ category: 'nagios-host-down', key: '{host="edge-7"}', severity: 9 });
+  });
+
+  test('with --env but without environment macros, fails with a message that says what to enable', async () => {
+    await expect(run(NOTIFY, ['--env', 'service', daemon.url, 'nag-token-1'])).rejects.toMatchObject({
+      code: 3,
+      stderr: expect.stringContaining('enable_environment_macros=1'),
+    });
+    await expect(run(NOTIFY, ['--env', 'service', daemon.url, 'nag-token-1', 'comment=x'])).rejects.toMatchObject({ code: 3, stderr: expect.stringContaining('usage') });
+    expect(await faults()).toHaveLength(0);
   });
 
   test('fails with a message when faultdesk refuses it', async () => {
