@@ -79,7 +79,7 @@ const dashboard = {
         { expr: `sum by (reason) (rate(faultdesk_emails_failed_total{${sel}}[5m]))`, legend: 'failed {{reason}}' },
         { expr: `sum by (reason) (rate(faultdesk_emails_suppressed_total{${sel}}[5m]))`, legend: 'held back {{reason}}' },
       ] },
-      { title: 'Scheduled job duration (p95)', unit: 's', targets: [{ expr: `histogram_quantile(0.95, sum by (le, job) (rate(faultdesk_job_duration_seconds_bucket{${sel}}[1h])))`, legend: '{{job}}' }] },
+      { title: 'Scheduled job duration (p95)', unit: 's', targets: [{ expr: `histogram_quantile(0.95, sum by (le, name) (rate(faultdesk_job_duration_seconds_bucket{${sel}}[1h])))`, legend: '{{name}}' }] },
       { title: 'Config reload', type: 'stat', targets: [{ expr: `min(faultdesk_config_last_reload_successful{${sel}})`, legend: 'last reload ok' }] },
     ]),
     row('Repair time and satisfaction'),

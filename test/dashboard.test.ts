@@ -39,6 +39,19 @@ test('every metric the dashboard names is exported by a running daemon', async (
   }
 });
 
+test('no metric carries a label Prometheus sets on every scraped series (job, instance)', () => {
+  // A target's own `job` label would be renamed to exported_job on scrape and shadowed by the scrape job in every query.
+  const reserved = ['job', 'instance'];
+  const metrics = daemon.metrics.registry.getMetricsAsArray() as unknown as Array<{ name: string; labelNames?: readonly string[] }>;
+  expect(metrics.map((m) => m.name)).toContain('faultdesk_job_duration_seconds');
+  for (const m of metrics) {
+    expect({ name: m.name, reserved: (m.labelNames ?? []).filter((l) => reserved.includes(l)) }).toEqual({ name: m.name, reserved: [] });
+  }
+  // The dashboard reads the job's name from the renamed label.
+  const jobPanel = expressions().find((e) => e.includes('faultdesk_job_duration_seconds_bucket'));
+  expect(jobPanel).toMatch(/by \(le, name\)/);
+});
+
 test('importable by hand and by file provisioning', () => {
   expect(dashboard).toMatchObject({ uid: 'faultdesk', title: 'faultdesk', schemaVersion: expect.any(Number), time: { from: 'now-6h' } });
   expect(dashboard.__inputs).toEqual([expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' })]);
