@@ -52,6 +52,26 @@ test('no metric carries a label Prometheus sets on every scraped series (job, in
   expect(jobPanel).toMatch(/by \(le, name\)/);
 });
 
+/**
+ * Gauges every replica reads from the one shared store when scraped: two
+ * replicas report the same faults twice, so a panel takes them once per job.
+ */
+const STORE_GAUGES = ['faultdesk_faults', 'faultdesk_faults_at_risk', 'faultdesk_outbox_depth', 'faultdesk_outbox_oldest_age_seconds', 'faultdesk_satisfaction_score'];
+
+test('gauges read from the shared store are taken once per job (max), never summed over replicas', () => {
+  for (const gauge of STORE_GAUGES) {
+    const uses = expressions().filter((e) => new RegExp(`${gauge}\\{`).test(e));
+    expect(uses.length).toBeGreaterThan(0);
+    for (const expr of uses) {
+      // The aggregation right around the selector, e.g. `max by (job, system) (faultdesk_outbox_depth{…})`.
+      const inner = new RegExp(`(\\w+) by \\(([^)]*)\\) \\(${gauge}\\{[^}]*\\}\\)`).exec(expr);
+      expect({ expr, aggregation: inner?.[1] }).toEqual({ expr, aggregation: 'max' });
+      // Summed further (over deployments) only after the replicas of each job were collapsed.
+      if (/\bsum\b/.test(expr)) expect({ expr, grouping: inner![2]!.split(/,\s*/) }).toEqual({ expr, grouping: expect.arrayContaining(['job']) });
+    }
+  }
+});
+
 test('importable by hand and by file provisioning', () => {
   expect(dashboard).toMatchObject({ uid: 'faultdesk', title: 'faultdesk', schemaVersion: expect.any(Number), time: { from: 'now-6h' } });
   expect(dashboard.__inputs).toEqual([expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' })]);
