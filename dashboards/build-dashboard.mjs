@@ -72,7 +72,10 @@ const dashboard = {
     ...panels([
       { title: 'Ticket operations by system and operation', unit: 'ops', targets: [{ expr: `sum by (system, operation) (rate(faultdesk_ticket_operations_total{${sel}, result="ok"}[5m]))`, legend: '{{system}} {{operation}}' }] },
       { title: 'Ticket API errors by reason', unit: 'ops', targets: [{ expr: `sum by (system, reason) (rate(faultdesk_ticket_api_errors_total{${sel}}[5m]))`, legend: '{{system}} {{reason}}' }] },
-      { title: 'Outbox depth', targets: [{ expr: `sum by (system) (max by (job, system) (faultdesk_outbox_depth{${sel}}))`, legend: '{{system}}' }] },
+      { title: 'Outbox depth (undelivered; parked: waiting for an operator)', targets: [
+        { expr: `sum by (system) (max by (job, system) (faultdesk_outbox_depth{${sel}}))`, legend: '{{system}}' },
+        { expr: `sum by (system) (max by (job, system) (faultdesk_outbox_parked{${sel}}))`, legend: 'parked {{system}}' },
+      ] },
       { title: 'Oldest undelivered operation', unit: 's', targets: [{ expr: `max by (system) (faultdesk_outbox_oldest_age_seconds{${sel}})`, legend: '{{system}}' }] },
     ]),
     ...panels([

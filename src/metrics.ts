@@ -18,7 +18,7 @@ export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 /** Gauges read the store when scraped, so they can never drift from it. */
 export interface StateReader {
   faultsByCategoryAndState(): Promise<Array<{ category: string; state: string; n: number }>>;
-  outboxBySystem(): Promise<Array<{ system: string; depth: number; oldestCreatedAt: number | null }>>;
+  outboxBySystem(): Promise<Array<{ system: string; depth: number; parked: number; oldestCreatedAt: number | null }>>;
   overdue?(): Promise<number>;
   satisfaction?(): Promise<{ overall: { css: number | null }; categories: Array<{ category: string; css: number }> }>;
 }
@@ -227,6 +227,20 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       if (!rows) return;
       for (const system of [...TICKET_SYSTEMS, 'email']) this.set({ system }, 0);
       for (const row of rows) this.set({ system: row.system }, row.depth);
+    },
+  });
+  new Gauge({
+    name: 'faultdesk_outbox_parked',
+    help: 'Outbox operations parked for an operator (refused for good by the ticket system or mail server), by system; they wait until sent again.',
+    labelNames: ['system'] as const,
+    registers: [registry],
+    async collect() {
+      if (!state) return;
+      const rows = await readState(state.outboxBySystem);
+      this.reset();
+      if (!rows) return;
+      for (const system of [...TICKET_SYSTEMS, 'email']) this.set({ system }, 0);
+      for (const row of rows) this.set({ system: row.system }, row.parked);
     },
   });
   new Gauge({

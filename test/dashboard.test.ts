@@ -56,7 +56,7 @@ test('no metric carries a label Prometheus sets on every scraped series (job, in
  * Gauges every replica reads from the one shared store when scraped: two
  * replicas report the same faults twice, so a panel takes them once per job.
  */
-const STORE_GAUGES = ['faultdesk_faults', 'faultdesk_faults_at_risk', 'faultdesk_outbox_depth', 'faultdesk_outbox_oldest_age_seconds', 'faultdesk_satisfaction_score'];
+const STORE_GAUGES = ['faultdesk_faults', 'faultdesk_faults_at_risk', 'faultdesk_outbox_depth', 'faultdesk_outbox_parked', 'faultdesk_outbox_oldest_age_seconds', 'faultdesk_satisfaction_score'];
 
 test('gauges read from the shared store are taken once per job (max), never summed over replicas', () => {
   for (const gauge of STORE_GAUGES) {

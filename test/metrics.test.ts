@@ -1,5 +1,6 @@
 import { createMetrics, type StateReader } from '../src/metrics';
 import { startTestDaemon, tempDir, testConfig } from './helpers';
+import { freshPostgres, STORE_KINDS } from './postgres';
 
 /** A store that answers until it is told to fail, as a database that goes away and comes back. */
 function flakyState() {
@@ -10,7 +11,7 @@ function flakyState() {
   };
   const state: StateReader = {
     faultsByCategoryAndState: () => answer([{ category: 'disk', state: 'open', n: 2 }]),
-    outboxBySystem: () => answer([{ system: 'zendesk', depth: 3, oldestCreatedAt: 1_000 }]),
+    outboxBySystem: () => answer([{ system: 'zendesk', depth: 3, parked: 1, oldestCreatedAt: 1_000 }]),
     overdue: () => answer(1),
     satisfaction: () => answer({ overall: { css: 8 }, categories: [{ category: 'disk', css: 8 }] }),
   };
@@ -22,12 +23,13 @@ test('a scrape answers while the store does not: the gauges it feeds are left ou
   const metrics = createMetrics({ state, now: () => 61_000 });
   const healthy = await metrics.registry.metrics();
   expect(healthy).toContain('faultdesk_outbox_depth{system="zendesk"} 3');
+  expect(healthy).toContain('faultdesk_outbox_parked{system="zendesk"} 1');
   expect(healthy).toContain('faultdesk_store_errors_total{operation="metrics"} 0');
 
   setDown(true);
   const down = await metrics.registry.metrics();
   // No stale value that looks current: the store's gauges have no samples (or NaN, for one without labels) while it cannot be read.
-  for (const gauge of ['faultdesk_faults', 'faultdesk_faults_at_risk', 'faultdesk_outbox_depth', 'faultdesk_outbox_oldest_age_seconds', 'faultdesk_satisfaction_score']) {
+  for (const gauge of ['faultdesk_faults', 'faultdesk_faults_at_risk', 'faultdesk_outbox_depth', 'faultdesk_outbox_parked', 'faultdesk_outbox_oldest_age_seconds', 'faultdesk_satisfaction_score']) {
     const samples = down.split('\n').filter((l) => (l.startsWith(`${gauge}{`) || l.startsWith(`${gauge} `)) && !/ nan$/i.test(l));
     expect({ gauge, samples }).toEqual({ gauge, samples: [] });
   }
@@ -57,4 +59,39 @@ test("the daemon's /metrics answers 200 when its store has gone away", async () 
     await daemon.stop().catch(() => undefined);
     tmp.cleanup();
   }
+});
+
+describe.each(STORE_KINDS)('on %s', (kind) => {
+  test('parked operations are a gauge by system, until an operator sends them again', async () => {
+    const tmp = tempDir();
+    const env: Record<string, string> = {};
+    let drop = async () => undefined as void;
+    if (kind === 'postgres') {
+      const db = await freshPostgres();
+      env.FAULTDESK_STORE_URL = db.url;
+      drop = db.drop;
+    }
+    const daemon = await startTestDaemon(testConfig(tmp.dir, env));
+    const parked = async () => {
+      const text = await fetch(`${daemon.url}/metrics`).then((r) => r.text());
+      return Object.fromEntries([...text.matchAll(/^faultdesk_outbox_parked\{system="(\w+)"\} (\S+)$/gm)].map((m) => [m[1], Number(m[2])]));
+    };
+    try {
+      expect(await parked()).toEqual({ local: 0, zendesk: 0, servicenow: 0, email: 0 });
+      const now = Date.now();
+      const result = await daemon.faults.ingest('alertmanager', [
+        { source: 'alertmanager', sourceId: 'fp-1', status: 'firing', labels: { alertname: 'TargetDown', severity: 'critical', instance: 'db-01:9100' }, annotations: {}, startsAt: now, receivedAt: now },
+      ]);
+      const [op] = await daemon.store.repos.outbox.listByFault(result.faults[0]!);
+      // What the outbox worker does with an operation the ticket system refused for good.
+      await daemon.store.repos.outbox.park(op!.id, 'HTTP 401: bad credentials', now);
+      expect(await parked()).toEqual({ local: 1, zendesk: 0, servicenow: 0, email: 0 });
+      await daemon.store.repos.outbox.retryParked(now, {});
+      expect(await parked()).toEqual({ local: 0, zendesk: 0, servicenow: 0, email: 0 });
+    } finally {
+      await daemon.stop();
+      await drop();
+      tmp.cleanup();
+    }
+  });
 });

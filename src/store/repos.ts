@@ -342,14 +342,19 @@ export function createRepos(db: Kysely<Database>, options: { locking: boolean } 
           .executeTakeFirst();
         return Number(r.numUpdatedRows);
       },
-      async statsBySystem(): Promise<Array<{ system: string; depth: number; oldestCreatedAt: number | null }>> {
+      async statsBySystem(): Promise<Array<{ system: string; depth: number; parked: number; oldestCreatedAt: number | null }>> {
         const rows = await db
           .selectFrom('outbox')
-          .select(['system', (eb) => eb.fn.countAll<number>().as('depth'), (eb) => eb.fn.min('created_at').as('oldest')])
+          .select([
+            'system',
+            (eb) => eb.fn.countAll<number>().as('depth'),
+            (eb) => eb.fn.countAll<number>().filterWhere('state', '=', 'parked').as('parked'),
+            (eb) => eb.fn.min('created_at').as('oldest'),
+          ])
           .where('state', 'in', ['pending', 'running', 'parked'])
           .groupBy('system')
           .execute();
-        return rows.map((r) => ({ system: r.system, depth: Number(r.depth), oldestCreatedAt: r.oldest === null ? null : Number(r.oldest) }));
+        return rows.map((r) => ({ system: r.system, depth: Number(r.depth), parked: Number(r.parked), oldestCreatedAt: r.oldest === null ? null : Number(r.oldest) }));
       },
       async listByFault(faultId: string): Promise<OutboxRow[]> {
         return db.selectFrom('outbox').selectAll().where('fault_id', '=', faultId).orderBy('id').execute();
