@@ -5,6 +5,8 @@ import path from 'node:path';
 const here = path.dirname(new URL(import.meta.url).pathname);
 const ds = { type: 'prometheus', uid: '${DS_PROMETHEUS}' };
 const sel = 'job=~"$job", instance=~"$instance"';
+// Gauges read from the store (faults, outbox, at risk, satisfaction) are the same at every replica of one
+// deployment, since the replicas share the database: take them once per job with max, then sum over jobs.
 
 let id = 0;
 let y = 0;
@@ -55,8 +57,8 @@ const dashboard = {
     row('Alerts and faults'),
     ...panels([
       { title: 'Alerts in, by source and outcome', unit: 'reqps', targets: [{ expr: `sum by (source, outcome) (rate(faultdesk_alerts_received_total{${sel}}[5m]))`, legend: '{{source}} {{outcome}}' }] },
-      { title: 'Faults by category and state', targets: [{ expr: `sum by (category, state) (faultdesk_faults{${sel}, state!="resolved"})`, legend: '{{category}} {{state}}' }] },
-      { title: 'Faults at risk (past their due time)', type: 'stat', targets: [{ expr: `sum(faultdesk_faults_at_risk{${sel}})` }] },
+      { title: 'Faults by category and state', targets: [{ expr: `sum by (category, state) (max by (job, category, state) (faultdesk_faults{${sel}, state!="resolved"}))`, legend: '{{category}} {{state}}' }] },
+      { title: 'Faults at risk (past their due time)', type: 'stat', targets: [{ expr: `sum(max by (job) (faultdesk_faults_at_risk{${sel}}))` }] },
     ]),
     ...panels([
       { title: 'Fault transitions', unit: 'ops', targets: [{ expr: `sum by (transition) (rate(faultdesk_fault_transitions_total{${sel}}[5m]))`, legend: '{{transition}}' }] },
@@ -70,7 +72,10 @@ const dashboard = {
     ...panels([
       { title: 'Ticket operations by system and operation', unit: 'ops', targets: [{ expr: `sum by (system, operation) (rate(faultdesk_ticket_operations_total{${sel}, result="ok"}[5m]))`, legend: '{{system}} {{operation}}' }] },
       { title: 'Ticket API errors by reason', unit: 'ops', targets: [{ expr: `sum by (system, reason) (rate(faultdesk_ticket_api_errors_total{${sel}}[5m]))`, legend: '{{system}} {{reason}}' }] },
-      { title: 'Outbox depth', targets: [{ expr: `sum by (system) (faultdesk_outbox_depth{${sel}})`, legend: '{{system}}' }] },
+      { title: 'Outbox depth (undelivered; parked: waiting for an operator)', targets: [
+        { expr: `sum by (system) (max by (job, system) (faultdesk_outbox_depth{${sel}}))`, legend: '{{system}}' },
+        { expr: `sum by (system) (max by (job, system) (faultdesk_outbox_parked{${sel}}))`, legend: 'parked {{system}}' },
+      ] },
       { title: 'Oldest undelivered operation', unit: 's', targets: [{ expr: `max by (system) (faultdesk_outbox_oldest_age_seconds{${sel}})`, legend: '{{system}}' }] },
     ]),
     ...panels([
@@ -79,7 +84,7 @@ const dashboard = {
         { expr: `sum by (reason) (rate(faultdesk_emails_failed_total{${sel}}[5m]))`, legend: 'failed {{reason}}' },
         { expr: `sum by (reason) (rate(faultdesk_emails_suppressed_total{${sel}}[5m]))`, legend: 'held back {{reason}}' },
       ] },
-      { title: 'Scheduled job duration (p95)', unit: 's', targets: [{ expr: `histogram_quantile(0.95, sum by (le, job) (rate(faultdesk_job_duration_seconds_bucket{${sel}}[1h])))`, legend: '{{job}}' }] },
+      { title: 'Scheduled job duration (p95)', unit: 's', targets: [{ expr: `histogram_quantile(0.95, sum by (le, name) (rate(faultdesk_job_duration_seconds_bucket{${sel}}[1h])))`, legend: '{{name}}' }] },
       { title: 'Config reload', type: 'stat', targets: [{ expr: `min(faultdesk_config_last_reload_successful{${sel}})`, legend: 'last reload ok' }] },
     ]),
     row('Repair time and satisfaction'),

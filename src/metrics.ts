@@ -14,11 +14,17 @@ export type AlertOutcome = (typeof ALERT_OUTCOMES)[number];
  */
 export const REJECTION_REASONS = ['unauthorized', 'forbidden', 'malformed', 'invalid', 'too_large', 'unsupported_encoding', 'store_unavailable', 'internal'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
+/**
+ * What faultdesk was doing when the store failed: so far, reading the gauges
+ * for a scrape. (A failed ingest is counted as a store_unavailable rejection.)
+ */
+export const STORE_OPERATIONS = ['metrics'] as const;
+export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 
 /** Gauges read the store when scraped, so they can never drift from it. */
 export interface StateReader {
   faultsByCategoryAndState(): Promise<Array<{ category: string; state: string; n: number }>>;
-  outboxBySystem(): Promise<Array<{ system: string; depth: number; oldestCreatedAt: number | null }>>;
+  outboxBySystem(): Promise<Array<{ system: string; depth: number; parked: number; oldestCreatedAt: number | null }>>;
   overdue?(): Promise<number>;
   satisfaction?(): Promise<{ overall: { css: number | null }; categories: Array<{ category: string; css: number }> }>;
 }
@@ -38,6 +44,7 @@ export interface Metrics {
   repairEstimate: Histogram<'category'>;
   repairActual: Histogram<'category'>;
   configReloadTimestamp: Gauge;
+  storeErrors: Counter<'operation'>;
 }
 
 export interface MetricsOptions {
@@ -120,6 +127,26 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   for (const reason of ['throttle', 'digest']) emailsSuppressed.inc({ reason }, 0);
 
+  /** Store reads of this scrape still going, so the error count below includes their failures. */
+  const pendingReads = new Set<Promise<unknown>>();
+  /**
+   * Reads the store for a gauge. When the store fails, the scrape still
+   * answers (so this failure and every other metric reach Prometheus): the
+   * gauge has no samples rather than a stale value, and the failure is counted.
+   */
+  async function readState<T>(read: () => Promise<T>): Promise<T | undefined> {
+    const reading = read();
+    pendingReads.add(reading);
+    try {
+      return await reading;
+    } catch {
+      storeErrors.inc({ operation: 'metrics' });
+      return undefined;
+    } finally {
+      pendingReads.delete(reading);
+    }
+  }
+
   const hourBuckets = [0.25, 0.5, 1, 2, 4, 8, 16, 24, 48, 96];
   const repairEstimate = new Histogram({
     name: 'faultdesk_fault_estimated_repair_hours',
@@ -140,7 +167,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'Open faults past their due time.',
     registers: [registry],
     async collect() {
-      if (state?.overdue) this.set(await state.overdue());
+      if (!state?.overdue) return;
+      const overdue = await readState(state.overdue);
+      // A gauge without labels always has a sample: NaN says "unknown" (no alert compares true on it).
+      this.set(overdue ?? Number.NaN);
     },
   });
   new Gauge({
@@ -150,8 +180,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
     async collect() {
       if (!state?.satisfaction) return;
+      const summary = await readState(state.satisfaction);
       this.reset();
-      const summary = await state.satisfaction();
+      if (!summary) return;
       if (summary.overall.css !== null) this.set({ category: '' }, summary.overall.css);
       for (const c of summary.categories) this.set({ category: c.category }, c.css);
     },
@@ -184,8 +215,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
     async collect() {
       if (!state) return;
-      const rows = await state.faultsByCategoryAndState();
+      const rows = await readState(state.faultsByCategoryAndState);
       this.reset();
+      if (!rows) return;
       const seen = new Set(rows.map((r) => r.category));
       // Every category seen gets all three states, so a fault leaving a state shows as 0, not as a gap.
       for (const category of seen) for (const s of FAULT_STATES) this.set({ category, state: s }, 0);
@@ -199,10 +231,25 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
     async collect() {
       if (!state) return;
-      const rows = await state.outboxBySystem();
+      const rows = await readState(state.outboxBySystem);
       this.reset();
+      if (!rows) return;
       for (const system of [...TICKET_SYSTEMS, 'email']) this.set({ system }, 0);
       for (const row of rows) this.set({ system: row.system }, row.depth);
+    },
+  });
+  new Gauge({
+    name: 'faultdesk_outbox_parked',
+    help: 'Outbox operations parked for an operator (refused for good by the ticket system or mail server), by system; they wait until sent again.',
+    labelNames: ['system'] as const,
+    registers: [registry],
+    async collect() {
+      if (!state) return;
+      const rows = await readState(state.outboxBySystem);
+      this.reset();
+      if (!rows) return;
+      for (const system of [...TICKET_SYSTEMS, 'email']) this.set({ system }, 0);
+      for (const row of rows) this.set({ system: row.system }, row.parked);
     },
   });
   new Gauge({
@@ -212,14 +259,27 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
     async collect() {
       if (!state) return;
-      const rows = await state.outboxBySystem();
+      const rows = await readState(state.outboxBySystem);
       this.reset();
+      if (!rows) return;
       for (const system of [...TICKET_SYSTEMS, 'email']) this.set({ system }, 0);
       for (const row of rows) {
         this.set({ system: row.system }, row.oldestCreatedAt === null ? 0 : Math.max(0, (now() - row.oldestCreatedAt) / 1000));
       }
     },
   });
+
+  // Registered after every gauge that reads the store: a scrape starts their reads first, so this waits for them.
+  const storeErrors = new Counter({
+    name: 'faultdesk_store_errors_total',
+    help: 'Store (database) operations that failed, by what faultdesk was doing (metrics: reading the gauges for a scrape).',
+    labelNames: ['operation'] as const,
+    registers: [registry],
+    async collect() {
+      await Promise.allSettled([...pendingReads]);
+    },
+  });
+  for (const operation of STORE_OPERATIONS) storeErrors.inc({ operation }, 0);
 
   return {
     registry,
@@ -236,5 +296,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     configReloadTimestamp,
     repairEstimate,
     repairActual,
+    storeErrors,
   };
 }

@@ -16,7 +16,7 @@ export interface Job {
 export class Scheduler {
   private readonly tasks: ScheduledTask[] = [];
   private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly duration: Histogram<'job' | 'result'>;
+  private readonly duration: Histogram<'name' | 'result'>;
 
   constructor(
     private readonly logger: Logger,
@@ -29,8 +29,9 @@ export class Scheduler {
   ) {
     this.duration = new Histogram({
       name: 'faultdesk_job_duration_seconds',
-      help: 'Duration of scheduled job runs, by job and result (ok, error; skipped: another replica ran it).',
-      labelNames: ['job', 'result'] as const,
+      help: 'Duration of scheduled job runs, by job name and result (ok, error; skipped: another replica ran it).',
+      // Not `job`: Prometheus sets that label on every scraped series, and ours would be renamed to exported_job.
+      labelNames: ['name', 'result'] as const,
       buckets: [0.001, 0.01, 0.1, 0.5, 1, 5, 30, 120],
       registers: [registry],
     });
@@ -49,7 +50,7 @@ export class Scheduler {
   runNow(job: Job): Promise<void> {
     const current = this.inFlight.get(job.name);
     if (current) return current;
-    const end = this.duration.startTimer({ job: job.name });
+    const end = this.duration.startTimer({ name: job.name });
     const run = (async () => {
       try {
         const ran = await this.once(job.name, () => job.run());

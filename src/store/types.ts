@@ -75,7 +75,7 @@ export interface OutboxStore {
   park(id: number, error: string, now: number): Promise<void>;
   /** Operations whose worker died mid-flight go back in line. */
   releaseExpiredClaims(now: number): Promise<number>;
-  statsBySystem(): Promise<Array<{ system: string; depth: number; oldestCreatedAt: number | null }>>;
+  statsBySystem(): Promise<Array<{ system: string; depth: number; parked: number; oldestCreatedAt: number | null }>>;
   listByFault(faultId: string): Promise<OutboxRow[]>;
   list(filter: { state?: string; system?: string; limit: number; offset: number }): Promise<OutboxRow[]>;
   /** Puts parked operations back in line (all, or those named); how many. */

@@ -38,8 +38,8 @@ test('a job never runs twice at once; its failures are logged with its name; eac
   expect(logged).toMatchObject({ level: 'error', job: 'broken', err: { message: 'disk on fire' } });
 
   const metric = await registry.getSingleMetricAsString('faultdesk_job_duration_seconds');
-  expect(metric).toContain('faultdesk_job_duration_seconds_count{job="slow",result="ok"} 1');
-  expect(metric).toContain('faultdesk_job_duration_seconds_count{job="broken",result="error"} 1');
+  expect(metric).toContain('faultdesk_job_duration_seconds_count{name="slow",result="ok"} 1');
+  expect(metric).toContain('faultdesk_job_duration_seconds_count{name="broken",result="error"} 1');
 });
 
 test('jobs run on their cron schedule and stop cleanly, waiting for a run in progress', async () => {

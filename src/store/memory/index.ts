@@ -300,11 +300,12 @@ function memoryRepos(current: () => Tables): Repos {
           return n;
         },
         statsBySystem: async () => {
-          const stats = new Map<string, { system: string; depth: number; oldestCreatedAt: number | null }>();
+          const stats = new Map<string, { system: string; depth: number; parked: number; oldestCreatedAt: number | null }>();
           for (const o of t().outbox.values()) {
             if (!HOLDS_LINE.has(o.state)) continue;
-            const s = stats.get(o.system) ?? { system: o.system, depth: 0, oldestCreatedAt: null };
+            const s = stats.get(o.system) ?? { system: o.system, depth: 0, parked: 0, oldestCreatedAt: null };
             s.depth += 1;
+            if (o.state === 'parked') s.parked += 1;
             s.oldestCreatedAt = s.oldestCreatedAt === null ? o.created_at : Math.min(s.oldestCreatedAt, o.created_at);
             stats.set(o.system, s);
           }

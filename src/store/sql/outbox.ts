@@ -103,11 +103,16 @@ export function sqlOutboxStore(db: Db, { locking }: SqlOptions): OutboxStore {
     async statsBySystem() {
       const rows = await db
         .selectFrom('outbox')
-        .select(['system', (eb) => eb.fn.countAll<number>().as('depth'), (eb) => eb.fn.min('created_at').as('oldest')])
+        .select([
+          'system',
+          (eb) => eb.fn.countAll<number>().as('depth'),
+          (eb) => eb.fn.countAll<number>().filterWhere('state', '=', 'parked').as('parked'),
+          (eb) => eb.fn.min('created_at').as('oldest'),
+        ])
         .where('state', 'in', HOLDS_LINE)
         .groupBy('system')
         .execute();
-      return rows.map((r) => ({ system: r.system, depth: Number(r.depth), oldestCreatedAt: r.oldest === null ? null : Number(r.oldest) }));
+      return rows.map((r) => ({ system: r.system, depth: Number(r.depth), parked: Number(r.parked), oldestCreatedAt: r.oldest === null ? null : Number(r.oldest) }));
     },
     listByFault: (faultId) => db.selectFrom('outbox').selectAll().where('fault_id', '=', faultId).orderBy('id').execute(),
     list(filter) {
