@@ -154,7 +154,7 @@ describe.each(kinds)('the %s store', (_kind, open) => {
     const digestRow = (await store.repos.outbox.list({ system: 'email', limit: 10, offset: 0 })).find((o) => o.id === digest);
     expect([digestRow?.line, digestRow?.fault_id]).toEqual(['digest:d1', null]);
     expect((await store.repos.mail.recent(['digest'], T0)).map((o) => o.id)).toEqual([digest]);
-    expect(await store.repos.outbox.statsBySystem()).toEqual(expect.arrayContaining([{ system: 'local', depth: 3, oldestCreatedAt: T0 }]));
+    expect(await store.repos.outbox.statsBySystem()).toEqual(expect.arrayContaining([{ system: 'local', depth: 3, parked: 0, oldestCreatedAt: T0 }]));
   });
 
   test('the outbox refuses an operation of a fault that does not exist', async () => {
