@@ -134,6 +134,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     store,
     clock,
     logger,
+    onStoreError: () => metrics.storeErrors.inc({ operation: 'outbox' }),
     handlers: [
       ...[...systems.values()].map(({ system, concurrency }) => ({
         handler: new TicketHandler({ store, system, rules, logger, metrics }),

@@ -15,10 +15,11 @@ export type AlertOutcome = (typeof ALERT_OUTCOMES)[number];
 export const REJECTION_REASONS = ['unauthorized', 'forbidden', 'malformed', 'invalid', 'too_large', 'unsupported_encoding', 'store_unavailable', 'internal'] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 /**
- * What faultdesk was doing when the store failed: so far, reading the gauges
- * for a scrape. (A failed ingest is counted as a store_unavailable rejection.)
+ * What faultdesk was doing when the store failed: reading the gauges for a
+ * scrape, or the outbox workers' claims and completions. (A failed ingest is
+ * counted as a store_unavailable rejection.)
  */
-export const STORE_OPERATIONS = ['metrics'] as const;
+export const STORE_OPERATIONS = ['metrics', 'outbox'] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 
 /** Gauges read the store when scraped, so they can never drift from it. */

@@ -35,6 +35,8 @@ export interface OutboxWorkerDeps {
   clock: Clock;
   logger: Logger;
   options: OutboxWorkerOptions;
+  /** Counts a failure of the store itself (a claim or a completion that could not be written). */
+  onStoreError?: () => void;
   random?: () => number;
 }
 
@@ -125,6 +127,7 @@ export class OutboxWorker {
         }
       }
     } catch (err) {
+      this.deps.onStoreError?.();
       this.deps.logger.error('outbox round failed', { system: this.system, err });
     } finally {
       await Promise.all(inFlight);
@@ -150,17 +153,27 @@ export class OutboxWorker {
   private async deliver(op: OutboxRow): Promise<void> {
     const { store, clock, logger, handler } = this.deps;
     const log = { op: op.id, line: op.line, system: op.system, kind: op.kind, attempt: op.attempts };
+    let commit: Awaited<ReturnType<OperationHandler['handle']>>;
     try {
-      const commit = await handler.handle(op);
+      commit = await handler.handle(op);
+    } catch (err) {
+      await this.fail(op, err, log);
+      return;
+    }
+    try {
       await store.transaction(async (tx) => {
         await commit?.(tx);
         await tx.outbox.complete(op.id, clock.now());
       });
-      handler.counted?.(op, 'ok');
-      logger.debug('operation delivered', log);
     } catch (err) {
-      await this.fail(op, err, log);
+      // Delivered, but the store did not take the record of it: the operation stays claimed and goes
+      // back in line when its lease runs out (a create then finds its ticket; see TicketHandler).
+      this.deps.onStoreError?.();
+      logger.error('operation delivered but not recorded; it is tried again after its lease', { ...log, err });
+      return;
     }
+    handler.counted?.(op, 'ok');
+    logger.debug('operation delivered', log);
   }
 
   private async fail(op: OutboxRow, err: unknown, log: Record<string, unknown>): Promise<void> {
@@ -185,6 +198,4 @@ export class OutboxWorker {
     if (known) logger.info('operation will be retried', { ...log, reason: known.reason, error: message, delayMs: delay });
     else logger.error('operation failed unexpectedly; will retry', { ...log, err, delayMs: delay });
   }
-
-
 }

@@ -173,3 +173,35 @@ test('operations of one fault run in order; different faults in parallel', async
   await drain();
   expect(system.calls.slice(2)).toEqual([expect.stringMatching(/^find /), 'create a', 'resolve 2']);
 });
+
+test('a delivery the store cannot record is counted as a store error, not a ticket error, and is delivered again after its lease', async () => {
+  await faults.ingest('alertmanager', [alert('a')]);
+  const storeErrors: string[] = [];
+  const transaction = store.transaction.bind(store);
+  let failNext = true;
+  const flaky: Store = Object.assign(Object.create(store) as Store, {
+    transaction: <T>(work: Parameters<Store['transaction']>[0]) => {
+      if (failNext) {
+        failNext = false;
+        return Promise.reject(new Error('disk I/O error'));
+      }
+      return transaction(work) as Promise<T>;
+    },
+  });
+  const flakyWorker = new OutboxWorker({
+    store: flaky,
+    handler: new TicketHandler({ store, system, rules: () => new RuleEngine(loadRules(path.join(__dirname, '../../rules'), ruleContext(loadConfig({ env: {} })))), logger: silentLogger(), metrics }),
+    clock,
+    logger: silentLogger(),
+    options: { concurrency: 4, pollIntervalMs: 1000, leaseMs: 60_000, backoff: { initialMs: 1000, maxMs: 60_000 } },
+    onStoreError: () => storeErrors.push('outbox'),
+  });
+  await flakyWorker.runOnce();
+  expect(storeErrors).toEqual(['outbox']);
+  expect(await metrics.registry.getSingleMetricAsString('faultdesk_ticket_api_errors_total')).not.toMatch(/reason="unknown"\} [1-9]/);
+  expect((await store.repos.outbox.list({ state: 'running', limit: 10, offset: 0 })).map((o) => o.kind)).toEqual(['create']);
+  clock.advance(60_001);
+  await flakyWorker.runOnce();
+  // The retry finds the ticket the first delivery made (the scripted system finds none here, so it creates).
+  expect((await store.repos.outbox.list({ state: 'done', limit: 10, offset: 0 })).map((o) => o.kind)).toEqual(['create']);
+});
