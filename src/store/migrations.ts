@@ -199,8 +199,9 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         const faultOf = sql`case when fault_id like 'digest:%' then null else fault_id end`;
         if (dialect === 'postgres') {
           await db.schema.alterTable('outbox').addColumn('line', 'text').execute();
+          await sql`alter table outbox alter column fault_id drop not null`.execute(db);
           await sql`update outbox set line = ${lineOf}, fault_id = ${faultOf}`.execute(db);
-          await sql`alter table outbox alter column line set not null, alter column fault_id drop not null`.execute(db);
+          await sql`alter table outbox alter column line set not null`.execute(db);
           await sql`alter table outbox add constraint outbox_fault_fk foreign key (fault_id) references faults (id)`.execute(db);
         } else {
           // SQLite cannot add a foreign key to a table: build the new one and move the rows.

@@ -1,0 +1,48 @@
+import { GroupCommit } from '../../src/faults/group-commit';
+
+// Group commit alone, with a writer that records what it was given.
+
+test('requests of one turn are written together, in arrival order; later ones form the next group', async () => {
+  const groups: string[][] = [];
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const commit = new GroupCommit<string>(async (group) => {
+    groups.push([...group]);
+    if (groups.length === 1) await gate;
+  });
+  const first = [commit.submit('a'), commit.submit('b'), commit.submit('c')];
+  await new Promise((r) => setImmediate(r));
+  // While the first group is being written, these wait for the next.
+  const second = [commit.submit('d'), commit.submit('e')];
+  release();
+  await Promise.all([...first, ...second]);
+  expect(groups).toEqual([['a', 'b', 'c'], ['d', 'e']]);
+});
+
+test('when a group fails, each request is tried alone and only the failing one is refused', async () => {
+  const writes: string[][] = [];
+  const commit = new GroupCommit<string>(async (group) => {
+    writes.push([...group]);
+    if (group.includes('poison')) throw new Error(`cannot write ${group.join(',')}`);
+  });
+  const results = await Promise.allSettled(['a', 'poison', 'b'].map((r) => commit.submit(r)));
+  expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  expect((results[1] as PromiseRejectedResult).reason.message).toBe('cannot write poison');
+  expect(writes).toEqual([['a', 'poison', 'b'], ['a'], ['poison'], ['b']]);
+});
+
+test('requests that must not share a write (two rule sets) go in separate groups, each in order', async () => {
+  const groups: string[][] = [];
+  const commit = new GroupCommit<{ rules: number; id: string }>(
+    async (group) => {
+      groups.push(group.map((r) => r.id));
+    },
+    (a, b) => a.rules === b.rules,
+  );
+  await Promise.all([
+    commit.submit({ rules: 1, id: 'a' }),
+    commit.submit({ rules: 2, id: 'b' }),
+    commit.submit({ rules: 1, id: 'c' }),
+  ]);
+  expect(groups).toEqual([['a', 'c'], ['b']]);
+});
