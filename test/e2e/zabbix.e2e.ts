@@ -96,8 +96,15 @@ test('a problem raised with zabbix_sender opens a fault, another user acknowledg
   const setUp = (...extra: string[]) =>
     execFileAsync(
       process.execPath,
-      // The media user joins Admin's user group, so Zabbix tells it who acknowledged.
-      [SETUP, '--zabbix-api', z.frontendUrl, '--faultdesk-url', daemon.url, '--faultdesk-token-file', path.join(dir, 'token'), '--smoke-test', '--user-group', 'Zabbix administrators', ...extra],
+      [
+        SETUP,
+        ...['--zabbix-api', z.frontendUrl, '--zabbix-frontend-url', `${z.frontendUrl}/`],
+        ...['--faultdesk-url', daemon.url, '--faultdesk-token-file', path.join(dir, 'token')],
+        ...['--smoke-test', '--host-group', 'Linux servers'],
+        // The media user joins Admin's user group, so Zabbix tells it who acknowledged.
+        ...['--user-group', 'Zabbix administrators'],
+        ...extra,
+      ],
       { env: { ...process.env, ZABBIX_PASSWORD: ZABBIX_ADMIN.password } },
     );
   // A name that does not exist stops it before it changes anything.
@@ -105,7 +112,8 @@ test('a problem raised with zabbix_sender opens a fault, another user acknowledg
   expect(await z.admin.call('mediatype.get', { filter: { name: ['faultdesk'] } })).toEqual([]);
   const made = JSON.parse((await setUp()).stdout) as SetUpResult;
   const { host, key, triggerid, groupid } = made.smokeTest;
-  expect(made.hostGroupIds).toEqual([groupid]);
+  const [linux] = await z.admin.call<Array<{ groupid: string }>>('hostgroup.get', { filter: { name: ['Linux servers'] }, output: ['groupid'] });
+  expect(made.hostGroupIds).toEqual([linux!.groupid, groupid]);
   // Run again, it updates what it made and makes nothing new.
   expect(JSON.parse((await setUp()).stdout)).toEqual(made);
   const [media] = await z.admin.call<Array<{ parameters: Array<{ name: string; value: string }>; status: string }>>('mediatype.get', {
@@ -130,6 +138,8 @@ test('a problem raised with zabbix_sender opens a fault, another user acknowledg
       source: 'zabbix',
       sourceId: eventid,
       status: 'firing',
+      // {$ZABBIX.URL}, set by the script: a link back to the problem in Zabbix.
+      generatorURL: `${z.frontendUrl}/tr_events.php?triggerid=${triggerid}&eventid=${eventid}`,
       labels: expect.objectContaining({ monitor: 'zabbix', host, alertname: 'faultdesk smoke test', severity: 'high', nseverity: '4', trigger_id: triggerid, service: 'faultdesk' }),
     }),
   ]);
@@ -145,10 +155,12 @@ test('a problem raised with zabbix_sender opens a fault, another user acknowledg
   await z.admin.call('event.acknowledge', { eventids: [eventid], action: 2 | 4, message });
   const ack = await waitForEventAcknowledgedWith(z.admin, eventid, message);
   expect(ack.userid).not.toBe(made.userid);
-  await waitFor('the acknowledgement on the fault', async () => {
+  const acked = await waitFor('the acknowledgement on the fault', async () => {
     const d = await getJson<FaultDetail>(`${daemon.url}/api/v1/faults/${fault.id}`);
-    return d.timeline.entries.find((e) => e.event === 'comment' && /^Zabbix update by Zabbix Administrator \(Admin\): acknowledged/.test(e.detail ?? ''));
+    return d.timeline.entries.some((e) => e.event === 'comment' && /^Zabbix update by Zabbix Administrator \(Admin\): acknowledged/.test(e.detail ?? '')) ? d : undefined;
   });
+  // The update carried the link tags back; they are not labels.
+  expect(acked.alerts[0]!.labels).toEqual(detail.alerts[0]!.labels);
   const comment = await waitFor('the acknowledgement on the ticket', async () => {
     const { tickets } = await getJson<{ tickets: Array<{ id: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`);
     return tickets.find((t) => t.id === fault.ticket!.id)?.comments.find((c) => c.body.includes(message));
