@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
 /**
- * A program started as the leader of its own process group, so that stopping
- * it also stops every child it forked (zabbix_server forks about 25 workers;
- * PHP's built-in server forks its workers), even when the leader dies first.
+ * A program started in its own process group, so that stopping it also stops
+ * every child it forked (zabbix_server forks about 25 workers; PHP's built-in
+ * server forks its workers), even when the program dies first.
  */
 export interface ProcessGroup {
   readonly child: ChildProcess;
@@ -39,8 +39,16 @@ async function waitUntil(done: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
-export function spawnGroup(command: string, args: string[], options: Omit<SpawnOptions, 'detached'> = {}): ProcessGroup {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options, detached: true });
+/**
+ * The group's leader: a shell that runs the program and exits with its status,
+ * while a watcher in the group reads the pipe from this Node process. When
+ * this process ends however it ends (Ctrl-C, a SIGKILL), the pipe closes and
+ * the watcher sends SIGTERM to the whole group, so nothing outlives the test.
+ */
+const WATCHDOG = 'exec 3<&0; "$@" </dev/null 3<&- & program=$!; { read -r _ <&3; kill -TERM 0; } </dev/null & wait "$program"';
+
+export function spawnGroup(command: string, args: string[], options: Omit<SpawnOptions, 'detached' | 'stdio'> = {}): ProcessGroup {
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'sh', command, ...args], { ...options, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
   const pid = child.pid;
   let stopping: Promise<void> | undefined;
