@@ -67,16 +67,16 @@ function liveHolders(dir: string): string[] {
  * ours) is kept aside and put back when the last holder releases; when there
  * was none, ours is removed.
  */
-export function claimFrontendConfig(): () => void {
-  const holders = path.join(STATE, 'holders');
+export function claimFrontendConfig(paths: { config: string; state: string } = { config: FRONTEND_CONFIG, state: STATE }): () => void {
+  const holders = path.join(paths.state, 'holders');
   mkdirSync(holders, { recursive: true });
-  const original = path.join(STATE, 'original.php');
-  if (existsSync(FRONTEND_CONFIG) && !readFileSync(FRONTEND_CONFIG, 'utf8').includes(MARKER) && !existsSync(original)) {
-    renameSync(FRONTEND_CONFIG, original);
+  const original = path.join(paths.state, 'original.php');
+  if (existsSync(paths.config) && !readFileSync(paths.config, 'utf8').includes(MARKER) && !existsSync(original)) {
+    renameSync(paths.config, original);
   }
-  const tmp = `${FRONTEND_CONFIG}.${process.pid}.tmp`;
+  const tmp = `${paths.config}.${process.pid}.tmp`;
   writeFileSync(tmp, FRONTEND_CONFIG_PHP, { mode: 0o644 });
-  renameSync(tmp, FRONTEND_CONFIG);
+  renameSync(tmp, paths.config);
   const me = `${process.pid}-${randomBytes(4).toString('hex')}`;
   writeFileSync(path.join(holders, me), '');
   let released = false;
@@ -85,9 +85,9 @@ export function claimFrontendConfig(): () => void {
     released = true;
     rmSync(path.join(holders, me), { force: true });
     if (liveHolders(holders).length > 0) return;
-    if (existsSync(original)) renameSync(original, FRONTEND_CONFIG);
-    else rmSync(FRONTEND_CONFIG, { force: true });
-    rmSync(STATE, { recursive: true, force: true });
+    if (existsSync(original)) renameSync(original, paths.config);
+    else rmSync(paths.config, { force: true });
+    rmSync(paths.state, { recursive: true, force: true });
   };
 }
 
