@@ -23,12 +23,14 @@ export function ensureZabbixPackages(): void {
   const missing = ZABBIX_PACKAGES.filter((p) => !installed(p));
   if (missing.length === 0) return;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { env, stdio: 'pipe', timeout: 600_000 });
+  // Other test files may be installing at the same moment: wait for their dpkg lock rather than fail.
+  const lock = ['-o', 'DPkg::Lock::Timeout=240'];
+  const install = () => execFileSync('apt-get', [...lock, 'install', '-y', '--no-install-recommends', ...missing], { env, stdio: 'pipe', timeout: 600_000 });
   try {
     install();
   } catch {
     try {
-      execFileSync('apt-get', ['update'], { env, stdio: 'pipe', timeout: 300_000 });
+      execFileSync('apt-get', [...lock, 'update'], { env, stdio: 'pipe', timeout: 300_000 });
       install();
     } catch (err) {
       const e = err as { stderr?: Buffer; message: string };
