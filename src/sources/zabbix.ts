@@ -36,11 +36,18 @@ export type ZabbixPayload = z.infer<typeof zabbixPayload>;
 
 const SEVERITY_NAMES = ['not classified', 'information', 'warning', 'average', 'high', 'disaster'];
 
+/**
+ * The media type stores the fault's id and link on the problem as tags with this
+ * prefix, and Zabbix sends them back with every later event of it: they say
+ * nothing about the problem, and as labels they would change the alert.
+ */
+const OWN_TAG_PREFIX = '__faultdesk_';
+
 export function fromZabbix(p: ZabbixPayload, receivedAt: number): Alert[] {
   const nseverity = Number(p.event_nseverity);
   const labels: Record<string, string> = {};
   // Tags first, so that faultdesk's own labels win a clash.
-  for (const { tag, value } of p.event_tags) labels[labelName(tag)] = value;
+  for (const { tag, value } of p.event_tags) if (!tag.startsWith(OWN_TAG_PREFIX)) labels[labelName(tag)] = value;
   Object.assign(labels, {
     monitor: 'zabbix',
     alertname: p.trigger_name,

@@ -141,6 +141,44 @@ test('problem, acknowledge, severity change and recovery, sent by the script its
   expect(ticket.status).toBe('solved');
 });
 
+// What a real Zabbix 6.0 sends (test/e2e/zabbix.e2e.ts): updates and recoveries carry the tags the
+// script stored on the problem, {HOST.IP} of a host without interfaces is *UNKNOWN*, and
+// {USER.FULLNAME} is "Inaccessible user" when the media user may not see who acted.
+test("faultdesk's own link tags on later events of the problem are not labels", async () => {
+  const problem = await runScript(expanded({}));
+  const tags = JSON.parse(problem.result ?? '{}').tags as Record<string, string>;
+  const withLink = JSON.stringify([
+    { tag: 'scope', value: 'performance' },
+    { tag: 'component', value: 'cpu' },
+    ...Object.entries(tags).map(([tag, value]) => ({ tag, value })),
+  ]);
+  const ack = await runScript(
+    expanded({ event_tags: withLink, event_update_status: '1', event_update_action: 'acknowledged', event_update_message: 'On it', event_update_user: 'Ada Lovelace' }),
+  );
+  expect(ack.ok).toBe(true);
+  await drain(daemon);
+  const { faults } = await getJson<{ faults: Array<{ id: string }> }>(`${daemon.url}/api/v1/faults`);
+  const detail = await getJson<{ alerts: Array<{ labels: Record<string, string> }> }>(`${daemon.url}/api/v1/faults/${faults[0]!.id}`);
+  expect(Object.keys(detail.alerts[0]!.labels).sort()).toEqual(
+    ['alertname', 'component', 'host', 'monitor', 'nseverity', 'scope', 'severity', 'trigger_id', 'zabbix_severity'].sort(),
+  );
+});
+
+test('values Zabbix could not give (*UNKNOWN*, "Inaccessible user") are left out', async () => {
+  await runScript(expanded({ host_ip: '*UNKNOWN*' }));
+  const ack = await runScript(
+    expanded({ host_ip: '*UNKNOWN*', event_update_status: '1', event_update_action: 'acknowledged', event_update_message: 'On it', event_update_user: 'Inaccessible user' }),
+  );
+  expect(ack.ok).toBe(true);
+  await drain(daemon);
+  const { faults } = await getJson<{ faults: Array<{ id: string }> }>(`${daemon.url}/api/v1/faults`);
+  const detail = await getJson<{ alerts: Array<{ annotations: Record<string, string> }>; timeline: { entries: Array<{ event: string; detail?: string }> } }>(
+    `${daemon.url}/api/v1/faults/${faults[0]!.id}`,
+  );
+  expect(detail.alerts[0]!.annotations).not.toHaveProperty('host_ip');
+  expect(detail.timeline.entries).toContainEqual(expect.objectContaining({ event: 'comment', detail: 'Zabbix update: acknowledged' }));
+});
+
 test('the script reports faultdesk refusing it, so Zabbix marks the delivery failed', async () => {
   const wrongToken = await runScript(expanded({ faultdesk_token: 'nope' }));
   expect(wrongToken.ok).toBe(false);

@@ -1,12 +1,13 @@
 // faultdesk webhook for Zabbix: posts the event to faultdesk's /api/v1/alerts/zabbix.
 // Zabbix runs this in its Duktape engine, so it is plain ES5: var, function, no arrows or templates.
 var Faultdesk = {
-    // Parameters whose macro Zabbix could not expand arrive as the macro itself: treat them as empty.
+    // Parameters whose macro Zabbix could not expand arrive as the macro itself, or as *UNKNOWN*
+    // (e.g. {HOST.IP} of a host without interfaces): treat them as empty.
     clean: function (text) {
         if (typeof text !== 'string') {
             return '';
         }
-        if (/^\{[A-Z0-9_.$#]+(\.[A-Za-z0-9_]+)*\}$/.test(text) || /^<PLACE .* HERE>$/.test(text)) {
+        if (/^\{[A-Z0-9_.$#]+(\.[A-Za-z0-9_]+)*\}$/.test(text) || /^<PLACE .* HERE>$/.test(text) || text === '*UNKNOWN*') {
             return '';
         }
         return text;
@@ -78,6 +79,10 @@ try {
         if (text !== '') {
             body[FIELDS[i]] = text;
         }
+    }
+    // Zabbix names who acted only to a media user that shares a user group with them.
+    if (body.event_update_user === 'Inaccessible user') {
+        delete body.event_update_user;
     }
     body.event_tags = Faultdesk.tags(params.event_tags);
 
