@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Daemon } from '../../src/main';
-import { getJson, REPO, startTestDaemon, tempDir, testConfig } from '../helpers';
+import { getJson as getJsonAs, REPO, startTestDaemon, tempDir, testConfig, VIEWER, VIEWER_CREDENTIALS } from '../helpers';
 import { startZabbix, waitForEventAcknowledgedWith, ZABBIX_ADMIN, type ZabbixHarness } from './zabbix/harness';
 
 // A real Zabbix 6.0 (Debian's server, frontend and zabbix_sender) set up through
@@ -19,6 +19,8 @@ const COLD_START_MS = 420_000;
 const execFileAsync = promisify(execFile);
 const TOKEN = 'e2e-zabbix-token';
 const SETUP = path.join(REPO, 'config/integrations/zabbix/setup.mjs');
+/** faultdesk's API as a viewer (with any credential configured, reads need the role). */
+const getJson = <T>(url: string) => getJsonAs<T>(url, VIEWER);
 
 let dir: string;
 let cleanup: () => void;
@@ -75,6 +77,7 @@ beforeAll(async () => {
   ({ dir, cleanup } = tempDir('faultdesk-zabbix-'));
   const config = testConfig(dir);
   config.auth.sources.zabbix = { bearer_token: TOKEN };
+  config.auth.viewer = VIEWER_CREDENTIALS;
   daemon = await startTestDaemon(config);
   daemon.outbox.start();
   mkdirSync(path.join(dir, 'zabbix'));
@@ -188,6 +191,6 @@ test('a problem raised with zabbix_sender opens a fault, another user acknowledg
     { alertid: expect.any(String), status: '1', error: '' },
     { alertid: expect.any(String), status: '1', error: '' },
   ]);
-  const metrics = await fetch(`${daemon.url}/metrics`).then((r) => r.text());
+  const metrics = await fetch(`${daemon.url}/metrics`, { headers: VIEWER }).then((r) => r.text());
   expect(metrics).toMatch(/faultdesk_alerts_received_total\{source="zabbix",outcome="opened"\} 1\n/);
 });

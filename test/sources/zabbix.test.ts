@@ -157,8 +157,8 @@ test("faultdesk's own link tags on later events of the problem are not labels", 
   );
   expect(ack.ok).toBe(true);
   await drain(daemon);
-  const { faults } = await getJson<{ faults: Array<{ id: string }> }>(`${daemon.url}/api/v1/faults`);
-  const detail = await getJson<{ alerts: Array<{ labels: Record<string, string> }> }>(`${daemon.url}/api/v1/faults/${faults[0]!.id}`);
+  const { faults } = await getJson<{ faults: Array<{ id: string }> }>(`${daemon.url}/api/v1/faults`, VIEWER);
+  const detail = await getJson<{ alerts: Array<{ labels: Record<string, string> }> }>(`${daemon.url}/api/v1/faults/${faults[0]!.id}`, VIEWER);
   expect(Object.keys(detail.alerts[0]!.labels).sort()).toEqual(
     ['alertname', 'component', 'host', 'monitor', 'nseverity', 'scope', 'severity', 'trigger_id', 'zabbix_severity'].sort(),
   );
@@ -171,9 +171,10 @@ test('values Zabbix could not give (*UNKNOWN*, "Inaccessible user") are left out
   );
   expect(ack.ok).toBe(true);
   await drain(daemon);
-  const { faults } = await getJson<{ faults: Array<{ id: string }> }>(`${daemon.url}/api/v1/faults`);
+  const { faults } = await getJson<{ faults: Array<{ id: string }> }>(`${daemon.url}/api/v1/faults`, VIEWER);
   const detail = await getJson<{ alerts: Array<{ annotations: Record<string, string> }>; timeline: { entries: Array<{ event: string; detail?: string }> } }>(
     `${daemon.url}/api/v1/faults/${faults[0]!.id}`,
+    VIEWER,
   );
   expect(detail.alerts[0]!.annotations).not.toHaveProperty('host_ip');
   expect(detail.timeline.entries).toContainEqual(expect.objectContaining({ event: 'comment', detail: 'Zabbix update: acknowledged' }));

@@ -20,7 +20,7 @@ const T0 = Date.parse('2026-11-24T10:00:00Z');
 async function oldDatabase(kind: StoreKind): Promise<{ url: string; done: () => Promise<void>; migrations: () => Promise<number> }> {
   let db: Kysely<unknown>;
   let url: string;
-  let drop = async () => undefined as void;
+  let drop: () => Promise<void>;
   if (kind === 'sqlite') {
     const tmp = tempDir();
     const file = path.join(tmp.dir, 'old.db');
