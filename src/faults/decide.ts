@@ -208,7 +208,9 @@ class Decider {
   /** A comment from the source; an update of a live problem still carries its state: apply it (it may escalate), then comment. */
   private comment(event: Extract<AlertEvent, { type: 'alert_note' }>, note: AlertNote): void {
     if (event.alert.status === 'firing') {
-      this.fire({ ...event, type: 'alert_firing', alert: { ...event.alert, note: undefined } });
+      // An update's text is the comment, not news about the alert: the alert keeps what it said.
+      const annotations = event.record ? (JSON.parse(event.record.annotations) as Record<string, string>) : event.alert.annotations;
+      this.fire({ ...event, type: 'alert_firing', alert: { ...event.alert, annotations, note: undefined } });
       if (this.superseded) return;
     }
     const f = this.f;

@@ -163,6 +163,9 @@ const rows: Row[] = [
   ['a comment from the source goes on the timeline and the ticket', fault(), { type: 'alert_note', alert: { ...a, status: 'resolved' }, record: record(a), note: { kind: 'comment', text: 'ack by grace' }, fs: 4, newId: 'x', opening }, {
     outcome: 'updated', intents: ['comment'],
   }],
+  ['an acknowledgement (a comment on a firing update) is a comment, not a change of the alert', fault(), { type: 'alert_note', alert: { ...a, annotations: { summary: 'Updated problem: a down', description: 'Admin acknowledged' } }, record: record(a), note: { kind: 'comment', text: 'Admin acknowledged' }, fs: 4, newId: 'x', opening }, {
+    outcome: 'updated', intents: ['comment'], alerts: ['touch'],
+  }],
   ['a downtime mutes: said once, then updates and escalations wait', fault(), { type: 'alert_note', alert: a, record: record(a), note: { kind: 'mute', text: 'Downtime started.' }, fs: 4, newId: 'x', opening }, {
     outcome: 'updated', intents: ['comment'],
   }, { muted: true }],
