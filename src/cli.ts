@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { loadConfig, SourceError, type Config } from './config';
 import { startDaemon, ruleContext } from './main';
 import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { daemonClient } from './commands/daemon-client';
 import { explainAlerts } from './faults';
 import { check } from './commands/check';
 import { loadRules, RuleEngine } from './rules';
@@ -170,6 +172,32 @@ program
       fail(err);
     }
     process.stdout.write(`${config.store.url.replace(/\/\/[^@/]*@/, '//<credentials>@')}: schema up to date\n`);
+  });
+
+const fault = program.command('fault').description("act on a fault through the running daemon's API (admin credentials from the config)");
+fault
+  .command('resolve')
+  .description('resolve a fault by hand, e.g. one whose source will never send the recovery')
+  .argument('<id>', 'fault id')
+  .requiredOption('-r, --reason <text>', 'why, for the timeline and the ticket')
+  .option('--by <name>', 'who, for the timeline', userInfo().username)
+  .option('--url <url>', "the daemon's address (default: from listen in the config)")
+  .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+  .action(async (id: string, opts: { reason: string; by: string; url?: string; config: string }) => {
+    let config: Config;
+    try {
+      config = readConfig(opts.config);
+    } catch (err) {
+      fail(err);
+    }
+    try {
+      const res = await daemonClient(config, opts.url).post(`/api/v1/faults/${encodeURIComponent(id)}/resolve`, { reason: opts.reason, by: opts.by });
+      if (res.status !== 200) fail(new Error(`${res.status}: ${String(res.json.error ?? '')}`));
+      const f = res.json.fault as { id: string; state: string; category: string; key: string };
+      process.stdout.write(`${f.id}\t${f.state}\t${f.category}\t${f.key}\n`);
+    } catch (err) {
+      fail(err);
+    }
   });
 
 const outbox = program.command('outbox').description('look at and retry outbox operations (works while the daemon runs)');

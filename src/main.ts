@@ -5,9 +5,10 @@ import { createServer, type Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
-import { FaultService, RepeatCache } from './faults';
+import { FaultService, RepeatCache, staleWindows } from './faults';
 import type express from 'express';
 import { createHandler } from './http/app';
+import { isLoopback, splitListen } from './http/listen';
 import type { RouteEntry } from './http/routes/registrar';
 import { AccessControl } from './http/auth';
 import { Scheduler, type Job } from './jobs';
@@ -155,7 +156,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const jobs: Job[] = [
     { name: 'settle_flapping', schedule: config.jobs.settle_flapping, run: () => faults.settleFlapping() },
     { name: 'at_risk', schedule: config.jobs.at_risk, run: () => faults.escalateAtRisk() },
-    { name: 'stale_sweep', schedule: config.jobs.stale_sweep, run: () => faults.sweepStale(current().faults.stale_after, current().faults.stale_sources) },
+    { name: 'stale_sweep', schedule: config.jobs.stale_sweep, run: () => faults.sweepStale(staleWindows(current().faults)) },
     { name: 'fit_repair_time', schedule: config.jobs.fit_repair_time, run: () => estimates.refit((c) => rules().category(c)?.repairTime.b) },
     ...(zendesk ? [{ name: 'satisfaction_pull', schedule: config.jobs.satisfaction_pull, run: () => satisfaction.pullZendesk(zendesk) }] : []),
   ];
@@ -253,18 +254,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   };
 }
 
-export function splitListen(listen: string): { host: string | undefined; port: number } {
-  const i = listen.lastIndexOf(':');
-  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
-  return { host: host === '' ? undefined : host, port: Number(listen.slice(i + 1)) };
-}
-
-/** Loopback addresses, where open endpoints reach only this machine. */
-export function isLoopback(host: string | undefined): boolean {
-  if (!host) return false; // every address
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
-
 /** With no credential configured at all, every endpoint is open. */
 function openEndpoints(): string[] {
   return [...SOURCE_NAMES.map((s) => `source ${s}`), 'admin'];
@@ -275,3 +264,5 @@ function loadMailHandler(): typeof import('./notify/mailer').MailHandler {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- a require, so that it loads on demand
   return (require('./notify/mailer') as typeof import('./notify/mailer')).MailHandler;
 }
+
+export { splitListen, isLoopback } from './http/listen';

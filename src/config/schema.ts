@@ -158,10 +158,26 @@ export const configSchema = z.strictObject({
       /** A fault that fires again this soon after resolving reopens its ticket. */
       reopen_within: durationMs.default(3_600_000),
       flapping: flapping.prefault({}),
-      /** A fault none of whose firing alerts was refreshed for this long is resolved as stale; 0 turns it off. */
+      /**
+       * A fault none of whose firing alerts was refreshed for this long is resolved as stale; 0 turns it off.
+       * For the sources that resend firing alerts (stale_sources).
+       */
       stale_after: z.union([z.literal(0), durationMs]).default(86_400_000),
-      /** Sources that resend firing alerts (Alertmanager every repeat_interval); only their alerts go stale. */
+      /** Sources that resend firing alerts (Alertmanager every repeat_interval): stale_after is theirs. */
       stale_sources: z.array(z.enum(['alertmanager', 'zabbix', 'nagios', 'generic'])).default(['alertmanager']),
+      /**
+       * The other sources send a problem once and its recovery once; a recovery that never arrives
+       * (Nagios does not retry a failed notification) leaves a fault open for ever. A fault of theirs
+       * with no delivery for this long is resolved as stale; 0 turns it off for that source.
+       */
+      stale_after_by_source: z
+        .strictObject({
+          alertmanager: z.union([z.literal(0), durationMs]).optional(),
+          zabbix: z.union([z.literal(0), durationMs]).default(7 * 86_400_000),
+          nagios: z.union([z.literal(0), durationMs]).default(7 * 86_400_000),
+          generic: z.union([z.literal(0), durationMs]).default(7 * 86_400_000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** Repair-time fitting from resolved faults. */

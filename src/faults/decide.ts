@@ -242,7 +242,9 @@ class Decider {
           f,
           event.firing,
           'stale',
-          `Resolved as stale: no alert of this fault was refreshed for ${formatDuration(event.afterMs)}, though its source resends firing alerts.`,
+          event.resends === false
+            ? `Resolved as stale: nothing was heard of this fault's alerts for ${formatDuration(event.afterMs)}; their source sends a recovery once, and it never came.`
+            : `Resolved as stale: no alert of this fault was refreshed for ${formatDuration(event.afterMs)}, though its source resends firing alerts.`,
         );
         return;
     }

@@ -53,5 +53,8 @@ export type TimerEvent =
   | { type: 'flapping_quiet' }
   /** An open fault passed its due time. */
   | { type: 'due_passed' }
-  /** No alert of the fault was refreshed for `afterMs`: its source stopped resending it. */
-  | { type: 'stale'; afterMs: number; firing: AlertRecord[] };
+  /**
+   * No alert of the fault was heard of for `afterMs`: a source that resends firing alerts stopped
+   * (`resends`), or one that sends a problem once never sent its recovery.
+   */
+  | { type: 'stale'; afterMs: number; resends?: boolean; firing: AlertRecord[] };

@@ -12,3 +12,4 @@ export { explainAlerts, type Explanation } from './explain';
 export { KnownAlerts, knownAlertsOptions, type KnownAlertsOptions } from './known-alerts';
 export { RepeatCache } from './repeat-cache';
 export { GroupCommit } from './group-commit';
+export { staleWindows, type StaleWindow } from './stale';

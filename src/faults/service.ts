@@ -6,7 +6,8 @@ import type { AlertOutcome, Metrics } from '../metrics';
 import type { RuleEngine } from '../rules';
 import type { Alert, SourceName } from '../sources';
 import { withStoreRetry, type Repos, type Store } from '../store';
-import type { HumanEvent, TimerEvent } from './events';
+import type { Actor, HumanEvent, TimerEvent } from './events';
+import type { StaleWindow } from './stale';
 import { GroupCommit } from './group-commit';
 import type { RepeatCache } from './repeat-cache';
 import { UnitOfWork, type ClassifiedAlert, type MailPlanning, type Transition } from './unit-of-work';
@@ -146,15 +147,27 @@ export class FaultService {
     return transitions.length;
   }
 
-  /** Faults whose sources stopped resending their firing alerts are resolved as stale, with a note. */
-  async sweepStale(afterMs: number, sources: readonly string[]): Promise<number> {
-    if (afterMs <= 0) return 0;
-    const now = this.deps.clock.now();
-    const transitions = await this.changeFaults(
-      (tx) => tx.alerts.staleFaults(now - afterMs, sources),
-      async (tx, id) => ({ type: 'stale', afterMs, firing: await tx.alerts.firingOf(id) }),
-    );
-    return transitions.filter((t) => t.transition === 'resolved').length;
+  /**
+   * Faults whose sources went silent are resolved as stale, with a note: a fault
+   * is swept when every firing alert of it comes from the sources of one window
+   * and none was received within it.
+   */
+  async sweepStale(windows: readonly StaleWindow[]): Promise<number> {
+    let resolved = 0;
+    for (const { afterMs, sources, resends } of windows) {
+      const now = this.deps.clock.now();
+      const transitions = await this.changeFaults(
+        (tx) => tx.alerts.staleFaults(now - afterMs, sources),
+        async (tx, id) => ({ type: 'stale', afterMs, resends, firing: await tx.alerts.firingOf(id) }),
+      );
+      resolved += transitions.filter((t) => t.transition === 'resolved').length;
+    }
+    return resolved;
+  }
+
+  /** An operator resolves a fault by hand (its source will never send the recovery), with a reason on the timeline. */
+  async resolveByHand(faultId: string, actor: Actor, reason: string): Promise<Transition[]> {
+    return this.act(faultId, async (tx) => ({ type: 'resolve', ...actor, reason, firing: await tx.alerts.firingOf(faultId) }));
   }
 
   /** A person's action on a fault (an operator's resolve; the human loop's events). Throws not_found for an unknown fault. */

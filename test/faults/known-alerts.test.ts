@@ -178,7 +178,7 @@ describe('repeats answered from memory by a daemon on SQLite', () => {
     const opened = await ingest(alert());
     expect((await ingest(alert())).outcomes).toEqual({ duplicate: 1 });
     clock.advance(25 * 3_600_000);
-    expect(await daemon.faults.sweepStale(24 * 3_600_000, ['alertmanager'])).toBe(1);
+    expect(await daemon.faults.sweepStale([{ afterMs: 24 * 3_600_000, sources: ['alertmanager'], resends: true }])).toBe(1);
     // Memory would call this a repeat (the start time is no news to a firing alert); the store knows better.
     const again = await ingest(alert({ startsAt: clock.now() - 60_000, receivedAt: clock.now() }));
     expect(again.outcomes).toEqual({ reopened: 1 });

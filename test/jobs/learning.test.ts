@@ -128,6 +128,44 @@ test('faults whose Alertmanager alerts stopped being resent resolve as stale; Na
   expect(w1.comments[0]!.body).toMatch(/^Resolved as stale: no alert of this fault was refreshed for 12h/);
 });
 
+test('a Nagios or Zabbix fault whose recovery never came is resolved as stale after its source\'s window (a week by default)', async () => {
+  await start('');
+  await ingest(alert('WebDown', 'n1', 'firing', {}, 'nagios'));
+  await ingest(alert('WebDown', 'z1', 'firing', {}, 'zabbix'));
+  await drain(daemon);
+  clock.advance(6 * 24 * HOUR);
+  expect(await job('stale_sweep')).toBe(0);
+  clock.advance(24 * HOUR + 1);
+  expect(await job('stale_sweep')).toBe(2);
+  await drain(daemon);
+  const { tickets } = await getJson<{ tickets: Array<{ status: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`);
+  expect(tickets.map((t) => t.status)).toEqual(['solved', 'solved']);
+  expect(tickets[0]!.comments[0]!.body).toMatch(/^Resolved as stale: nothing was heard of this fault's alerts for 7d; their source sends a recovery once, and it never came\./);
+});
+
+test('an operator resolves a fault by hand, with a reason on the timeline and the ticket', async () => {
+  await start('');
+  const id = (await ingest(alert('WebDown', 'n1', 'firing', {}, 'nagios'))).faults[0]!;
+  await drain(daemon);
+  expect((await postJson(`${daemon.url}/api/v1/faults/${id}/resolve`, {})).status).toBe(400);
+  expect((await postJson(`${daemon.url}/api/v1/faults/nope/resolve`, { reason: 'x' })).status).toBe(404);
+  const res = await postJson(`${daemon.url}/api/v1/faults/${id}/resolve`, { reason: 'host decommissioned', by: 'grace' });
+  expect(res.status).toBe(200);
+  expect(res.json.fault).toMatchObject({ id, state: 'resolved' });
+  expect((await postJson(`${daemon.url}/api/v1/faults/${id}/resolve`, { reason: 'again' })).status).toBe(409);
+  const detail = await getJson<{ timeline: { entries: Array<{ event: string; detail?: string; by?: string }> }; alerts: Array<{ status: string }> }>(`${daemon.url}/api/v1/faults/${id}`);
+  expect(detail.timeline.entries.slice(-2)).toEqual([
+    expect.objectContaining({ event: 'resolved_by_hand', by: 'grace', detail: 'Resolved by grace (api): host decommissioned' }),
+    expect.objectContaining({ event: 'resolved' }),
+  ]);
+  expect(detail.alerts.map((a) => a.status)).toEqual(['resolved']);
+  await drain(daemon);
+  const { tickets } = await getJson<{ tickets: Array<{ status: string; comments: Array<{ body: string }> }> }>(`${daemon.url}/api/v1/tickets`);
+  expect(tickets[0]).toMatchObject({ status: 'solved', comments: [{ body: expect.stringMatching(/^Resolved by grace \(api\): host decommissioned/) }] });
+  // A hand-resolved fault's duration says nothing about repair time.
+  expect(await daemon.store.repos.faults.resolvedSince(0)).toEqual([]);
+});
+
 test('satisfaction: scores through the API and pulled from Zendesk, CSS per category and overall', async () => {
   await start(`tickets:\n  zendesk: { url: https://acme.zendesk.com, oauth_token: zd-tok, requests_per_minute: 60000 }\n`);
   nock.disableNetConnect();

@@ -1,6 +1,7 @@
 import express from 'express';
 import { z } from 'zod';
-import { notFound } from '../../errors';
+import { conflict, notFound } from '../../errors';
+import type { FaultService } from '../../faults';
 import type { RepairTimeEstimates } from '../../estimate';
 import type { SatisfactionService } from '../../feedback';
 import type { RuleEngine } from '../../rules';
@@ -11,6 +12,7 @@ import { admin, viewer, type Registrar } from './registrar';
 
 export interface FaultRouteDeps {
   store: Store;
+  faults: FaultService;
   rules: () => RuleEngine;
   estimates: RepairTimeEstimates;
   satisfaction: SatisfactionService;
@@ -24,6 +26,9 @@ const listQuery = z.strictObject({
 });
 
 const ratingBody = z.strictObject({ score: z.number().min(1).max(10), comment: z.string().max(10_000).optional() });
+/** Who did it, when the credentials do not say (a shared admin token): shown on the timeline. */
+const by = z.string().trim().min(1).max(200).optional();
+const resolveBody = z.strictObject({ reason: z.string().trim().min(1).max(2_000), by });
 
 /** Faults, their repair-time estimates and satisfaction ratings. */
 export function faultRoutes(routes: Registrar, deps: FaultRouteDeps, jsonBody: express.RequestHandler): void {
@@ -66,6 +71,17 @@ export function faultRoutes(routes: Registrar, deps: FaultRouteDeps, jsonBody: e
     const body = parseBody(ratingBody, req.body, 'rating');
     await deps.satisfaction.record(String(req.params.id), body.score, body.comment);
     res.status(201).json({ status: 'success' });
+  });
+
+  // A fault whose source will never send the recovery (Nagios does not retry a failed notification).
+  routes.post('/api/v1/faults/:id/resolve', admin, jsonBody, async (req, res) => {
+    const body = parseBody(resolveBody, req.body ?? {});
+    const id = String(req.params.id);
+    const fault = await store.repos.faults.get(id);
+    if (!fault) throw notFound(`fault ${id}`);
+    if (fault.state === 'resolved') throw conflict(`fault ${id} is already resolved`);
+    await deps.faults.resolveByHand(id, { by: body.by ?? res.locals.principal?.name ?? 'anonymous', via: 'api' }, body.reason);
+    res.json({ status: 'success', fault: faultJson((await store.repos.faults.get(id))!) });
   });
 
   routes.get('/api/v1/satisfaction', viewer, async (_req, res) => {
