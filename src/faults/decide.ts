@@ -144,8 +144,11 @@ class Decider {
       if (!wasFiring) this.recordStateChange(f);
       changes = [];
     }
-    if (fs > f.severity) this.escalate(f, fs, changes);
-    else this.coalesce(f, changes);
+    if (fs > f.severity) {
+      // The alert that escalates says what the fault is now (WARNING became CRITICAL).
+      if (alert.annotations.summary) f.summary = alert.annotations.summary;
+      this.escalate(f, fs, changes);
+    } else this.coalesce(f, changes);
   }
 
   resolveAlert(event: Extract<AlertEvent, { type: 'alert_resolved' }>): void {

@@ -117,9 +117,9 @@ const rows: Row[] = [
   ['a new alert of an open fault: one paced update', fault(), firing(b), {
     outcome: 'updated', transitions: [], intents: ['update(paced)'], alerts: ['insert'],
   }, { alertCount: 2, firingCount: 2 }],
-  ['FS rises: escalate at once, with the new priority', fault(), firing(a, record(a), 9), {
+  ['FS rises: escalate at once, with the new priority and what the escalating alert says now', fault(), firing({ ...a, annotations: { summary: 'a is CRITICAL' } }, record(a), 9), {
     outcome: 'updated', transitions: ['escalated'], intents: ['escalate', 'mail:escalate'], alerts: ['update'],
-  }, { severity: 9, priority: 'high' }],
+  }, { severity: 9, priority: 'high', summary: 'a is CRITICAL' }],
   ['the same alert again, unchanged: a duplicate changes nothing', fault(), firing(a, record(a)), {
     outcome: 'duplicate', transitions: [], intents: [], alerts: ['touch'],
   }, { updatedAt: T0 - 10 * MIN }],
