@@ -78,6 +78,7 @@ export function ruleContext(config: Config): RuleContext {
       windowMs: config.faults.flapping.window,
       quietMs: config.faults.flapping.quiet,
     },
+    ...(config.tiers ? { tiers: config.tiers.levels.map((l) => l.name), startTier: config.tiers.start ?? config.tiers.levels[0]?.name } : {}),
   };
 }
 

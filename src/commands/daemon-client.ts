@@ -25,7 +25,8 @@ export function daemonClient(config: Pick<Config, 'listen' | 'auth'>, url?: stri
           body: JSON.stringify(body),
         });
       } catch (err) {
-        throw new Error(`cannot reach the daemon at ${base} (${(err as Error).cause ? String((err as { cause: Error }).cause.message) : (err as Error).message}); is it running? --url names another address`);
+        const why = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+        throw new Error(`cannot reach the daemon at ${base} (${why}); is it running? --url names another address`, { cause: err });
       }
       const text = await res.text();
       let json: Record<string, unknown>;

@@ -29,6 +29,8 @@ export interface Decision {
    * it gave up its ident, and the event must be decided again with no fault.
    */
   superseded?: boolean;
+  /** With superseded: the closed ticket the next fault's ticket continues. */
+  follows?: { system: string; id: string };
 }
 
 /** The transitions that are mailed, and as which event. */
@@ -77,6 +79,7 @@ class Decider {
   private readonly transitions: TransitionName[] = [];
   private outcome: AlertOutcome = 'ignored';
   private superseded = false;
+  private follows: { system: string; id: string } | undefined;
   private changed = false;
 
   constructor(
@@ -97,6 +100,7 @@ class Decider {
       changed: this.changed,
       transitions: this.transitions,
       ...(this.superseded ? { superseded: true } : {}),
+      ...(this.follows ? { follows: this.follows } : {}),
     };
   }
 
@@ -258,15 +262,94 @@ class Decider {
   human(event: HumanEvent): void {
     const f = this.f;
     if (!f) return;
+    const { by, via } = event;
+    // What a person did in the ticket system is there already; what they did elsewhere goes to the ticket.
+    const fromTicket = via === f.ticket.system;
     switch (event.type) {
       case 'resolve':
         if (f.state === 'resolved') return;
-        this.resolveByHand(f, event.firing, 'resolved_by_hand', `Resolved by ${event.by} (${event.via}): ${event.reason}`, event.by);
+        this.resolveByHand(f, event.firing, 'resolved_by_hand', `Resolved by ${by} (${via}): ${event.reason}`, by);
         return;
-      default:
-        // The human loop (acknowledge, assign, solve, close, reopen, comment, priority) decides nothing yet.
+      case 'acknowledge':
+        this.acknowledge(f, by, via, event.text);
+        return;
+      case 'comment':
+        this.entry(f, { event: 'comment', detail: bounded(event.text), by });
+        if (!fromTicket) this.ticket(f, 'comment', { changes: [], note: `Comment by ${by}: ${event.text}` });
+        this.changed = true;
+        return;
+      case 'assign':
+        if (event.assignee) this.acknowledge(f, by, via);
+        if (event.tier && event.tier !== f.tier) this.moveTier(f, event.tier, 'reassigned', by, !fromTicket);
+        return;
+      case 'solve':
+        if (f.handled || f.humanClosed) return;
+        f.ticket = { ...f.ticket, status: 'solved' };
+        f.ticketWanted = 'solved';
+        this.changed = true;
+        if (f.state === 'resolved') {
+          this.entry(f, { event: 'solved_by_human', by });
+          return;
+        }
+        // Solved while alerts still fire: handled. Escalations still go through; the rest waits for the alerts.
+        f.handled = { at: this.now, by };
+        this.entry(f, { event: 'handled', detail: event.text ? bounded(event.text) : 'ticket solved while alerts still fire', by });
+        this.transitions.push('handled');
+        return;
+      case 'close':
+        if (f.humanClosed) return;
+        if (!fromTicket) this.ticket(f, 'close', { changes: [], note: `Closed by ${by}${event.code ? ` (${event.code})` : ''}${event.text ? `: ${event.text}` : '.'}` });
+        f.humanClosed = { at: this.now, by, code: event.code ?? null };
+        f.ticket = { ...f.ticket, status: 'closed' };
+        this.changed = true;
+        this.entry(f, { event: 'closed_by_human', ...(event.code ? { detail: event.code } : {}), by });
+        this.transitions.push('closed_by_human');
+        return;
+      case 'reopen':
+        if (!f.handled && !f.humanClosed && f.ticket.status !== 'solved') return;
+        f.handled = null;
+        f.humanClosed = null;
+        f.ticket = { ...f.ticket, status: 'open' };
+        f.ticketWanted = 'open';
+        this.changed = true;
+        this.entry(f, { event: 'reopened_by_human', by });
+        return;
+      case 'priority':
+        if (f.priorityPinned === event.priority) return;
+        f.priorityPinned = event.priority;
+        this.changed = true;
+        this.entry(f, { event: 'priority_set', detail: event.priority, by });
         return;
     }
+  }
+
+  private acknowledge(f: Fault, by: string, via: string, text?: string): void {
+    if (f.acknowledged) return;
+    f.acknowledged = { at: this.now, by };
+    this.changed = true;
+    this.entry(f, { event: 'acknowledged', ...(text ? { detail: bounded(text) } : {}), by });
+    if (via !== f.ticket.system) this.ticket(f, 'comment', { changes: [], note: `Acknowledged by ${by}${text ? `: ${text}` : '.'}` });
+    this.transitions.push('acknowledged');
+  }
+
+  /** The next tier up, for a reason; nothing at the top or without tiers. */
+  private tierUp(f: Fault, reason: 'due' | 'reopens' | 'severity'): void {
+    const { tiers } = this.policy;
+    const at = f.tier === null ? -1 : tiers.indexOf(f.tier);
+    const next = tiers[at + 1];
+    if (next === undefined || at < 0) return;
+    this.moveTier(f, next, reason);
+  }
+
+  private moveTier(f: Fault, tier: string, reason: string, by?: string, tellTicket = true): void {
+    const from = f.tier;
+    f.tier = tier;
+    f.tierHistory = [...f.tierHistory.map((span) => (span.to === null ? { ...span, to: this.now } : span)), { tier, from: this.now, to: null, ...(by ? { by } : {}), reason }];
+    this.changed = true;
+    const why = TIER_REASONS[reason] ?? reason;
+    this.entry(f, { event: 'tier_changed', detail: `${from ?? '–'} → ${tier} (${why})`, ...(by ? { by } : {}) });
+    if (tellTicket) this.ticket(f, 'assign', { changes: [], note: `Moved to ${tier}${by ? ` by ${by}` : ''}: ${why}.` });
+    this.transitions.push(by ? 'tier_changed' : 'tier_escalated');
   }
 
   // --- transitions ----------------------------------------------------------
@@ -305,6 +388,14 @@ class Decider {
       mailLog: {},
       atRiskAt: null,
       stale: false,
+      acknowledged: null,
+      handled: null,
+      humanClosed: null,
+      priorityPinned: null,
+      tier: policy.startTier,
+      tierHistory: policy.startTier === null ? [] : [{ tier: policy.startTier, from: now, to: null, reason: 'start' }],
+      reopenCount: 0,
+      followsTicket: event.follows ?? null,
     };
     this.f = f;
     this.changed = true;
@@ -351,20 +442,29 @@ class Decider {
     // In a downtime the new priority waits for the update that ends it.
     this.ticket(f, 'escalate', { changes, fromFs: from, toFs: fs }, true);
     this.transition('escalated', [`Fault severity ${from} → ${fs}, priority ${fromPriority} → ${f.priority}`, ...changes]);
+    const { atFs } = this.policy.tierEscalation;
+    if (atFs > 0 && from < atFs && fs >= atFs) this.tierUp(f, 'severity');
   }
 
   /** Changes of an open fault wait in one update, sent at most once per update interval (outbox/line.ts). */
   private coalesce(f: Fault, changes: string[]): void {
-    if (changes.length === 0 || f.muted) return;
+    // A person solved the ticket while alerts fired (handled): no more updates, only escalations.
+    if (changes.length === 0 || f.muted || f.handled) return;
     this.intents.push({ kind: 'ticket', op: 'update', payload: { changes }, paced: true });
   }
 
   private resolveFault(f: Fault, changes: string[], note: string | undefined): void {
     f.state = 'resolved';
     f.resolvedAt = this.now;
-    if (this.policy.solveOnResolve) f.ticketWanted = 'solved';
     this.entry(f, { event: 'resolved' });
-    this.ticket(f, 'resolve', { changes, solve: this.policy.solveOnResolve, note });
+    if (f.handled) {
+      // Solved by a person already: one comment, no second solve.
+      const said = note ?? `Every alert of this fault has resolved; ${f.handled.by} solved the ticket already.`;
+      this.ticket(f, 'comment', { changes, note: said });
+    } else {
+      if (this.policy.solveOnResolve) f.ticketWanted = 'solved';
+      this.ticket(f, 'resolve', { changes, solve: this.policy.solveOnResolve, note });
+    }
     this.transition('resolved', note ? [note, ...changes] : changes);
   }
 
@@ -382,10 +482,20 @@ class Decider {
     if (this.recordStateChange(f)) return this.startFlapping(f, changes);
     f.state = 'open';
     f.resolvedAt = null;
+    f.reopenCount += 1;
+    if (f.humanClosed) {
+      // Within the quiet period after a person closed the ticket: the fault fires again, the ticket is left alone.
+      this.entry(f, { event: 'reopened', detail: `quiet: the ticket was closed by ${f.humanClosed.by}` });
+      this.transitions.push('reopened');
+      return;
+    }
+    f.handled = null;
     f.ticketWanted = 'open';
     this.entry(f, { event: 'reopened' });
     this.ticket(f, 'reopen', { changes });
     this.transition('reopened', changes);
+    const { afterReopens } = this.policy.tierEscalation;
+    if (afterReopens > 0 && f.reopenCount === afterReopens) this.tierUp(f, 'reopens');
   }
 
   /** Holds resolves and reopens; `reason` is the source's word when the source detected the flapping. */
@@ -443,7 +553,8 @@ class Decider {
     this.entry(f, { event: 'at_risk' });
     this.ticket(f, 'comment', { changes: [], note }, true);
     this.transitions.push('at_risk');
-    this.intents.push({ kind: 'mail', event: 'at_risk', changes: [note] });
+    this.mail(f, 'at_risk', [note]);
+    if (this.policy.tierEscalation.onDue && !f.handled) this.tierUp(f, 'due');
   }
 
   /** Records a state change; true when it makes the fault flapping. */
@@ -456,6 +567,8 @@ class Decider {
   }
 
   private canReopen(f: Fault): boolean {
+    const { afterHumanClose } = this.policy;
+    if (f.humanClosed) return afterHumanClose.action === 'quiet' && this.now < f.humanClosed.at + afterHumanClose.quietForMs;
     return f.ticket.status !== 'closed' && this.now - (f.resolvedAt ?? 0) <= this.policy.reopenWithinMs;
   }
 
@@ -463,6 +576,8 @@ class Decider {
     f.current = false;
     this.changed = true;
     this.superseded = true;
+    // The next fault's ticket names a ticket that was closed (human-closed wins: it is never reopened).
+    if ((f.humanClosed || f.ticket.status === 'closed') && f.ticket.id) this.follows = { system: f.ticket.system, id: f.ticket.id };
     this.transitions.push('superseded');
   }
 
@@ -472,13 +587,25 @@ class Decider {
   private ticket(f: Fault, op: OperationKind, payload: OperationPayload, heldWhileMuted = false): void {
     this.changed = true;
     if (heldWhileMuted && f.muted) return;
+    // A ticket a person closed is never touched again.
+    if (f.humanClosed) return;
     this.intents.push({ kind: 'ticket', op, payload });
   }
 
   private transition(name: TransitionName, changes: string[] = []): void {
     this.transitions.push(name);
     const event = MAIL_EVENT_OF[name];
-    if (event) this.intents.push({ kind: 'mail', event, changes: [...changes] });
+    if (event && this.f) this.mail(this.f, event, changes);
+  }
+
+  /**
+   * A mail, unless people already have the fault in hand: an acknowledged fault gets no more of the
+   * mails that repeat what is known (reopen, flapping), a closed one none but escalations.
+   */
+  private mail(f: Fault, event: MailEvent, changes: string[]): void {
+    if (f.humanClosed && event !== 'escalate') return;
+    if (f.acknowledged && (event === 'reopen' || event === 'flapping')) return;
+    this.intents.push({ kind: 'mail', event, changes: [...changes] });
   }
 
   private entry(f: Fault, entry: Omit<TimelineEntry, 'at'>): void {
@@ -514,6 +641,19 @@ function sameFiringAlert(record: AlertRecord, alert: Alert, fs: number): boolean
     record.annotations === JSON.stringify(alert.annotations) &&
     (record.generator_url ?? undefined) === alert.generatorURL
   );
+}
+
+/** Why a tier changed, as the timeline and the ticket say it. */
+const TIER_REASONS: Record<string, string> = {
+  due: 'the due time passed unsolved',
+  reopens: 'it reopened too often',
+  severity: 'its severity reached the tier threshold',
+  reassigned: 'reassigned',
+};
+
+/** A person's text on the timeline, kept to a length a timeline can show. */
+function bounded(text: string): string {
+  return text.length > 2_000 ? `${text.slice(0, 1_999)}…` : text;
 }
 
 function firstLine(text: string): string {

@@ -16,15 +16,20 @@ interface AboutAlert {
 
 export type AlertEvent =
   /** A firing delivery; `fs` as the fault's category reads the alert's labels; `newId` names the fault it may open. */
-  | (AboutAlert & { type: 'alert_firing'; fs: number; newId: string; opening: OpeningFacts })
+  | (AboutAlert & Follows & { type: 'alert_firing'; fs: number; newId: string; opening: OpeningFacts })
   | (AboutAlert & { type: 'alert_resolved' })
   /** Something a source says about an alert besides its state (a comment, its flapping, a downtime). */
-  | (AboutAlert & { type: 'alert_note'; note: AlertNote; fs: number; newId: string; opening: OpeningFacts });
+  | (AboutAlert & Follows & { type: 'alert_note'; note: AlertNote; fs: number; newId: string; opening: OpeningFacts });
 
 /** What a fault opened by this alert is called: its category's fault key. */
 export interface OpeningFacts {
   key: string;
   keyLabels: Record<string, string>;
+}
+
+/** With a firing event: the closed ticket a fault it opens continues (see Decision.follows). */
+export interface Follows {
+  follows?: { system: string; id: string };
 }
 
 /** Who did something, as the timeline shows it. */

@@ -32,6 +32,23 @@ export interface MailLog {
   last?: MailSnapshot;
 }
 
+/** A person's mark on a fault: who, and when. */
+export interface Mark {
+  at: number;
+  by: string;
+}
+
+/** A support tier that held the fault, from when to when (to: null while it holds it). */
+export interface TierSpan {
+  tier: string;
+  from: number;
+  to: number | null;
+  /** Who moved it there, when a person did. */
+  by?: string;
+  /** Why it moved: start, due, reopens, severity, reassigned. */
+  reason: string;
+}
+
 /** A fault as the lifecycle core sees it: the stored row, with its JSON columns read. */
 export interface Fault {
   id: string;
@@ -72,6 +89,21 @@ export interface Fault {
   atRiskAt: number | null;
   /** Resolved by the stale sweep or by hand, not by its alerts: its duration says nothing about repair time. */
   stale: boolean;
+  /** A person took it (in the ticket, the API, the CLI or the console). */
+  acknowledged: Mark | null;
+  /** A person solved its ticket while alerts still fired: no more updates but escalations. */
+  handled: Mark | null;
+  /** A person closed its ticket (closed, cancelled, won't fix): faultdesk never reopens that ticket. */
+  humanClosed: (Mark & { code: string | null }) | null;
+  /** A priority a person set on the ticket: faultdesk stops overriding it. */
+  priorityPinned: string | null;
+  /** The support tier that holds it (null without tiers), and who held it when. */
+  tier: string | null;
+  tierHistory: TierSpan[];
+  /** How often it reopened. */
+  reopenCount: number;
+  /** The closed ticket its ticket continues. */
+  followsTicket: { system: string; id: string } | null;
 }
 
 /** An alert of a fault, as stored (labels and annotations stay JSON text: that is what a repeat is compared by). */
@@ -135,7 +167,24 @@ export function faultFromRow(row: FaultRow): Fault {
     mailLog: JSON.parse(row.mail_log) as MailLog,
     atRiskAt: row.at_risk_at,
     stale: row.stale === 1,
+    acknowledged: mark(row.acknowledged_at, row.acknowledged_by),
+    handled: mark(row.handled_at, row.handled_by),
+    humanClosed: row.human_closed_at === null ? null : { at: row.human_closed_at, by: row.human_closed_by ?? '', code: row.close_code },
+    priorityPinned: row.priority_pinned,
+    tier: row.tier,
+    tierHistory: JSON.parse(row.tier_history) as TierSpan[],
+    reopenCount: row.reopen_count,
+    followsTicket: row.follows_ticket === null ? null : splitTicket(row.follows_ticket),
   };
+}
+
+function mark(at: number | null, by: string | null): Mark | null {
+  return at === null ? null : { at, by: by ?? '' };
+}
+
+function splitTicket(text: string): { system: string; id: string } {
+  const i = text.indexOf(':');
+  return { system: text.slice(0, i), id: text.slice(i + 1) };
 }
 
 export function faultToRow(f: Fault): FaultRow {
@@ -175,6 +224,18 @@ export function faultToRow(f: Fault): FaultRow {
     mail_log: JSON.stringify(f.mailLog),
     at_risk_at: f.atRiskAt,
     stale: f.stale ? 1 : 0,
+    acknowledged_at: f.acknowledged?.at ?? null,
+    acknowledged_by: f.acknowledged?.by ?? null,
+    handled_at: f.handled?.at ?? null,
+    handled_by: f.handled?.by ?? null,
+    human_closed_at: f.humanClosed?.at ?? null,
+    human_closed_by: f.humanClosed?.by ?? null,
+    close_code: f.humanClosed?.code ?? null,
+    priority_pinned: f.priorityPinned,
+    tier: f.tier,
+    tier_history: JSON.stringify(f.tierHistory),
+    reopen_count: f.reopenCount,
+    follows_ticket: f.followsTicket ? `${f.followsTicket.system}:${f.followsTicket.id}` : null,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { MailEvent } from '../config/schema';
 
 /** What an outbox operation asks of a ticket system. */
-export type OperationKind = 'create' | 'update' | 'escalate' | 'resolve' | 'reopen' | 'flapping' | 'comment';
+export type OperationKind = 'create' | 'update' | 'escalate' | 'resolve' | 'reopen' | 'flapping' | 'comment' | 'assign' | 'close';
 
 export interface OperationPayload {
   /** What changed, one line each, for the ticket comment. */
@@ -38,4 +38,17 @@ export interface MailIntent {
   changes: string[];
 }
 
-export type TransitionName = 'opened' | 'escalated' | 'resolved' | 'reopened' | 'flapping' | 'settled' | 'superseded' | 'at_risk';
+export type TransitionName =
+  | 'opened'
+  | 'escalated'
+  | 'resolved'
+  | 'reopened'
+  | 'flapping'
+  | 'settled'
+  | 'superseded'
+  | 'at_risk'
+  | 'acknowledged'
+  | 'handled'
+  | 'closed_by_human'
+  | 'tier_escalated'
+  | 'tier_changed';

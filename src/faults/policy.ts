@@ -12,10 +12,31 @@ export interface Policy {
   reopenWithinMs: number;
   flapping: FlappingPolicy;
   solveOnResolve: boolean;
+  /** Support tiers in order (empty: no tiers), where this category's faults start, and when they move up. */
+  tiers: readonly string[];
+  startTier: string | null;
+  tierEscalation: { onDue: boolean; afterReopens: number; atFs: number };
+  /** What a recurrence does once a person closed the ticket. */
+  afterHumanClose: { action: 'new_ticket' | 'quiet'; quietForMs: number };
 }
 
-export function policyOf(category: Category, fitted?: RepairTimeModel): Policy {
+/** What the config says of the human loop, for every category. */
+export interface LoopSettings {
+  tiers: readonly string[];
+  tierEscalation: Policy['tierEscalation'];
+  afterHumanClose: Policy['afterHumanClose'];
+}
+
+export const NO_LOOP_SETTINGS: LoopSettings = {
+  tiers: [],
+  tierEscalation: { onDue: false, afterReopens: 0, atFs: 0 },
+  afterHumanClose: { action: 'new_ticket', quietForMs: 0 },
+};
+
+export function policyOf(category: Category, fitted?: RepairTimeModel, loop: LoopSettings = NO_LOOP_SETTINGS): Policy {
   return {
+    ...loop,
+    startTier: loop.tiers.length > 0 ? (category.tier ?? loop.tiers[0] ?? null) : null,
     category: category.name,
     rule: { file: category.file, line: category.line },
     ticketSystem: category.ticket.system,

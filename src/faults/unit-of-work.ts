@@ -10,7 +10,7 @@ import { decide, type Decision } from './decide';
 import type { FaultEvent, HumanEvent, TimerEvent } from './events';
 import { alertIdent, faultFromRow, faultIdent, faultToRow, type AlertRecord, type Fault, type MailLog } from './fault';
 import type { MailIntent, OperationKind, OperationPayload, TicketIntent, TransitionName } from './intents';
-import { policyOf } from './policy';
+import { policyOf, type LoopSettings } from './policy';
 import type { Category as RuleCategory } from '../rules';
 import type { MailEvent } from '../config/schema';
 
@@ -57,6 +57,8 @@ export interface UnitOfWorkDeps {
   mail?: MailPlanning;
   /** Names new faults (tests pass a counter). */
   newId?: () => string;
+  /** The config's tiers and what happens after a person closes a ticket. */
+  loop?: LoopSettings;
 }
 
 interface AlertSlot {
@@ -191,16 +193,17 @@ export class UnitOfWork {
       fault = this.owner(alert, false) ?? this.byKey(c);
     }
     // A fault's id is drawn only when the event may open one.
-    const eventFor = (target: Fault | undefined): FaultEvent => {
+    const eventFor = (target: Fault | undefined, follows?: Decision['follows']): FaultEvent => {
       const record = target ? this.slots.get(slotKey(target.id, alertIdent(alert)))?.record : undefined;
       const newId = target ? '' : (this.deps.newId ?? randomUUID)();
-      if (alert.note) return { type: 'alert_note', alert, note: alert.note, record, fs, newId, opening };
-      return alert.status === 'firing' ? { type: 'alert_firing', alert, record, fs, newId, opening } : { type: 'alert_resolved', alert, record };
+      const more = follows ? { follows } : {};
+      if (alert.note) return { type: 'alert_note', alert, note: alert.note, record, fs, newId, opening, ...more };
+      return alert.status === 'firing' ? { type: 'alert_firing', alert, record, fs, newId, opening, ...more } : { type: 'alert_resolved', alert, record };
     };
     let decision = this.decide(fault, eventFor(fault), fault ? this.categoryOf(fault, category) : category);
     if (decision.superseded) {
       fs = c.fs;
-      decision = this.decide(undefined, eventFor(undefined), c.category);
+      decision = this.decide(undefined, eventFor(undefined, decision.follows), c.category);
     }
     const write = decision.alerts.find((w) => w.record.ident === alertIdent(alert))?.write;
     return { outcome: decision.outcome, faultId: decision.fault?.id ?? fault?.id ?? null, ...(write ? { alertWrite: write } : {}) };
@@ -215,7 +218,7 @@ export class UnitOfWork {
   }
 
   private decide(fault: Fault | undefined, event: FaultEvent, category: Category): Decision {
-    const policy = policyOf(category, fault ? undefined : this.deps.estimates?.(category.name));
+    const policy = policyOf(category, fault ? undefined : this.deps.estimates?.(category.name), this.deps.loop);
     const decision = decide(fault, event, policy, this.now);
     const after = decision.fault;
     if (after) {

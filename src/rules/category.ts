@@ -50,4 +50,6 @@ export interface Category {
   reopenWithinMs: number;
   flapping: FlappingPolicy;
   action: 'ticket' | 'drop';
+  /** The support tier its faults start at (undefined without tiers). */
+  tier?: string;
 }

@@ -28,6 +28,10 @@ export interface RuleContext {
   updateIntervalMs: number;
   reopenWithinMs: number;
   flapping: FlappingPolicy;
+  /** The config's support tiers, in order; a category may start at one of them. */
+  tiers?: readonly string[];
+  /** Where faults start when their category does not say. */
+  startTier?: string;
 }
 
 export interface LoadedRules {
@@ -196,6 +200,11 @@ function compileCategory(
     site.report(spec.notify ? ['notify'] : [], 'notify needs e-mail: set email (smtp, from) in the config');
     ok = false;
   }
+  const tier = spec.tier ?? defaults?.tier;
+  if (tier !== undefined && !(context.tiers ?? []).includes(tier)) {
+    site.report(spec.tier !== undefined ? ['tier'] : [], context.tiers?.length ? `tier "${tier}" is not one of the config's tiers (${context.tiers.join(', ')})` : `tier "${tier}" needs tiers in the config`);
+    ok = false;
+  }
   const fields: Record<string, CompiledField> = {};
   const fieldSpecs = { ...context.systemFields[system], ...defaults?.ticket?.fields, ...spec.ticket?.fields };
   for (const [name, value] of Object.entries(fieldSpecs)) {
@@ -235,6 +244,7 @@ function compileCategory(
       quietMs: flapping.quiet ?? context.flapping.quietMs,
     },
     action: spec.action ?? defaults?.action ?? 'ticket',
+    tier: spec.tier ?? defaults?.tier ?? context.startTier,
   };
 }
 
@@ -273,5 +283,6 @@ function builtinFallback(context: RuleContext, templates: TemplateEngine): Categ
     reopenWithinMs: context.reopenWithinMs,
     flapping: context.flapping,
     action: 'ticket',
+    tier: context.startTier,
   };
 }

@@ -54,6 +54,8 @@ const categoryFields = {
     .strictObject({ changes: z.number().int().min(2).optional(), window: durationMs.optional(), quiet: durationMs.optional() })
     .optional(),
   action: z.enum(['ticket', 'drop']).optional(),
+  /** The support tier faults of this category start at (one of the config's tiers). */
+  tier: z.string().min(1).optional(),
 };
 
 export const categorySchema = z.strictObject({

@@ -234,5 +234,36 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('outbox_line_order').on('outbox').columns(['line', 'system', 'state']).execute();
       },
     },
+    '0008_human_loop': {
+      async up(db: Kysely<unknown>) {
+        const add = (name: string, type: 'text' | 'integer' | 'time', build?: (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder) =>
+          db.schema.alterTable('faults').addColumn(name, type === 'time' ? time : type, build ?? ((c) => c)).execute();
+        await add('acknowledged_at', 'time');
+        await add('acknowledged_by', 'text');
+        await add('handled_at', 'time');
+        await add('handled_by', 'text');
+        await add('human_closed_at', 'time');
+        await add('human_closed_by', 'text');
+        await add('close_code', 'text');
+        await add('priority_pinned', 'text');
+        await add('tier', 'text');
+        await add('tier_history', 'text', (c) => c.notNull().defaultTo('[]'));
+        await add('reopen_count', 'integer', (c) => c.notNull().defaultTo(0));
+        await add('follows_ticket', 'text');
+        await db.schema.createIndex('faults_tier').on('faults').columns(['tier', 'current', 'state']).execute();
+        await db.schema
+          .createTable('inbound_seen')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('seen_at', time, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('inbound_seen_at').on('inbound_seen').column('seen_at').execute();
+        await db.schema
+          .createTable('cursors')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

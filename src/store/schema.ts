@@ -49,6 +49,25 @@ export interface FaultTable {
   at_risk_at: number | null;
   /** 1 when the stale sweep resolved it. */
   stale: number;
+  /** The human loop: who took the fault, and when. */
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+  /** A person solved the ticket while alerts still fired: no more updates but escalations. */
+  handled_at: number | null;
+  handled_by: string | null;
+  /** A person closed (or cancelled, or won't fix) the ticket: faultdesk never reopens it. */
+  human_closed_at: number | null;
+  human_closed_by: string | null;
+  close_code: string | null;
+  /** A priority a person set on the ticket: faultdesk stops overriding it. */
+  priority_pinned: string | null;
+  /** The support tier that holds the fault, and who held it when (JSON array). */
+  tier: string | null;
+  tier_history: string;
+  /** How often the fault reopened, for tier escalation. */
+  reopen_count: number;
+  /** The closed ticket this fault's ticket continues ("system:id"). */
+  follows_ticket: string | null;
 }
 
 export interface RepairTimeFitTable {
@@ -144,6 +163,19 @@ export interface TicketAttachmentTable {
   created_at: number;
 }
 
+/** Inbound deliveries and changes already applied, so a retried webhook or a poll of the same change does nothing twice. */
+export interface InboundSeenTable {
+  key: string;
+  seen_at: number;
+}
+
+/** Where a poller got to (a time or an opaque cursor), so that it survives a restart. */
+export interface CursorTable {
+  name: string;
+  value: string;
+  updated_at: number;
+}
+
 export interface Database {
   faults: FaultTable;
   alerts: AlertTable;
@@ -154,4 +186,6 @@ export interface Database {
   repair_time_fits: RepairTimeFitTable;
   job_runs: { name: string; slot: number; started_at: number };
   satisfaction: SatisfactionTable;
+  inbound_seen: InboundSeenTable;
+  cursors: CursorTable;
 }

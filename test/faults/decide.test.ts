@@ -3,6 +3,7 @@ import type { FaultEvent } from '../../src/faults/events';
 import { type AlertRecord, type Fault } from '../../src/faults/fault';
 import type { Policy } from '../../src/faults/policy';
 import type { Alert } from '../../src/sources';
+import { testFault } from '../factories';
 
 // The fault lifecycle of DESIGN.md, one row per case, on decide() alone: no store, no clock, no daemon.
 
@@ -18,6 +19,10 @@ const policy: Policy = {
   reopenWithinMs: 60 * MIN,
   flapping: { changes: 3, windowMs: 60 * MIN, quietMs: 10 * MIN },
   solveOnResolve: true,
+  tiers: [],
+  startTier: null,
+  tierEscalation: { onDue: false, afterReopens: 0, atFs: 0 },
+  afterHumanClose: { action: 'new_ticket', quietForMs: 0 },
 };
 
 function alert(id: string, over: Partial<Alert> = {}): Alert {
@@ -53,40 +58,7 @@ function record(a: Alert, over: Partial<AlertRecord> = {}): AlertRecord {
   };
 }
 
-function fault(over: Partial<Fault> = {}): Fault {
-  return {
-    id: 'f1',
-    ident: 'svc\u001f{service="checkout"}',
-    current: true,
-    category: 'svc',
-    key: '{service="checkout"}',
-    keyLabels: { service: 'checkout' },
-    state: 'open',
-    severity: 4,
-    priority: 'normal',
-    repairTimeHours: Math.log(3),
-    model: { a: 1, b: 0.5 },
-    openedAt: T0 - 10 * MIN,
-    dueAt: T0 + 50 * MIN,
-    resolvedAt: null,
-    updatedAt: T0 - 10 * MIN,
-    lastUpdateAt: null,
-    alertCount: 1,
-    firingCount: 1,
-    stateChanges: [],
-    lastChangeAt: T0 - 10 * MIN,
-    ticketWanted: 'open',
-    ticket: { system: 'local', id: '1', status: 'open', url: null, error: null },
-    rule: { file: 'rules/r.yaml', line: 2 },
-    summary: 'a down',
-    timeline: { omitted: 0, entries: [] },
-    muted: false,
-    mailLog: {},
-    atRiskAt: null,
-    stale: false,
-    ...over,
-  };
-}
+const fault = testFault;
 
 const opening = { key: '{service="checkout"}', keyLabels: { service: 'checkout' } };
 const firing = (a: Alert, rec?: AlertRecord, fs = 4): FaultEvent => ({ type: 'alert_firing', alert: a, record: rec, fs, newId: 'f2', opening });
@@ -186,7 +158,6 @@ const rows: Row[] = [
     transitions: ['resolved'], intents: ['resolve', 'mail:resolve'], alerts: ['update'],
   }, { state: 'resolved', stale: true }],
   ['an operator resolving a resolved fault changes nothing', resolvedFault(), { type: 'resolve', by: 'grace', via: 'api', reason: 'x', firing: [] }, { transitions: [], intents: [] }],
-  ['a human acknowledgement decides nothing yet (the human loop)', fault(), { type: 'acknowledge', by: 'grace', via: 'zendesk' }, { transitions: [], intents: [] }],
 ];
 
 test.each(rows)('%s', (_name, before, event, expected, fields = {}) => {
@@ -230,4 +201,96 @@ test('a long-flapping fault keeps its first and latest timeline entries', () => 
   expect(f.timeline.omitted).toBe(100);
   expect(f.timeline.entries[0]?.detail).toBe('c0');
   expect(f.timeline.entries[199]?.detail).toBe('c299');
+});
+
+// The human loop (DESIGN.md, "The human loop"): what people do to a fault's ticket, and what faultdesk does then.
+const tiered: Policy = {
+  ...policy,
+  tiers: ['L1', 'L2', 'L3'],
+  startTier: 'L1',
+  tierEscalation: { onDue: true, afterReopens: 2, atFs: 8 },
+  afterHumanClose: { action: 'new_ticket', quietForMs: 0 },
+};
+const quiet: Policy = { ...tiered, afterHumanClose: { action: 'quiet', quietForMs: 60 * MIN } };
+const zendesk = { system: 'zendesk', id: '77', status: 'open', url: null, error: null };
+const acked = { acknowledged: { at: T0 - MIN, by: 'grace@acme' } };
+const handled = { handled: { at: T0 - MIN, by: 'grace@acme' }, ticket: { ...zendesk, status: 'solved' } };
+const closed = { humanClosed: { at: T0 - 5 * MIN, by: 'grace@acme', code: 'wont_fix' }, ticket: { ...zendesk, status: 'closed' } };
+const inTier = (tier: string) => ({ tier, tierHistory: [{ tier, from: T0 - 10 * MIN, to: null, reason: 'start' }] });
+
+type LoopRow = [string, Policy, Fault | undefined, FaultEvent, Partial<ReturnType<typeof summary>>, Partial<Fault>?];
+const loopRows: LoopRow[] = [
+  ['a fault opens at its category\'s starting tier', tiered, undefined, firing(a), { transitions: ['opened'] }, { tier: 'L1', tierHistory: [{ tier: 'L1', from: T0, to: null, reason: 'start' }] }],
+  ['acknowledged in the ticket: marked, nothing sent back to the ticket', tiered, fault({ ticket: zendesk }), { type: 'acknowledge', by: 'grace@acme', via: 'zendesk' }, {
+    transitions: ['acknowledged'], intents: [],
+  }, { acknowledged: { at: T0, by: 'grace@acme' } }],
+  ['acknowledged through the API: the ticket hears of it', tiered, fault({ ticket: zendesk }), { type: 'acknowledge', by: 'grace', via: 'api' }, { intents: ['comment'] }],
+  ['acknowledged twice: nothing more', tiered, fault({ ...acked }), { type: 'acknowledge', by: 'ada', via: 'api' }, { transitions: [], intents: [] }, { acknowledged: { at: T0 - MIN, by: 'grace@acme' } }],
+  ['an assignee set in the ticket acknowledges it', tiered, fault({ ticket: zendesk }), { type: 'assign', assignee: 'grace@acme', by: 'grace@acme', via: 'zendesk' }, { transitions: ['acknowledged'] }],
+  ['an acknowledged fault gets no repeat mails: a reopen mails nobody', tiered, fault({ ...acked, state: 'resolved', resolvedAt: T0 - MIN, firingCount: 0 }), firing({ ...a, startsAt: T0 }, record(a, { status: 'resolved' })), {
+    transitions: ['reopened'], intents: ['reopen'],
+  }],
+  ['an acknowledged fault still mails its escalation', tiered, fault({ ...acked }), firing(a, record(a), 6), { intents: ['escalate', 'mail:escalate'] }],
+  ['a human comment from the ticket goes on the timeline only', tiered, fault({ ticket: zendesk }), { type: 'comment', text: 'looking into it', by: 'grace@acme', via: 'zendesk' }, { intents: [] }],
+  ['a comment through the API also goes to the ticket', tiered, fault(), { type: 'comment', text: 'looking into it', by: 'grace', via: 'api' }, { intents: ['comment'] }],
+  ['solved by a person while alerts fire: handled', tiered, fault({ ticket: zendesk }), { type: 'solve', by: 'grace@acme', via: 'zendesk' }, {
+    transitions: ['handled'], intents: [],
+  }, { handled: { at: T0, by: 'grace@acme' }, state: 'open' }],
+  ['a handled fault gets no updates', tiered, fault({ ...handled }), firing(b), { outcome: 'updated', intents: [] }],
+  ['a handled fault still escalates', tiered, fault({ ...handled }), firing(a, record(a), 6), { intents: ['escalate', 'mail:escalate'] }],
+  ['a handled fault\'s alerts resolve: one comment, no second solve', tiered, fault({ ...handled }), resolved(a, record(a)), {
+    transitions: ['resolved'], intents: ['comment', 'mail:resolve'],
+  }, { state: 'resolved' }],
+  ['closed by a person: human-closed wins', tiered, fault({ ticket: zendesk }), { type: 'close', code: 'wont_fix', by: 'grace@acme', via: 'zendesk' }, {
+    transitions: ['closed_by_human'], intents: [],
+  }, { humanClosed: { at: T0, by: 'grace@acme', code: 'wont_fix' } }],
+  ['closed through the API: the local ticket is closed', tiered, fault(), { type: 'close', by: 'grace', via: 'api' }, { intents: ['close'] }],
+  ['a human-closed ticket hears nothing more: an escalation is only recorded', tiered, fault({ ...closed }), firing(a, record(a), 9), {
+    transitions: ['escalated'], intents: ['mail:escalate'],
+  }, { severity: 9 }],
+  ['a human-closed fault recurs (after_human_close: new_ticket): a new fault whose ticket names the closed one', tiered, fault({ ...closed, state: 'resolved', resolvedAt: T0 - 2 * MIN, firingCount: 0 }), firing({ ...a, startsAt: T0 }, record(a, { status: 'resolved' })), {
+    superseded: true, transitions: ['superseded'],
+  }],
+  ['a human-closed fault recurs while quiet: it fires again, the ticket is left alone', quiet, fault({ ...closed, state: 'resolved', resolvedAt: T0 - 2 * MIN, firingCount: 0 }), firing({ ...a, startsAt: T0 }, record(a, { status: 'resolved' })), {
+    outcome: 'reopened', transitions: ['reopened'], intents: [],
+  }, { state: 'open' }],
+  ['a person reopens the ticket: handled no more', tiered, fault({ ...handled }), { type: 'reopen', by: 'grace@acme', via: 'zendesk' }, {}, { handled: null, ticketWanted: 'open' }],
+  ['a priority a person set is kept', tiered, fault(), { type: 'priority', priority: 'urgent', by: 'grace@acme', via: 'zendesk' }, {}, { priorityPinned: 'urgent' }],
+  ['past due and unsolved: up one tier, and the ticket is reassigned', tiered, fault({ ...inTier('L1') }), { type: 'due_passed' }, {
+    transitions: ['at_risk', 'tier_escalated'], intents: ['comment', 'mail:at_risk', 'assign'],
+  }, { tier: 'L2' }],
+  ['past due but handled: no tier change', tiered, fault({ ...inTier('L1'), ...handled }), { type: 'due_passed' }, { transitions: ['at_risk'] }, { tier: 'L1' }],
+  ['FS reaches the tier threshold: up one tier', tiered, fault({ ...inTier('L1') }), firing(a, record(a), 8), { transitions: ['escalated', 'tier_escalated'] }, { tier: 'L2' }],
+  ['the top tier stays the top tier', tiered, fault({ ...inTier('L3') }), { type: 'due_passed' }, { transitions: ['at_risk'] }, { tier: 'L3' }],
+  ['reopened often enough: up one tier', tiered, fault({ ...inTier('L1'), reopenCount: 1, state: 'resolved', resolvedAt: T0 - MIN, firingCount: 0 }), firing({ ...a, startsAt: T0 }, record(a, { status: 'resolved' })), {
+    transitions: ['reopened', 'tier_escalated'],
+  }, { tier: 'L2', reopenCount: 2 }],
+  ['a person moves the fault to another group: recorded, not fought', tiered, fault({ ...inTier('L1'), ticket: zendesk }), { type: 'assign', tier: 'L3', by: 'grace@acme', via: 'zendesk' }, {
+    transitions: ['tier_changed'], intents: [],
+  }, { tier: 'L3' }],
+];
+
+test.each(loopRows)('%s', (_name, p, before, event, expected, fields = {}) => {
+  const d = decide(before, event, p, T0);
+  expect(summary(d)).toMatchObject(expected);
+  if (Object.keys(fields).length > 0) expect(d.fault).toMatchObject(fields);
+});
+
+test('a recurrence after a person closed the ticket names the closed ticket in the new fault', () => {
+  const old = fault({ ...closed, state: 'resolved', resolvedAt: T0 - 2 * MIN, firingCount: 0 });
+  const first = decide(old, firing({ ...a, startsAt: T0 }, record(a, { status: 'resolved' })), tiered, T0);
+  expect(first.follows).toEqual({ system: 'zendesk', id: '77' });
+  const next = decide(undefined, { ...(firing({ ...a, startsAt: T0 }) as Extract<FaultEvent, { type: 'alert_firing' }>), follows: first.follows }, tiered, T0);
+  expect(next.fault?.followsTicket).toEqual({ system: 'zendesk', id: '77' });
+  expect(summary(next).intents).toEqual(['create', 'mail:open']);
+});
+
+test('the tier history says who held the fault, and for how long', () => {
+  const d1 = decide(fault({ ...inTier('L1') }), { type: 'due_passed' }, tiered, T0);
+  const d2 = decide(d1.fault, { type: 'assign', tier: 'L3', by: 'grace@acme', via: 'zendesk' }, tiered, T0 + 30 * MIN);
+  expect(d2.fault?.tierHistory).toEqual([
+    { tier: 'L1', from: T0 - 10 * MIN, to: T0, reason: 'start' },
+    { tier: 'L2', from: T0, to: T0 + 30 * MIN, reason: 'due' },
+    { tier: 'L3', from: T0 + 30 * MIN, to: null, by: 'grace@acme', reason: 'reassigned' },
+  ]);
 });

@@ -4,7 +4,8 @@ import { silentLogger } from '../../src/log';
 import type { RuleEngine } from '../../src/rules';
 import type { Alert } from '../../src/sources';
 import { memoryStore, type AlertRow, type Store } from '../../src/store';
-import { faultToRow, type Fault } from '../../src/faults/fault';
+import { faultToRow } from '../../src/faults/fault';
+import { testFault } from '../factories';
 
 // The repeat cache alone: what it answers from memory, and how it writes last-seen times.
 
@@ -17,7 +18,7 @@ function alert(id: string, over: Partial<Alert> = {}): Alert {
 }
 
 async function seed(store: Store): Promise<AlertRow[]> {
-  const f = faultToRow({ id: 'f1', ident: 'x', current: true, category: 'c', key: 'k', keyLabels: {}, state: 'open', severity: 5, priority: 'normal', repairTimeHours: 1, model: { a: 1, b: 1 }, openedAt: T0, dueAt: T0, resolvedAt: null, updatedAt: T0, lastUpdateAt: null, alertCount: 2, firingCount: 2, stateChanges: [], lastChangeAt: T0, ticketWanted: 'open', ticket: { system: 'local', id: null, status: null, url: null, error: null }, rule: { file: 'r', line: 1 }, summary: '', timeline: { omitted: 0, entries: [] }, muted: false, mailLog: {}, atRiskAt: null, stale: false } satisfies Fault);
+  const f = faultToRow(testFault({ id: 'f1', ident: 'x', alertCount: 2, firingCount: 2, ticket: { system: 'local', id: null, status: null, url: null, error: null } }));
   const rows = ['a', 'b'].map((id) => ({
     fault_id: 'f1', ident: `alertmanager:${id}`, source: 'alertmanager', source_id: id, status: 'firing',
     labels: JSON.stringify({ alertname: 'X', instance: id }), annotations: '{}', starts_at: T0, ends_at: null, generator_url: null, fs: 5,

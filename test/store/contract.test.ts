@@ -2,6 +2,7 @@ import { faultToRow, type Fault } from '../../src/faults/fault';
 import { enqueue } from '../../src/outbox/enqueue';
 import { memoryStore, openStore, type AlertRow, type FaultRow, type NewAlertRow, type Store } from '../../src/store';
 import { freshPostgres, POSTGRES } from '../postgres';
+import { testFault } from '../factories';
 
 // One contract, three implementations: the in-memory fakes the core's unit tests use must behave as
 // the SQL stores do, on SQLite and on PostgreSQL.
@@ -24,38 +25,7 @@ const kinds: Array<[string, () => Promise<{ store: Store; done: () => Promise<vo
 ];
 
 function fault(id: string, over: Partial<Fault> = {}): FaultRow {
-  return faultToRow({
-    id,
-    ident: `svc\u001f${id}`,
-    current: true,
-    category: 'svc',
-    key: `{k="${id}"}`,
-    keyLabels: { k: id },
-    state: 'open',
-    severity: 5,
-    priority: 'normal',
-    repairTimeHours: 1,
-    model: { a: 1, b: 0.5 },
-    openedAt: T0,
-    dueAt: T0 + 3_600_000,
-    resolvedAt: null,
-    updatedAt: T0,
-    lastUpdateAt: null,
-    alertCount: 1,
-    firingCount: 1,
-    stateChanges: [],
-    lastChangeAt: T0,
-    ticketWanted: 'open',
-    ticket: { system: 'local', id: null, status: null, url: null, error: null },
-    rule: { file: 'r.yaml', line: 1 },
-    summary: '',
-    timeline: { omitted: 0, entries: [] },
-    muted: false,
-    mailLog: {},
-    atRiskAt: null,
-    stale: false,
-    ...over,
-  });
+  return faultToRow(testFault({ id, ident: `svc\u001f${id}`, key: `{k="${id}"}`, keyLabels: { k: id }, severity: 5, openedAt: T0, ticket: { system: 'local', id: null, status: null, url: null, error: null }, ...over }));
 }
 
 function alertRow(faultId: string, ident: string, over: Partial<NewAlertRow> = {}): NewAlertRow & { id?: number } {
