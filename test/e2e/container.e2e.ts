@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { FIXTURES, REPO, tempDir } from '../helpers';
+import { dockerfileBases, ensureStandin, podman, podmanRun, podmanUnusable } from './container/podman';
+
+// The Dockerfile, built unchanged by Debian's podman on a stand-in of its base image (no image
+// registry is reachable here), and the image run as an operator runs it: the shipped config,
+// credentials as podman secrets, the database on a named volume. See README, "Containers".
+
+const unusable = podmanUnusable();
+if (unusable && process.env.CI) {
+  // CI must build and run the image: a machine that cannot is a failure, not a skip.
+  test('podman can run containers (CI must build and run the image)', () => {
+    throw new Error(unusable);
+  });
+} else if (unusable) {
+  process.stderr.write(`\nSKIPPING the container test: ${unusable}.\n`);
+  test.skip('the container image (podman cannot run here)', () => undefined);
+} else {
+  describe('the container image', imageSuite);
+}
+
+function imageSuite(): void {
+  const id = `${process.pid}-${randomBytes(3).toString('hex')}`;
+  const IMAGE = 'localhost/faultdesk:e2e';
+  const names = { container: `faultdesk-e2e-${id}`, volume: `faultdesk-e2e-${id}`, source: `faultdesk-e2e-${id}-source`, admin: `faultdesk-e2e-${id}-admin` };
+  const SOURCE_TOKEN = randomBytes(16).toString('hex');
+  const ADMIN_TOKEN = randomBytes(16).toString('hex');
+  const containers: string[] = [];
+  let tmp: { dir: string; cleanup: () => void };
+  let url = '';
+  const log = (line: string) => process.stderr.write(`container e2e: ${line}\n`);
+
+  /** Starts the image as README shows: secrets, a named volume, the port published on loopback only. */
+  async function start(name: string, extra: string[] = []): Promise<string> {
+    containers.push(name);
+    await podman([
+      'run', '-d', '--name', name,
+      '--secret', `${names.source},target=faultdesk-source-token`,
+      '--secret', `${names.admin},target=faultdesk-admin-token`,
+      '-v', `${names.volume}:/var/lib/faultdesk`,
+      '-p', '127.0.0.1::9095',
+      ...extra, IMAGE,
+    ]);
+    const port = (await podman(['port', name, '9095/tcp'])).trim().split(':').pop();
+    const base = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const state = (await podman(['inspect', '--format', '{{.State.Status}}', name])).trim();
+      if (state !== 'running') throw new Error(`container ${name} is ${state}:\n${await logs(name)}`);
+      if (await fetch(`${base}/-/ready`).then((r) => r.ok, () => false)) return base;
+      if (Date.now() > deadline) throw new Error(`container ${name} not ready within 60 s:\n${await logs(name)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async function logs(name: string): Promise<string> {
+    const r = await podmanRun(['logs', name]);
+    return `${r.stdout}${r.stderr}`.slice(-4000);
+  }
+
+  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  beforeAll(async () => {
+    tmp = tempDir('faultdesk-container-');
+    const dockerfile = readFileSync(path.join(REPO, 'Dockerfile'), 'utf8');
+    const bases = dockerfileBases(dockerfile);
+    let t = Date.now();
+    for (const base of bases) {
+      const made = await ensureStandin(base, log);
+      log(`stand-in ${base}: ${made ? `made in ${Math.round((Date.now() - t) / 1000)} s` : 'kept from an earlier run'}`);
+      t = Date.now();
+    }
+    const before = await podmanRun(['image', 'inspect', '--format', '{{.Id}}', IMAGE]);
+    // --format docker keeps the HEALTHCHECK (the OCI format has no place for it).
+    await podman(['build', '--isolation=chroot', '--format', 'docker', '--pull=never', '-t', IMAGE, REPO], 40 * 60_000);
+    log(`image built in ${Math.round((Date.now() - t) / 1000)} s`);
+    const after = (await podman(['image', 'inspect', '--format', '{{.Id}}', IMAGE])).trim();
+    // The image of the previous run, now untagged: removed by its id (the build cache stays).
+    if (before.code === 0 && before.stdout.trim() !== after) await podmanRun(['rmi', before.stdout.trim()]);
+
+    for (const [name, value] of [[names.source, SOURCE_TOKEN], [names.admin, ADMIN_TOKEN]] as const) {
+      const file = path.join(tmp.dir, name);
+      writeFileSync(file, `${value}\n`, { mode: 0o600 });
+      await podman(['secret', 'create', name, file]);
+    }
+    url = await start(names.container);
+  }, 60 * 60_000);
+
+  afterAll(async () => {
+    for (const name of containers) await podmanRun(['rm', '-f', '-t', '0', name]);
+    await podmanRun(['volume', 'rm', '-f', names.volume]);
+    await podmanRun(['secret', 'rm', names.source, names.admin]);
+    tmp?.cleanup();
+  }, 120_000);
+
+  test('runs as a user other than root, and its health check passes', async () => {
+    const status = await podman(['exec', names.container, 'cat', '/proc/1/status']);
+    const uids = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+    expect(uids?.[1]).toBe('1000');
+    expect(uids?.[2]).toBe('1000');
+    expect((await podman(['image', 'inspect', '--format', '{{json .Config.Healthcheck.Test}}', IMAGE])).trim()).toContain('/-/healthy');
+    const health = await podmanRun(['healthcheck', 'run', names.container]);
+    expect({ code: health.code, out: health.stdout.trim() }).toEqual({ code: 0, out: '' }); // "unhealthy" and 1 when it fails
+    expect(JSON.parse(await podman(['inspect', '--format', '{{json .State.Health}}', names.container]))).toMatchObject({ Status: 'healthy', FailingStreak: 0 });
+  });
+
+  test('takes the fixture alert with its token: one fault, one local ticket', async () => {
+    const body = readFileSync(path.join(FIXTURES, 'am-firing.json'), 'utf8');
+    const post = (headers: Record<string, string>) =>
+      fetch(`${url}/api/v1/alerts/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    expect((await post({})).status).toBe(401);
+    expect((await post(auth('not-the-token'))).status).toBe(401);
+    const res = await post(auth(SOURCE_TOKEN));
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as { faults: string[]; outcomes: Record<string, number> };
+    expect(answer.outcomes).toEqual({ opened: 1 });
+    const faultId = answer.faults[0] as string;
+
+    const fault = (await (await fetch(`${url}/api/v1/faults/${faultId}`, { headers: auth(ADMIN_TOKEN) })).json()) as { state: string; category: string };
+    expect(fault).toMatchObject({ state: 'open', category: 'target-down' });
+    const deadline = Date.now() + 30_000;
+    let tickets: { faultId: string; status: string; subject: string }[] = [];
+    while (Date.now() < deadline) {
+      tickets = ((await (await fetch(`${url}/api/v1/tickets`, { headers: auth(ADMIN_TOKEN) })).json()) as { tickets: typeof tickets }).tickets;
+      if (tickets.length > 0) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(tickets).toEqual([expect.objectContaining({ faultId, status: 'open', subject: expect.stringContaining('TargetDown') })]);
+  });
+
+  test('stops cleanly on SIGTERM within the grace period; the database outlives the container; config and rules mount over the image\'s', async () => {
+    const faults = async (base: string) => ((await (await fetch(`${base}/api/v1/faults`, { headers: auth(ADMIN_TOKEN) })).json()) as { faults: { id: string }[] }).faults;
+    const before = await faults(url);
+    expect(before).toHaveLength(1);
+    const t = Date.now();
+    // podman stop sends the image's STOPSIGNAL (SIGTERM) and kills only after the 30 s grace period.
+    await podman(['stop', '-t', '30', names.container], 60_000);
+    const seconds = (Date.now() - t) / 1000;
+    const state = JSON.parse(await podman(['inspect', '--format', '{{json .State}}', names.container])) as { ExitCode: number; Status: string };
+    expect({ status: state.Status, exitCode: state.ExitCode }).toEqual({ status: 'exited', exitCode: 0 });
+    expect(seconds).toBeLessThan(30);
+    const output = await logs(names.container);
+    expect(output).toContain('SIGTERM received, stopping');
+    expect(output).toContain('faultdesk stopped');
+
+    // A second container on the same volume, with a config and a rules folder of the operator's own.
+    const rules = path.join(tmp.dir, 'rules');
+    mkdirSync(rules, { mode: 0o755 });
+    copyFileSync(path.join(REPO, 'rules/10-prometheus.yaml'), path.join(rules, '10-prometheus.yaml'));
+    const config = path.join(tmp.dir, 'faultdesk.yaml');
+    writeFileSync(config, `${readFileSync(path.join(REPO, 'config/container.yaml'), 'utf8')}log: { level: debug }\n`);
+    chmodSync(rules, 0o755);
+    const again = await start(`${names.container}-2`, ['-v', `${config}:/etc/faultdesk/faultdesk.yaml:ro`, '-v', `${rules}:/etc/faultdesk/rules:ro`]);
+    expect((await faults(again)).map((f) => f.id)).toEqual(before.map((f) => f.id));
+    const started = (await logs(`${names.container}-2`)).split('\n').find((l) => l.includes('faultdesk listening'));
+    expect(JSON.parse(started ?? '{}')).toMatchObject({ rules: 1, level: 'info' });
+    expect(await logs(`${names.container}-2`)).toContain('"level":"debug"');
+  });
+
+  test('without its secrets it exits at once and names the missing file', async () => {
+    const name = `${names.container}-nosecret`;
+    containers.push(name);
+    const r = await podmanRun(['run', '--name', name, IMAGE], 60_000);
+    expect(r.code).toBe(1);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/cannot read \/run\/secrets\/faultdesk-(source|admin)-token: ENOENT/);
+  });
+}
