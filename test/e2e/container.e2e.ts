@@ -1,7 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { FIXTURES, REPO, tempDir } from '../helpers';
+import { freshPostgres, POSTGRES } from '../postgres';
+import { freePort } from '../process';
 import { dockerfileBases, ensureStandin, podman, podmanRun, podmanUnusable } from './container/podman';
 
 // The Dockerfile, built unchanged by Debian's podman on a stand-in of its base image (no image
@@ -19,6 +23,13 @@ if (unusable && process.env.CI) {
   test.skip('the container image (podman cannot run here)', () => undefined);
 } else {
   describe('the container image', imageSuite);
+}
+
+interface ComposeService {
+  image: string;
+  env_file: string | string[];
+  volumes: string[];
+  secrets: string[];
 }
 
 function imageSuite(): void {
@@ -157,6 +168,60 @@ function imageSuite(): void {
     const started = (await logs(`${names.container}-2`)).split('\n').find((l) => l.includes('faultdesk listening'));
     expect(JSON.parse(started ?? '{}')).toMatchObject({ rules: 1, level: 'info' });
     expect(await logs(`${names.container}-2`)).toContain('"level":"debug"');
+  });
+
+  // The compose example's faultdesk service as compose starts it (its config, rules and secrets
+  // mounted, its env file), with the secrets setup-secrets.sh makes. Only the addresses differ: the
+  // host's network, so that it reaches the PostgreSQL of the tests, and a loopback port.
+  test('the compose example runs: its config and the secrets of setup-secrets.sh, on PostgreSQL', async () => {
+    if (!POSTGRES) {
+      process.stderr.write('SKIPPING the compose example in the container: no PostgreSQL (see the PostgreSQL tests)\n');
+      return;
+    }
+    const root = path.join(tmp.dir, 'compose'); // the repository's layout: config/deploy/ and rules/
+    const deploy = path.join(root, 'config/deploy');
+    mkdirSync(deploy, { recursive: true });
+    for (const f of ['compose.yaml', 'faultdesk.yaml', 'setup-secrets.sh']) copyFileSync(path.join(REPO, 'config/deploy', f), path.join(deploy, f));
+    chmodSync(path.join(deploy, 'setup-secrets.sh'), 0o755);
+    symlinkSync(path.join(REPO, 'rules'), path.join(root, 'rules'));
+    execFileSync(path.join(deploy, 'setup-secrets.sh'), { stdio: 'pipe' });
+    const service = (parse(readFileSync(path.join(deploy, 'compose.yaml'), 'utf8')) as { services: Record<string, ComposeService> }).services.faultdesk as ComposeService;
+    const secretFiles = (parse(readFileSync(path.join(deploy, 'compose.yaml'), 'utf8')) as { secrets: Record<string, { file: string }> }).secrets;
+    const args = [
+      ...[service.env_file].flat().flatMap((f) => ['--env-file', path.resolve(deploy, f)]),
+      ...service.volumes.flatMap((v) => {
+        const [from, ...rest] = v.split(':');
+        return ['-v', [realpathSync(path.resolve(deploy, from as string)), ...rest].join(':')];
+      }),
+      ...service.secrets.flatMap((name) => ['-v', `${path.resolve(deploy, (secretFiles[name] as { file: string }).file)}:/run/secrets/${name}:ro`]),
+    ];
+    const pg = await freshPostgres();
+    const port = await freePort();
+    const name = `${names.container}-compose`;
+    containers.push(name);
+    try {
+      await podman(['run', '-d', '--name', name, '--network', 'host', ...args, '-e', `FAULTDESK_STORE_URL=${pg.url}`, '-e', `FAULTDESK_LISTEN=127.0.0.1:${port}`, service.image]);
+      const base = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 60_000;
+      while (!(await fetch(`${base}/-/ready`).then((r) => r.ok, () => false))) {
+        if (Date.now() > deadline) throw new Error(`the compose service did not become ready:\n${await logs(name)}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const token = readFileSync(path.join(deploy, 'secrets/faultdesk-source-token'), 'utf8').trim();
+      const res = await fetch(`${base}/api/v1/alerts/alertmanager`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth(token) },
+        body: readFileSync(path.join(FIXTURES, 'am-firing.json'), 'utf8'),
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { outcomes: Record<string, number> }).outcomes).toEqual({ opened: 1 });
+      expect(JSON.parse((await logs(name)).split('\n').find((l) => l.includes('faultdesk listening')) ?? '{}')).toMatchObject({ store: 'postgres', rules: 6 });
+      await podman(['stop', '-t', '30', name], 60_000);
+      expect((await podman(['inspect', '--format', '{{.State.ExitCode}}', name])).trim()).toBe('0');
+    } finally {
+      await podmanRun(['rm', '-f', '-t', '0', name]);
+      await pg.drop();
+    }
   });
 
   test('without its secrets it exits at once and names the missing file', async () => {
