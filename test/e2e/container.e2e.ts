@@ -12,6 +12,9 @@ import { dockerfileBases, ensureStandin, podman, podmanRun, podmanUnusable } fro
 // registry is reachable here), and the image run as an operator runs it: the shipped config,
 // credentials as podman secrets, the database on a named volume. See README, "Containers".
 
+// Each test starts or stops containers (a stop may take the 30 s grace period, a start up to 60 s).
+jest.setTimeout(180_000);
+
 const unusable = podmanUnusable();
 if (unusable && process.env.CI) {
   // CI must build and run the image: a machine that cannot is a failure, not a skip.
@@ -26,7 +29,6 @@ if (unusable && process.env.CI) {
 }
 
 interface ComposeService {
-  image: string;
   env_file: string | string[];
   volumes: string[];
   secrets: string[];
@@ -171,8 +173,9 @@ function imageSuite(): void {
   });
 
   // The compose example's faultdesk service as compose starts it (its config, rules and secrets
-  // mounted, its env file), with the secrets setup-secrets.sh makes. Only the addresses differ: the
-  // host's network, so that it reaches the PostgreSQL of the tests, and a loopback port.
+  // mounted, its env file), with the secrets setup-secrets.sh makes, on the image built above from
+  // the same Dockerfile. Only the addresses differ: the host's network, so that it reaches the
+  // PostgreSQL of the tests, and a loopback port.
   test('the compose example runs: its config and the secrets of setup-secrets.sh, on PostgreSQL', async () => {
     if (!POSTGRES) {
       process.stderr.write('SKIPPING the compose example in the container: no PostgreSQL (see the PostgreSQL tests)\n');
@@ -200,7 +203,7 @@ function imageSuite(): void {
     const name = `${names.container}-compose`;
     containers.push(name);
     try {
-      await podman(['run', '-d', '--name', name, '--network', 'host', ...args, '-e', `FAULTDESK_STORE_URL=${pg.url}`, '-e', `FAULTDESK_LISTEN=127.0.0.1:${port}`, service.image]);
+      await podman(['run', '-d', '--name', name, '--network', 'host', ...args, '-e', `FAULTDESK_STORE_URL=${pg.url}`, '-e', `FAULTDESK_LISTEN=127.0.0.1:${port}`, IMAGE]);
       const base = `http://127.0.0.1:${port}`;
       const deadline = Date.now() + 60_000;
       while (!(await fetch(`${base}/-/ready`).then((r) => r.ok, () => false))) {
