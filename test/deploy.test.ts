@@ -105,6 +105,17 @@ describe('the container image', () => {
   });
 });
 
+test("README's podman and docker commands give the image the secrets its config reads, by the same name", () => {
+  const section = read('README.md').split('\n## Containers')[1]!.split('\n## ')[0] as string;
+  const { secretNames } = loadWithSecrets(read('config/container.yaml'), '/run/secrets');
+  const podmanRun = /^podman run [^]*?localhost\/faultdesk:\S+$/m.exec(section)?.[0] ?? '';
+  const dockerRun = /^docker run [^]*?localhost\/faultdesk:\S+$/m.exec(section)?.[0] ?? '';
+  expect([...podmanRun.matchAll(/--secret (\S+)/g)].map((m) => m[1]).sort()).toEqual(secretNames);
+  expect([...dockerRun.matchAll(/:\/run\/secrets\/([^:]+):ro/g)].map((m) => m[1]).sort()).toEqual(secretNames);
+  for (const name of secretNames) expect(section).toContain(`podman secret create ${name} -`);
+  expect(podmanRun).toContain(`localhost/faultdesk:${VERSION}`);
+});
+
 describe('the compose example', () => {
   const compose = parse(readFileSync(path.join(DEPLOY, 'compose.yaml'), 'utf8'));
   let tmp: { dir: string; cleanup: () => void };

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { FIXTURES, REPO, tempDir } from '../helpers';
 import { freshPostgres, POSTGRES } from '../postgres';
 import { freePort } from '../process';
@@ -32,6 +32,16 @@ interface ComposeService {
   env_file: string | string[];
   volumes: string[];
   secrets: string[];
+}
+
+interface K8sPod {
+  securityContext: { runAsUser: number; runAsGroup: number };
+  containers: {
+    args: string[];
+    volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
+    securityContext: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; capabilities?: { drop?: string[] } };
+  }[];
+  volumes: { name: string; configMap?: { name: string }; secret?: { secretName: string }; emptyDir?: object }[];
 }
 
 function imageSuite(): void {
@@ -176,41 +186,23 @@ function imageSuite(): void {
   // mounted, its env file), with the secrets setup-secrets.sh makes, on the image built above from
   // the same Dockerfile. Only the addresses differ: the host's network, so that it reaches the
   // PostgreSQL of the tests, and a loopback port.
-  test('the compose example runs: its config and the secrets of setup-secrets.sh, on PostgreSQL', async () => {
-    if (!POSTGRES) {
-      process.stderr.write('SKIPPING the compose example in the container: no PostgreSQL (see the PostgreSQL tests)\n');
-      return;
-    }
-    const root = path.join(tmp.dir, 'compose'); // the repository's layout: config/deploy/ and rules/
-    const deploy = path.join(root, 'config/deploy');
-    mkdirSync(deploy, { recursive: true });
-    for (const f of ['compose.yaml', 'faultdesk.yaml', 'setup-secrets.sh']) copyFileSync(path.join(REPO, 'config/deploy', f), path.join(deploy, f));
-    chmodSync(path.join(deploy, 'setup-secrets.sh'), 0o755);
-    symlinkSync(path.join(REPO, 'rules'), path.join(root, 'rules'));
-    execFileSync(path.join(deploy, 'setup-secrets.sh'), { stdio: 'pipe' });
-    const service = (parse(readFileSync(path.join(deploy, 'compose.yaml'), 'utf8')) as { services: Record<string, ComposeService> }).services.faultdesk as ComposeService;
-    const secretFiles = (parse(readFileSync(path.join(deploy, 'compose.yaml'), 'utf8')) as { secrets: Record<string, { file: string }> }).secrets;
-    const args = [
-      ...[service.env_file].flat().flatMap((f) => ['--env-file', path.resolve(deploy, f)]),
-      ...service.volumes.flatMap((v) => {
-        const [from, ...rest] = v.split(':');
-        return ['-v', [realpathSync(path.resolve(deploy, from as string)), ...rest].join(':')];
-      }),
-      ...service.secrets.flatMap((name) => ['-v', `${path.resolve(deploy, (secretFiles[name] as { file: string }).file)}:/run/secrets/${name}:ro`]),
-    ];
+  /**
+   * Runs the image with `args` (mounts, env) on a fresh PostgreSQL schema, on the host's network
+   * so that it reaches the tests' PostgreSQL, at a loopback port; posts the fixture alert with
+   * `token`, checks it opens a fault, and that SIGTERM ends it with 0. Returns its startup line.
+   */
+  async function runOnPostgres(name: string, args: string[], token: string, command: string[] = []): Promise<Record<string, unknown>> {
     const pg = await freshPostgres();
     const port = await freePort();
-    const name = `${names.container}-compose`;
     containers.push(name);
     try {
-      await podman(['run', '-d', '--name', name, '--network', 'host', ...args, '-e', `FAULTDESK_STORE_URL=${pg.url}`, '-e', `FAULTDESK_LISTEN=127.0.0.1:${port}`, IMAGE]);
+      await podman(['run', '-d', '--name', name, '--network', 'host', ...args, '-e', `FAULTDESK_STORE_URL=${pg.url}`, '-e', `FAULTDESK_LISTEN=127.0.0.1:${port}`, IMAGE, ...command]);
       const base = `http://127.0.0.1:${port}`;
       const deadline = Date.now() + 60_000;
       while (!(await fetch(`${base}/-/ready`).then((r) => r.ok, () => false))) {
-        if (Date.now() > deadline) throw new Error(`the compose service did not become ready:\n${await logs(name)}`);
+        if (Date.now() > deadline) throw new Error(`${name} did not become ready:\n${await logs(name)}`);
         await new Promise((r) => setTimeout(r, 250));
       }
-      const token = readFileSync(path.join(deploy, 'secrets/faultdesk-source-token'), 'utf8').trim();
       const res = await fetch(`${base}/api/v1/alerts/alertmanager`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...auth(token) },
@@ -218,13 +210,92 @@ function imageSuite(): void {
       });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { outcomes: Record<string, number> }).outcomes).toEqual({ opened: 1 });
-      expect(JSON.parse((await logs(name)).split('\n').find((l) => l.includes('faultdesk listening')) ?? '{}')).toMatchObject({ store: 'postgres', rules: 6 });
+      const started = JSON.parse((await logs(name)).split('\n').find((l) => l.includes('faultdesk listening')) ?? '{}') as Record<string, unknown>;
       await podman(['stop', '-t', '30', name], 60_000);
       expect((await podman(['inspect', '--format', '{{.State.ExitCode}}', name])).trim()).toBe('0');
+      return started;
     } finally {
       await podmanRun(['rm', '-f', '-t', '0', name]);
       await pg.drop();
     }
+  }
+
+  /** A copy of the repository's layout (config/deploy/, rules/) with the secrets setup-secrets.sh makes. */
+  function deployCopy(): string {
+    const root = path.join(tmp.dir, 'deploy-copy');
+    const deploy = path.join(root, 'config/deploy');
+    if (existsSync(deploy)) return deploy;
+    mkdirSync(deploy, { recursive: true });
+    for (const f of ['compose.yaml', 'faultdesk.yaml', 'kubernetes.yaml', 'setup-secrets.sh']) copyFileSync(path.join(REPO, 'config/deploy', f), path.join(deploy, f));
+    chmodSync(path.join(deploy, 'setup-secrets.sh'), 0o755);
+    symlinkSync(path.join(REPO, 'rules'), path.join(root, 'rules'));
+    execFileSync(path.join(deploy, 'setup-secrets.sh'), { stdio: 'pipe' });
+    return deploy;
+  }
+
+  const skipWithoutPostgres = (what: string) => {
+    if (POSTGRES) return false;
+    process.stderr.write(`SKIPPING ${what} in the container: no PostgreSQL (see the PostgreSQL tests)\n`);
+    return true;
+  };
+
+  // The compose example's faultdesk service as compose starts it (its config, rules and secrets
+  // mounted, its env file), with the secrets setup-secrets.sh makes, on the image built above from
+  // the same Dockerfile. Only the addresses differ.
+  test('the compose example runs: its config and the secrets of setup-secrets.sh, on PostgreSQL', async () => {
+    if (skipWithoutPostgres('the compose example')) return;
+    const deploy = deployCopy();
+    const compose = parse(readFileSync(path.join(deploy, 'compose.yaml'), 'utf8')) as { services: Record<string, ComposeService>; secrets: Record<string, { file: string }> };
+    const service = compose.services.faultdesk as ComposeService;
+    const args = [
+      ...[service.env_file].flat().flatMap((f) => ['--env-file', path.resolve(deploy, f)]),
+      ...service.volumes.flatMap((v) => {
+        const [from, ...rest] = v.split(':');
+        return ['-v', [realpathSync(path.resolve(deploy, from as string)), ...rest].join(':')];
+      }),
+      ...service.secrets.flatMap((name) => ['-v', `${path.resolve(deploy, (compose.secrets[name] as { file: string }).file)}:/run/secrets/${name}:ro`]),
+    ];
+    const token = readFileSync(path.join(deploy, 'secrets/faultdesk-source-token'), 'utf8').trim();
+    expect(await runOnPostgres(`${names.container}-compose`, args, token)).toMatchObject({ store: 'postgres', rules: 6 });
+  });
+
+  // The Kubernetes pod as the kubelet would start it: the ConfigMaps and the Secret as folders where
+  // the Deployment mounts them, its args, its security context (uid, read-only root, no capabilities).
+  test('the Kubernetes example runs: its ConfigMaps and Secret mounted as the pod has them, read-only root, on PostgreSQL', async () => {
+    if (skipWithoutPostgres('the Kubernetes example')) return;
+    const deploy = deployCopy();
+    const docs = parseAllDocuments(readFileSync(path.join(deploy, 'kubernetes.yaml'), 'utf8')).map((d) => d.toJS());
+    const pod = docs.find((d) => d.kind === 'Deployment').spec.template.spec as K8sPod;
+    const container = pod.containers[0] as K8sPod['containers'][number];
+    const volumes = path.join(tmp.dir, 'k8s-volumes');
+    const args: string[] = [];
+    for (const mount of container.volumeMounts) {
+      const volume = pod.volumes.find((v) => v.name === mount.name) as K8sPod['volumes'][number];
+      const dir = path.join(volumes, mount.name);
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      chmodSync(dir, 0o755);
+      if (volume.configMap?.name === 'faultdesk-rules') {
+        // kubectl create configmap faultdesk-rules --from-file=rules/: every file of rules/.
+        for (const f of readdirSync(path.join(REPO, 'rules'))) copyFileSync(path.join(REPO, 'rules', f), path.join(dir, f));
+      } else if (volume.configMap) {
+        const data = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === volume.configMap?.name).data as Record<string, string>;
+        for (const [key, value] of Object.entries(data)) writeFileSync(path.join(dir, key), value, { mode: 0o644 });
+      } else if (volume.secret?.secretName === 'faultdesk-tokens') {
+        for (const key of ['faultdesk-source-token', 'faultdesk-admin-token']) copyFileSync(path.join(deploy, 'secrets', key), path.join(dir, key));
+      } else if (!volume.emptyDir) {
+        throw new Error(`no stand-in for volume ${mount.name}`);
+      }
+      args.push('-v', `${dir}:${mount.mountPath}${mount.readOnly ? ':ro' : ''}`);
+    }
+    const sc = { ...pod.securityContext, ...container.securityContext };
+    if (sc.readOnlyRootFilesystem) args.push('--read-only');
+    if (sc.allowPrivilegeEscalation === false) args.push('--security-opt', 'no-new-privileges');
+    for (const cap of sc.capabilities?.drop ?? []) args.push('--cap-drop', cap);
+    args.push('--user', `${sc.runAsUser}:${sc.runAsGroup}`);
+    // The pod's args replace the image's CMD, as the arguments after the image do.
+    const token = readFileSync(path.join(deploy, 'secrets/faultdesk-source-token'), 'utf8').trim();
+    const started = await runOnPostgres(`${names.container}-k8s`, args, token, container.args);
+    expect(started).toMatchObject({ store: 'postgres', rules: 6, listen: expect.stringMatching(/^127\.0\.0\.1:/) });
   });
 
   test('without its secrets it exits at once and names the missing file', async () => {
