@@ -112,7 +112,7 @@ function imageSuite(): void {
   }, 60 * 60_000);
 
   afterAll(async () => {
-    for (const name of containers) await podmanRun(['rm', '-f', '-t', '0', name]);
+    for (const name of containers) await podmanRun(['rm', '-f', '-v', '-t', '0', name]);
     await podmanRun(['volume', 'rm', '-f', names.volume]);
     await podmanRun(['secret', 'rm', names.source, names.admin]);
     tmp?.cleanup();
@@ -215,7 +215,7 @@ function imageSuite(): void {
       expect((await podman(['inspect', '--format', '{{.State.ExitCode}}', name])).trim()).toBe('0');
       return started;
     } finally {
-      await podmanRun(['rm', '-f', '-t', '0', name]);
+      await podmanRun(['rm', '-f', '-v', '-t', '0', name]);
       await pg.drop();
     }
   }
