@@ -39,8 +39,10 @@ export async function podman(args: string[], timeoutMs?: number): Promise<string
 export function podmanUnusable(): string | undefined {
   try {
     execFileSync('podman', ['--version'], { env: PODMAN_ENV, stdio: 'pipe' });
-  } catch {
-    return 'podman is not installed (Debian package podman; .ci/run installs it)';
+  } catch (err) {
+    const e = err as { code?: string; stderr?: Buffer };
+    if (e.code === 'ENOENT') return 'podman is not installed (Debian package podman; .ci/run installs it)';
+    return `podman --version failed: ${e.stderr?.toString().trim() ?? ''}`;
   }
   try {
     execFileSync('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}'], { env: PODMAN_ENV, stdio: 'pipe', timeout: 60_000 });
