@@ -3,12 +3,20 @@
 // records every call, and can fail on demand. Request and response shapes follow
 // shared/reference (Zendesk Tickets API).
 const express = require('express');
+const { DomUtils, parseDocument } = require('htmlparser2');
+
+/** A comment's text as an agent reads it: `body` as it is, `html_body` rendered to text. */
+function commentText(comment) {
+  if (!comment) return '';
+  if (comment.body !== undefined) return String(comment.body);
+  return comment.html_body !== undefined ? DomUtils.textContent(parseDocument(String(comment.html_body))).trim() : '';
+}
 
 /** What a PUT does to a ticket, told from its status and comment (see src/faults/render.ts). */
 function kindOfPut(ticket, body) {
   if (body.status === 'solved') return 'resolve';
   if (body.status === 'open') return 'reopen';
-  const text = body.comment && body.comment.body ? String(body.comment.body) : '';
+  const text = commentText(body.comment);
   if (/^Escalated:/m.test(text)) return 'escalate';
   if (/^Update:/m.test(text)) return 'update';
   if (/flapping/i.test(text)) return 'flapping';
@@ -48,7 +56,7 @@ class FakeZendesk {
     });
     app.post('/api/v2/tickets', (req, res) => {
       const t = req.body.ticket;
-      const ticket = { id: this.tickets.length + 1, external_id: t.external_id, status: 'new', subject: t.subject, comments: [t.comment.body] };
+      const ticket = { id: this.tickets.length + 1, external_id: t.external_id, status: 'new', subject: t.subject, comments: [commentText(t.comment)] };
       this.tickets.push(ticket);
       Object.assign(req.call, { faultId: t.external_id, kind: 'create' });
       res.status(201).json({ ticket });
@@ -71,7 +79,7 @@ class FakeZendesk {
       }
       Object.assign(req.call, { faultId: t.external_id, kind: kindOfPut(t, req.body.ticket) });
       if (req.body.ticket.status) t.status = req.body.ticket.status;
-      if (req.body.ticket.comment) t.comments.push(req.body.ticket.comment.body);
+      if (req.body.ticket.comment) t.comments.push(commentText(req.body.ticket.comment));
       res.json({ ticket: t });
     });
     await new Promise((resolve) => {

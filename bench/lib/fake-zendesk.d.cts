@@ -3,6 +3,7 @@ export interface FakeTicket {
   external_id: string;
   status: string;
   subject: string;
+  /** Each comment as an agent reads it (html_body rendered to text). */
   comments: string[];
 }
 

@@ -1,5 +1,6 @@
 import type { AxiosInstance } from 'axios';
 import { ApiClient, cut, type AuthProvider } from './http';
+import { markdownToHtml } from './markdown';
 import {
   TicketClosedError,
   TicketSystemError,
@@ -73,7 +74,7 @@ export class ZendeskTicketSystem implements TicketSystem {
     const payload: Record<string, unknown> = {
       ...fields,
       subject: cut(ticket.subject, ZENDESK_SUBJECT_MAX),
-      comment: { body: cut(body, ZENDESK_COMMENT_MAX), public: false, uploads },
+      comment: { html_body: htmlComment(body), public: false, uploads },
       external_id: ticket.faultId,
       priority: fields.priority ?? this.priority(ticket.priority),
     };
@@ -105,7 +106,7 @@ export class ZendeskTicketSystem implements TicketSystem {
     const uploads = await this.upload(change.attachments ?? []);
     const ticket: Record<string, unknown> = {
       ...extra,
-      comment: { body: cut(change.comment, ZENDESK_COMMENT_MAX), public: false, ...(uploads.length ? { uploads } : {}) },
+      comment: { html_body: htmlComment(change.comment), public: false, ...(uploads.length ? { uploads } : {}) },
     };
     if (change.priority) ticket.priority = this.priority(change.priority);
     try {
@@ -177,6 +178,20 @@ export class ZendeskTicketSystem implements TicketSystem {
     if (typeof out.priority === 'string') out.priority = this.priority(out.priority);
     return out;
   }
+}
+
+/**
+ * A comment as HTML: Zendesk shows a Markdown `body` literally. The Markdown is
+ * cut (saying where the rest is) until its HTML fits the limit.
+ */
+function htmlComment(text: string): string {
+  let max = ZENDESK_COMMENT_MAX;
+  let html = markdownToHtml(cut(text, max));
+  for (let i = 0; i < 5 && html.length > ZENDESK_COMMENT_MAX; i++) {
+    max = Math.floor((max * ZENDESK_COMMENT_MAX) / html.length) - 100;
+    html = markdownToHtml(cut(text, max));
+  }
+  return html;
 }
 
 function zendeskAuth(options: ZendeskOptions): AuthProvider {

@@ -14,7 +14,10 @@ export interface TicketTestbed {
   config: Config;
   /** Every log line so far. */
   logs(): string;
-  fire(service: string, opts?: { severity?: string; status?: 'firing' | 'resolved'; id?: string; startsAt?: number }): Promise<string | null>;
+  fire(
+    service: string,
+    opts?: { severity?: string; status?: 'firing' | 'resolved'; id?: string; startsAt?: number; annotations?: Record<string, string> },
+  ): Promise<string | null>;
   drain(): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -54,7 +57,7 @@ export async function ticketTestbed(configYaml: (dir: string) => string, rulesYa
         sourceId: opts.id ?? `fp-${service}`,
         status: opts.status ?? 'firing',
         labels: { alertname: 'ServiceDown', service, host: `${service}-host`, severity: opts.severity ?? 'warning' },
-        annotations: { summary: `${service} is down` },
+        annotations: opts.annotations ?? { summary: `${service} is down` },
         startsAt: opts.startsAt ?? Date.parse('2026-11-24T11:59:00Z'),
         endsAt: opts.status === 'resolved' ? clock.now() : undefined,
         receivedAt: clock.now(),
