@@ -1,8 +1,11 @@
 export interface FakeTicket {
   id: number;
   external_id: string;
+  /** The external_id it was created with (faultdesk renames a duplicate's). */
+  created_for: string;
   status: string;
   subject: string;
+  created_at: string;
   /** Each comment as an agent reads it (html_body rendered to text). */
   comments: string[];
 }
@@ -16,14 +19,24 @@ export interface FakeCall {
   kind?: 'create' | 'lookup' | 'read' | 'resolve' | 'reopen' | 'escalate' | 'update' | 'flapping' | 'comment';
   /** The status it was failed with, while `failing` was set. */
   failed?: number;
+  /** For creates with an Idempotency-Key: whether the key was new (miss) or seen before (hit). */
+  idempotency?: 'hit' | 'miss';
+}
+
+/** One create's injected fault: answer late (the ticket is still made), or drop the connection after making it. */
+export interface CreateFault {
+  delayMs?: number;
+  drop?: boolean;
 }
 
 export declare class FakeZendesk {
   tickets: FakeTicket[];
   calls: FakeCall[];
   failing: { status: number; retryAfter?: string } | undefined;
+  createFaults: CreateFault[];
   url: string;
   start(): Promise<void>;
   creates(): Map<string, number>;
+  live(faultId: string): FakeTicket[];
   stop(): Promise<void>;
 }
