@@ -9,7 +9,10 @@
 // Fault injection: `createFaults` is a queue; each create takes the next entry:
 // `{ delayMs }` commits and answers only after that long (a client with a
 // shorter timeout gives up while the insert still happens), `{ drop: true }`
-// commits and then destroys the connection without an answer.
+// commits and then destroys the connection without an answer,
+// `{ holdUntilNextCreate: true }` commits only when the next create arrives,
+// just before that one (a slow insert that lands between a client's look-up
+// and its second create).
 const { randomBytes } = require('node:crypto');
 const express = require('express');
 
@@ -59,6 +62,8 @@ class FakeServiceNow {
     this.ignoredQuery = [];
     /** See the header: one entry per create, in order. */
     this.createFaults = [];
+    /** Creates held back by `holdUntilNextCreate`: each commits and answers when called. */
+    this.held = [];
     /** While set, every call is answered with this status (and Retry-After, if given). */
     this.failing = undefined;
     this.server = undefined;
@@ -75,6 +80,7 @@ class FakeServiceNow {
       const call = { method: req.method, path: req.path, at: Date.now() };
       this.calls.push(call);
       req.call = call;
+      res.on('finish', () => (call.status = res.statusCode));
       if (req.get('authorization') !== this.auth) return failure(res, 401, 'User Not Authenticated', 'Required to provide Auth information');
       if (this.failing) {
         call.failed = this.failing.status;
@@ -94,25 +100,33 @@ class FakeServiceNow {
       const body = req.body && typeof req.body === 'object' && !Buffer.isBuffer(req.body) ? req.body : undefined;
       if (!body) return failure(res, 400, 'Exception while reading request', 'The payload is not valid JSON.');
       Object.assign(req.call, { faultId: body.correlation_id, kind: 'create' });
-      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-      const incident = { state: '1' };
-      for (const [k, v] of Object.entries(body)) incident[k] = v === null ? '' : String(v);
-      const now = this.clock();
-      Object.assign(incident, {
-        sys_id: randomBytes(16).toString('hex'),
-        number: `INC${String(++this.numbers).padStart(7, '0')}`,
-        sys_created_on: glideDateTime(now),
-        sys_updated_on: glideDateTime(now),
-        created_ms: now,
-        journal: [],
-        attachments: [],
-      });
-      this.incidents.push(incident);
-      if (fault.drop) {
-        req.socket.destroy();
+      const commit = () => {
+        const incident = { state: '1' };
+        for (const [k, v] of Object.entries(body)) incident[k] = v === null ? '' : String(v);
+        const now = this.clock();
+        Object.assign(incident, {
+          sys_id: randomBytes(16).toString('hex'),
+          number: `INC${String(++this.numbers).padStart(7, '0')}`,
+          sys_created_on: glideDateTime(now),
+          sys_updated_on: glideDateTime(now),
+          journal: [],
+          attachments: [],
+        });
+        this.incidents.push(incident);
+        return incident;
+      };
+      const answer = (incident) => {
+        if (fault.drop) return req.socket.destroy();
+        res.status(201).json({ result: view(incident, req.query.sysparm_fields) });
+      };
+      if (fault.holdUntilNextCreate) {
+        this.held.push(() => answer(commit()));
         return;
       }
-      res.status(201).json({ result: view(incident, req.query.sysparm_fields) });
+      // A create held back lands first, just before this one.
+      for (const release of this.held.splice(0)) release();
+      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      answer(commit());
     });
 
     app.get(TABLE, (req, res) => {
@@ -185,8 +199,11 @@ class FakeServiceNow {
   }
 
   async stop() {
-    await new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    if (this.server) this.server.closeAllConnections();
+    this.held = [];
+    if (!this.server) return;
+    const closed = new Promise((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
   }
 }
 

@@ -20,12 +20,15 @@ export interface FakeSnCall {
   faultId?: string;
   kind?: string;
   failed?: number;
+  /** The HTTP status it was answered with (none when the connection was dropped). */
+  status?: number;
 }
 
-/** One create's injected fault: answer late (the insert still happens), or drop the connection after the insert. */
+/** One create's injected fault: answer late (the insert still happens), drop the connection after the insert, or insert only when the next create arrives (just before that one). */
 export interface CreateFault {
   delayMs?: number;
   drop?: boolean;
+  holdUntilNextCreate?: boolean;
 }
 
 export declare class FakeServiceNow {

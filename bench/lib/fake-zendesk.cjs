@@ -12,7 +12,10 @@
 // Fault injection: `createFaults` is a queue; each create takes the next entry:
 // `{ delayMs }` commits and answers only after that long (a client with a
 // shorter timeout gives up while the ticket is still made), `{ drop: true }`
-// commits and then destroys the connection without an answer.
+// commits and then destroys the connection without an answer,
+// `{ holdUntilNextCreate: true }` commits only when the next create arrives,
+// just before that one (a slow insert that lands between a client's look-up
+// and its second create).
 const express = require('express');
 const { DomUtils, parseDocument } = require('htmlparser2');
 
@@ -43,6 +46,8 @@ class FakeZendesk {
     this.failing = undefined;
     /** See the header: one entry per create, in order. */
     this.createFaults = [];
+    /** Creates held back by `holdUntilNextCreate`: each commits and answers when called. */
+    this.held = [];
     /** Idempotency-Key → the first request's bytes and, once made, its answer. */
     this.idempotency = new Map();
     this.server = undefined;
@@ -57,6 +62,7 @@ class FakeZendesk {
       const call = { method: req.method, path: req.path, at: Date.now() };
       this.calls.push(call);
       req.call = call;
+      res.on('finish', () => (call.status = res.statusCode));
       if (this.failing) {
         call.failed = this.failing.status;
         if (this.failing.retryAfter) res.set('Retry-After', this.failing.retryAfter);
@@ -73,6 +79,7 @@ class FakeZendesk {
       const t = req.body.ticket;
       Object.assign(req.call, { faultId: t.external_id, kind: 'create' });
       const key = req.get('idempotency-key');
+      req.call.idempotencyKey = key;
       let remembered;
       if (key !== undefined) {
         remembered = this.idempotency.get(key);
@@ -92,24 +99,33 @@ class FakeZendesk {
         req.call.idempotency = 'miss';
       }
       const fault = this.createFaults.shift() || {};
-      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-      const ticket = {
-        id: this.tickets.length + 1,
-        external_id: t.external_id,
-        created_for: t.external_id,
-        status: 'new',
-        subject: t.subject,
-        created_at: new Date().toISOString(),
-        comments: [commentText(t.comment)],
+      const commit = () => {
+        const ticket = {
+          id: this.tickets.length + 1,
+          external_id: t.external_id,
+          created_for: t.external_id,
+          status: 'new',
+          subject: t.subject,
+          created_at: new Date().toISOString(),
+          comments: [commentText(t.comment)],
+        };
+        this.tickets.push(ticket);
+        if (remembered) remembered.answer = { status: 201, body: { ticket } };
+        return ticket;
       };
-      this.tickets.push(ticket);
-      if (remembered) remembered.answer = { status: 201, body: { ticket } };
-      if (fault.drop) {
-        req.socket.destroy();
+      const answer = (ticket) => {
+        if (fault.drop) return req.socket.destroy();
+        if (key !== undefined) res.set('x-idempotency-lookup', 'miss');
+        res.status(201).json({ ticket });
+      };
+      if (fault.holdUntilNextCreate) {
+        this.held.push(() => answer(commit()));
         return;
       }
-      if (key !== undefined) res.set('x-idempotency-lookup', 'miss');
-      res.status(201).json({ ticket });
+      // A create held back lands first, just before this one.
+      for (const release of this.held.splice(0)) release();
+      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      answer(commit());
     });
     app.get('/api/v2/tickets', (req, res) => {
       Object.assign(req.call, { faultId: req.query.external_id, kind: 'lookup' });
@@ -156,8 +172,11 @@ class FakeZendesk {
   }
 
   async stop() {
-    await new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    if (this.server) this.server.closeAllConnections();
+    this.held = [];
+    if (!this.server) return;
+    const closed = new Promise((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
   }
 }
 

@@ -19,14 +19,18 @@ export interface FakeCall {
   kind?: 'create' | 'lookup' | 'read' | 'resolve' | 'reopen' | 'escalate' | 'update' | 'flapping' | 'comment';
   /** The status it was failed with, while `failing` was set. */
   failed?: number;
+  /** The HTTP status it was answered with (none when the connection was dropped). */
+  status?: number;
+  idempotencyKey?: string;
   /** For creates with an Idempotency-Key: whether the key was new (miss) or seen before (hit). */
   idempotency?: 'hit' | 'miss';
 }
 
-/** One create's injected fault: answer late (the ticket is still made), or drop the connection after making it. */
+/** One create's injected fault: answer late (the ticket is still made), drop the connection after making it, or make it only when the next create arrives (just before that one). */
 export interface CreateFault {
   delayMs?: number;
   drop?: boolean;
+  holdUntilNextCreate?: boolean;
 }
 
 export declare class FakeZendesk {

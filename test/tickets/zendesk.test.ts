@@ -71,6 +71,11 @@ function uploads(faultId: string, tokens: [string, string]) {
     .reply(201, { upload: { token: tokens[1] } });
 }
 
+/** The look-up after a create that checks the fault has one live ticket. */
+function oneTicket(faultId: string, ...tickets: Array<{ id: number; status: string }>) {
+  return zd().get('/api/v2/tickets').query({ external_id: faultId }).reply(200, { tickets });
+}
+
 async function fault(id: string) {
   return bed.daemon.store.repos.faults.get(id);
 }
@@ -88,9 +93,11 @@ test('create: subject, private first comment with the record attached, external_
       sent = body.ticket;
       return true;
     })
-    .matchHeader('idempotency-key', /^faultdesk-[0-9a-f-]+-\d+$/)
+    .matchHeader('idempotency-key', new RegExp(`^faultdesk-${id}-[0-9a-f]{32}$`))
     .reply(201, { ticket: { id: 77, status: 'new' } }, { Location: `${ZD}/api/v2/tickets/77.json` });
+  const check = oneTicket(id, { id: 77, status: 'new' });
   await bed.drain();
+  expect(check.isDone()).toBe(true);
   expect(create.isDone()).toBe(true);
   expect(sent).toEqual({
     subject: 'checkout is down on checkout-host',
@@ -121,6 +128,7 @@ test('the body goes as sanitized HTML (html_body), never as Markdown Zendesk wou
   zd()
     .post('/api/v2/tickets', (b) => ((comment = b.ticket.comment), true))
     .reply(201, { ticket: { id: 77, status: 'new' } });
+  oneTicket(id, { id: 77, status: 'new' });
   await bed.drain();
   expect(comment.body).toBeUndefined();
   const html = String(comment.html_body);
@@ -134,6 +142,7 @@ test('escalate, resolve (record again, solved), reopen, and a recurrence after t
   const id = (await bed.fire('checkout'))!;
   uploads(id, ['a', 'b']);
   zd().post('/api/v2/tickets').reply(201, { ticket: { id: 77, status: 'new' } });
+  oneTicket(id, { id: 77, status: 'new' });
   await bed.drain();
 
   await bed.fire('checkout', { severity: 'critical', id: 'fp-2' });
@@ -177,6 +186,7 @@ test('escalate, resolve (record again, solved), reopen, and a recurrence after t
   zd()
     .post('/api/v2/tickets', (b) => ((created = b.ticket), true))
     .reply(201, { ticket: { id: 78, status: 'new' } });
+  oneTicket(id, { id: 77, status: 'closed' }, { id: 78, status: 'new' });
   await bed.drain();
   expect(created).toMatchObject({ via_followup_source_id: 77, external_id: id, comment: { html_body: expect.stringContaining('after ticket #77 was closed') } });
   expect(await fault(id)).toMatchObject({ ticket_id: '78', ticket_status: 'new' });
@@ -198,6 +208,7 @@ test('429 waits for Retry-After; 500 backs off and then succeeds', async () => {
   zd().get('/api/v2/tickets').query({ external_id: id }).reply(200, { tickets: [] });
   uploads(id, ['a', 'b']);
   zd().post('/api/v2/tickets').reply(201, { ticket: { id: 5, status: 'new' } });
+  oneTicket(id, { id: 5, status: 'new' });
   bed.clock.advance(4_000); // the third attempt's backoff: at most 4 s
   await bed.drain();
   expect(await ops(id)).toEqual([['create', 'done']]);
@@ -243,6 +254,7 @@ test('401 parks the operation, records it on the fault, and an operator retries 
   zd().get('/api/v2/tickets').query({ external_id: id }).reply(200, { tickets: [] });
   uploads(id, ['a', 'b']);
   zd().post('/api/v2/tickets').reply(201, { ticket: { id: 3, status: 'new' } });
+  oneTicket(id, { id: 3, status: 'new' });
   await bed.drain();
   expect(await fault(id)).toMatchObject({ ticket_id: '3', ticket_error: null });
   const text = await bed.daemon.metrics.registry.getSingleMetricAsString('faultdesk_ticket_api_errors_total');
@@ -258,6 +270,7 @@ test('subjects are cut to the limit; pending operations survive a restart', asyn
   zd()
     .post('/api/v2/tickets', (b) => ((subject = b.ticket.subject), true))
     .reply(201, { ticket: { id: 4, status: 'new' } });
+  oneTicket(id, { id: 4, status: 'new' });
   await bed.drain();
   expect(subject.length).toBeLessThanOrEqual(250);
   expect(subject.endsWith('…')).toBe(true);
