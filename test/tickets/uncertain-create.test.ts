@@ -173,7 +173,7 @@ ${OUTBOX}`,
 
   test('a retry while the first create is still in flight sends the same Idempotency-Key and bytes, and a 409 means "later"', async () => {
     // Slower than the settle time: the retry's look-up finds nothing and the create is sent again.
-    zd.createFaults = [{ delayMs: 7 * TIMEOUT_MS }];
+    zd.createFaults = [{ delayMs: 10 * TIMEOUT_MS }];
     const id = (await bed.fire('checkout'))!;
     // The fault changes meanwhile: a new body would be rendered, but the retry must not send it under the same key.
     await firstAttemptFailed(id);
