@@ -125,7 +125,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   );
   await estimates.load();
 
-  const systems = createTicketSystems(config, { store, clock, logger, axios: options.axios });
+  const systems = createTicketSystems(config, { store, clock, logger, metrics, axios: options.axios });
   const workerOptions = (concurrency: number) => ({
     concurrency,
     pollIntervalMs: config.outbox.poll_interval,

@@ -36,6 +36,7 @@ export interface Metrics {
   payloadsRejected: Counter<'source' | 'reason'>;
   ticketOperations: Counter<'system' | 'operation' | 'result'>;
   ticketErrors: Counter<'system' | 'reason'>;
+  ticketDuplicates: Counter<'system'>;
   httpDuration: Histogram<'method' | 'route' | 'code'>;
   faultTransitions: Counter<'transition'>;
   emailsSent: Counter<'event'>;
@@ -100,6 +101,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['system', 'reason'] as const,
     registers: [registry],
   });
+
+  const ticketDuplicates = new Counter({
+    name: 'faultdesk_ticket_duplicates_total',
+    help: 'Second tickets a ticket system made for one fault (an uncertain create landed after all), found after a create and canceled, by system.',
+    labelNames: ['system'] as const,
+    registers: [registry],
+  });
+  for (const system of ['zendesk', 'servicenow']) ticketDuplicates.inc({ system }, 0);
 
   const faultTransitions = new Counter({
     name: 'faultdesk_fault_transitions_total',
@@ -288,6 +297,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     payloadsRejected,
     ticketOperations,
     ticketErrors,
+    ticketDuplicates,
     httpDuration,
     faultTransitions,
     emailsSent,

@@ -43,6 +43,11 @@ export const fieldSpec: z.ZodType<FieldSpecRaw> = z.lazy(() =>
 /** How hard faultdesk may use a ticket system's API. */
 const apiLimits = {
   timeout: durationMs.default(10_000),
+  /**
+   * How long after a create that may have happened (timeout, dropped connection,
+   * 5xx) to look for its ticket before creating again; default three timeouts.
+   */
+  create_settle: durationMs.optional(),
   /** Operations in flight at once (always for different faults). */
   concurrency: z.number().int().min(1).max(64).default(4),
   /** Requests per minute, spread evenly. */

@@ -82,14 +82,17 @@ function describe(name: string, req: ApiRequest): string {
   return `${name} ${req.method} ${req.path}`;
 }
 
+/** Connection failures that happen before a request is sent: nothing can have been carried out. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
+
 function transportError(name: string, req: ApiRequest, err: unknown): TicketSystemError {
   const e = err as AxiosError;
   const code = e.code ?? '';
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(e.message ?? '')) {
-    return new TicketSystemError(`${describe(name, req)}: timed out`, 'timeout', true);
+    return new TicketSystemError(`${describe(name, req)}: timed out`, 'timeout', true, undefined, true);
   }
   const reason: FailureReason = 'connection';
-  return new TicketSystemError(`${describe(name, req)}: ${code || 'connection failed'}`, reason, true);
+  return new TicketSystemError(`${describe(name, req)}: ${code || 'connection failed'}`, reason, true, undefined, !NOT_SENT.has(code));
 }
 
 /** The system's own words about the failure, when it says any (Zendesk: error/description; ServiceNow: error.message/detail). */
@@ -119,12 +122,31 @@ function httpError(name: string, req: ApiRequest, status: number, body: unknown,
   const said = answerText(body);
   const message = `${describe(name, req)}: HTTP ${status}${said ? `: ${said}` : ''}`;
   if (status === 429) return new TicketSystemError(message, 'rate_limited', true, retryAfterMs(retryAfter));
-  if (status >= 500) return new TicketSystemError(message, 'server_error', true, retryAfterMs(retryAfter));
-  if (status === 409) return new TicketSystemError(message, 'conflict', true);
+  // A 5xx may come after the work was done (a gateway timeout, a failing step after the insert).
+  if (status >= 500) return new TicketSystemError(message, 'server_error', true, retryAfterMs(retryAfter), true);
+  // Zendesk answers 409 to a repeat whose Idempotency-Key is still being processed: try again later.
+  if (status === 409) return new TicketSystemError(message, 'conflict', true, retryAfterMs(retryAfter), true);
   if (status === 401) return new TicketSystemError(message, 'unauthorized', false);
   if (status === 403) return new TicketSystemError(message, 'forbidden', false);
   if (status === 404) return new TicketSystemError(message, 'not_found', false);
   return new TicketSystemError(message, 'bad_request', false);
+}
+
+/**
+ * After a create that may have made the ticket, the retry must not look for it
+ * before an insert still in flight has landed, or it finds nothing and creates
+ * a second ticket: the failure asks to be retried after `settleMs` at least.
+ */
+export function settleAfterUncertainCreate(err: unknown, settleMs: number): unknown {
+  if (!(err instanceof TicketSystemError) || !err.uncertain || !err.retryable) return err;
+  const retryAfter = Math.max(err.retryAfterMs ?? 0, settleMs);
+  return new TicketSystemError(
+    `${err.message} (the ticket may exist: looking for it in ${Math.ceil(retryAfter / 1000)} s)`,
+    err.reason,
+    true,
+    retryAfter,
+    true,
+  );
 }
 
 /** Cuts text to a system's limit: a subject ends in "…", a longer text says where the rest is. */

@@ -1,11 +1,11 @@
 import axios, { type AxiosInstance } from 'axios';
 import type { Clock } from '../clock';
-import type { Logger } from '../log';
-import { ApiClient, cut, type AuthProvider } from './http';
+import { ApiClient, cut, settleAfterUncertainCreate, type AuthProvider } from './http';
 import {
   TicketClosedError,
   TicketSystemError,
   type Attachment,
+  type ConnectorDeps,
   type FieldValue,
   type NewTicket,
   type TicketChange,
@@ -19,6 +19,8 @@ export interface ServiceNowOptions {
   password?: string;
   oauth?: { grant: 'password' | 'client_credentials'; clientId: string; clientSecret: string };
   timeoutMs: number;
+  /** How long after an uncertain create to look for its incident before creating again. */
+  createSettleMs: number;
   requestsPerMinute: number;
   /** FS bands → impact and urgency, highest `min` first. */
   bands: Array<{ min: number; impact: number; urgency: number }>;
@@ -36,11 +38,17 @@ const STATES: Record<string, string> = { '1': 'new', '2': 'in_progress', '3': 'o
 const RESOLVE_FIELDS = ['close_code', 'close_notes'];
 const TABLE = '/api/now/table/incident';
 const RETURNED = 'sys_id,number,state';
+/** States of an incident that is no longer worked on: a duplicate among them does no harm. */
+const ENDED = '7,8';
+const CANCELED = 8;
+/** More live incidents than this for one fault would mean something other than retries made them. */
+const LOOKUP_LIMIT = 20;
 
 interface Incident {
   sys_id: string;
   number?: string;
   state?: string | number;
+  sys_created_on?: string;
 }
 
 /** ServiceNow: the Table API (incident table) and the Attachment API. */
@@ -51,8 +59,7 @@ export class ServiceNowTicketSystem implements TicketSystem {
 
   constructor(
     private readonly options: ServiceNowOptions,
-    private readonly logger: Logger,
-    clock: Clock,
+    private readonly deps: ConnectorDeps,
   ) {
     this.base = options.url.replace(/\/+$/, '');
     this.api = new ApiClient({
@@ -60,7 +67,7 @@ export class ServiceNowTicketSystem implements TicketSystem {
       baseURL: this.base,
       timeoutMs: options.timeoutMs,
       requestsPerMinute: options.requestsPerMinute,
-      auth: options.oauth ? new ServiceNowOAuth(this.base, options, clock) : basicAuth(options),
+      auth: options.oauth ? new ServiceNowOAuth(this.base, options, deps.clock) : basicAuth(options),
       axios: options.axios,
     });
     // Bands are checked highest first.
@@ -77,18 +84,8 @@ export class ServiceNowTicketSystem implements TicketSystem {
   }
 
   async findByFault(faultId: string): Promise<TicketRef | undefined> {
-    const res = await this.api.request<{ result: Incident[] }>({
-      method: 'GET',
-      path: TABLE,
-      params: {
-        // The fault id is a UUID: nothing in it can change the meaning of the query.
-        sysparm_query: `correlation_id=${faultId}^stateNOT IN7,8^ORDERBYDESCsys_created_on`,
-        sysparm_fields: RETURNED,
-        sysparm_limit: 1,
-      },
-    });
-    const found = res.result?.[0];
-    return found ? this.ref(found) : undefined;
+    const survivor = await this.keepOldest(faultId);
+    return survivor ? this.ref(survivor) : undefined;
   }
 
   async create(ticket: NewTicket): Promise<TicketRef> {
@@ -96,23 +93,77 @@ export class ServiceNowTicketSystem implements TicketSystem {
     for (const name of RESOLVE_FIELDS) delete fields[name];
     let description = ticket.body;
     if (ticket.relatedTicketId) description = `This fault fired again after incident ${ticket.relatedTicketId} was closed.\n\n${description}`;
-    const res = await this.api.request<{ result: Incident }>({
-      method: 'POST',
-      path: TABLE,
-      // Reference fields (assignment_group, caller_id, cmdb_ci) may be given by their display values.
-      params: { sysparm_input_display_value: 'true', sysparm_exclude_reference_link: 'true', sysparm_fields: RETURNED },
-      data: {
-        ...this.levels(ticket.fs),
-        ...fields,
-        short_description: cut(ticket.subject, SHORT_DESCRIPTION_MAX),
-        description: cut(description, DESCRIPTION_MAX),
-        correlation_id: ticket.faultId,
-        correlation_display: 'faultdesk',
-      },
-    });
-    const ref = this.ref(res.result);
+    let created: Incident;
+    try {
+      const res = await this.api.request<{ result: Incident }>({
+        method: 'POST',
+        path: TABLE,
+        // Reference fields (assignment_group, caller_id, cmdb_ci) may be given by their display values.
+        params: { sysparm_input_display_value: 'true', sysparm_exclude_reference_link: 'true', sysparm_fields: RETURNED },
+        data: {
+          ...this.levels(ticket.fs),
+          ...fields,
+          short_description: cut(ticket.subject, SHORT_DESCRIPTION_MAX),
+          description: cut(description, DESCRIPTION_MAX),
+          correlation_id: ticket.faultId,
+          correlation_display: 'faultdesk',
+        },
+      });
+      created = res.result;
+    } catch (err) {
+      throw settleAfterUncertainCreate(err, this.options.createSettleMs);
+    }
+    // An earlier attempt that timed out may have landed meanwhile: the oldest incident is the fault's.
+    const ref = this.ref((await this.keepOldest(ticket.faultId, created)) ?? created);
     await this.attachAll(ref, ticket.attachments);
     return ref;
+  }
+
+  /**
+   * The fault's live incidents, oldest first: the oldest is the fault's, any
+   * other is a duplicate (a create that timed out and still landed), canceled
+   * with a work note naming the survivor. Every replica picks the same one.
+   */
+  private async keepOldest(faultId: string, justCreated?: Incident): Promise<Incident | undefined> {
+    const res = await this.api.request<{ result: Incident[] }>({
+      method: 'GET',
+      path: TABLE,
+      params: {
+        // The fault id is a UUID: nothing in it can change the meaning of the query.
+        sysparm_query: `correlation_id=${faultId}^stateNOT IN${ENDED}^ORDERBYsys_created_on^ORDERBYnumber`,
+        sysparm_fields: `${RETURNED},sys_created_on`,
+        sysparm_limit: LOOKUP_LIMIT,
+      },
+    });
+    const live = [...(res.result ?? [])];
+    // A read that does not show our own insert yet still counts it, as the newest.
+    if (justCreated && !live.some((i) => i.sys_id === justCreated.sys_id)) live.push(justCreated);
+    const [survivor, ...duplicates] = live;
+    for (const duplicate of duplicates) await this.cancelDuplicate(duplicate, survivor as Incident, faultId);
+    return survivor;
+  }
+
+  private async cancelDuplicate(duplicate: Incident, survivor: Incident, faultId: string): Promise<void> {
+    const name = survivor.number ?? survivor.sys_id;
+    const log = { system: this.name, fault: faultId, kept: name, duplicate: duplicate.number ?? duplicate.sys_id };
+    this.deps.metrics.ticketDuplicates.inc({ system: this.name });
+    try {
+      await this.api.request({
+        method: 'PATCH',
+        path: `${TABLE}/${duplicate.sys_id}`,
+        params: { sysparm_fields: RETURNED },
+        data: {
+          state: CANCELED,
+          work_notes:
+            `Canceled by faultdesk: a duplicate of ${name} for the same fault (correlation_id ${faultId}), ` +
+            `made when an earlier create timed out and still went through. Work on ${name}.`,
+        },
+      });
+      this.deps.logger.warn('ticket system made a duplicate ticket; canceled it', log);
+    } catch (err) {
+      // The survivor is still the fault's ticket; the duplicate waits for a human (and the next look-up tries again).
+      this.deps.logger.warn('ticket system made a duplicate ticket; could not cancel it', { ...log, error: (err as Error).message });
+    }
   }
 
   async update(ref: TicketRef, change: TicketChange): Promise<TicketRef> {
@@ -171,7 +222,7 @@ export class ServiceNowTicketSystem implements TicketSystem {
           headers: { 'Content-Type': file.contentType },
         });
       } catch (err) {
-        this.logger.warn('could not attach the fault record to the incident', { incident: ref.id, file: file.filename, error: (err as Error).message });
+        this.deps.logger.warn('could not attach the fault record to the incident', { incident: ref.id, file: file.filename, error: (err as Error).message });
       }
     }
   }

@@ -1,4 +1,7 @@
+import type { Clock } from '../clock';
 import { DeliveryError, type FailureReason } from '../delivery';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import type { FieldValue, TicketSystemName } from '../rules';
 
 export type { FieldValue } from '../rules';
@@ -18,7 +21,7 @@ export interface Attachment {
 
 export interface NewTicket {
   faultId: string;
-  /** Stable across retries of one create, for systems that deduplicate by it (Zendesk's Idempotency-Key). */
+  /** Stable across retries of one create operation: a connector that must resend the same request (Zendesk's Idempotency-Key) remembers it by this. */
   idempotencyKey?: string;
   subject: string;
   body: string;
@@ -49,7 +52,18 @@ export type { FailureReason } from '../delivery';
 
 /** A ticket system's failure. */
 export class TicketSystemError extends DeliveryError {
-  constructor(message: string, reason: FailureReason, retryable: boolean, retryAfterMs?: number) {
+  constructor(
+    message: string,
+    reason: FailureReason,
+    retryable: boolean,
+    retryAfterMs?: number,
+    /**
+     * The request may have been carried out even so (a timeout, a dropped
+     * connection, a 5xx, a 409 while the same request is still in progress):
+     * for a create, the ticket may exist.
+     */
+    readonly uncertain = false,
+  ) {
     super(message, reason, retryable, retryAfterMs);
     this.name = 'TicketSystemError';
   }
@@ -90,4 +104,12 @@ export interface PulledRating {
   score: string;
   comment?: string;
   ratedAt: number;
+}
+
+/** What a connector to an external ticket system needs besides its options. */
+export interface ConnectorDeps {
+  logger: Logger;
+  clock: Clock;
+  /** Counts the duplicates a connector found and canceled. */
+  metrics: Pick<Metrics, 'ticketDuplicates'>;
 }

@@ -1,9 +1,13 @@
 import type { AxiosInstance } from 'axios';
-import { ApiClient, cut, type AuthProvider } from './http';
+import { createHash } from 'node:crypto';
+import { ApiClient, cut, settleAfterUncertainCreate, type AuthProvider } from './http';
+import { markdownToHtml } from './markdown';
+import { SentCreates, type SentCreate } from './sent-creates';
 import {
   TicketClosedError,
   TicketSystemError,
   type Attachment,
+  type ConnectorDeps,
   type FieldValue,
   type NewTicket,
   type PulledRating,
@@ -18,6 +22,8 @@ export interface ZendeskOptions {
   token?: string;
   oauthToken?: string;
   timeoutMs: number;
+  /** How long after an uncertain create to look for its ticket before creating again. */
+  createSettleMs: number;
   requestsPerMinute: number;
   /** faultdesk priority words → Zendesk priorities. */
   priorities: Record<string, string>;
@@ -31,6 +37,13 @@ const PRIORITIES = new Set(['low', 'normal', 'high', 'urgent']);
 /** Ticket fields that hold ids: a template that renders digits goes as a number. */
 const ID_FIELDS = ['group_id', 'requester_id', 'assignee_id', 'organization_id', 'brand_id', 'ticket_form_id', 'submitter_id'];
 
+/**
+ * Upload tokens live 60 minutes: a create request that names them is sent
+ * again as it was for 50 minutes, then built anew (with new uploads and so a
+ * new key).
+ */
+const RESEND_SAME_CREATE_MS = 50 * 60_000;
+
 interface ZendeskTicket {
   id: number;
   status: string;
@@ -41,8 +54,13 @@ export class ZendeskTicketSystem implements TicketSystem {
   readonly name = 'zendesk' as const;
   private readonly api: ApiClient;
   private readonly base: string;
+  private readonly sentCreates: SentCreates;
 
-  constructor(private readonly options: ZendeskOptions) {
+  constructor(
+    private readonly options: ZendeskOptions,
+    private readonly deps: ConnectorDeps,
+  ) {
+    this.sentCreates = new SentCreates(deps.clock, RESEND_SAME_CREATE_MS);
     this.base = options.url.replace(/\/+$/, '');
     this.api = new ApiClient({
       name: 'zendesk',
@@ -59,13 +77,42 @@ export class ZendeskTicketSystem implements TicketSystem {
   }
 
   async findByFault(faultId: string): Promise<TicketRef | undefined> {
-    const res = await this.api.request<{ tickets?: ZendeskTicket[] }>({ method: 'GET', path: '/api/v2/tickets', params: { external_id: faultId } });
-    // External ids are not unique in Zendesk: take the newest ticket that is not closed.
-    const open = (res.tickets ?? []).filter((t) => t.status !== 'closed').sort((a, b) => b.id - a.id)[0];
-    return open ? this.ref(open) : undefined;
+    const survivor = await this.keepOldest(faultId);
+    return survivor ? this.ref(survivor) : undefined;
   }
 
   async create(ticket: NewTicket): Promise<TicketRef> {
+    const request = await this.createRequest(ticket);
+    let created: ZendeskTicket;
+    try {
+      const res = await this.api.request<{ ticket: ZendeskTicket }>({
+        method: 'POST',
+        path: '/api/v2/tickets',
+        data: request.body,
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': request.key },
+      });
+      created = res.ticket;
+    } catch (err) {
+      if (ticket.idempotencyKey && !(err instanceof TicketSystemError && err.retryable)) this.sentCreates.forget(ticket.idempotencyKey);
+      throw settleAfterUncertainCreate(err, this.options.createSettleMs);
+    }
+    if (ticket.idempotencyKey) this.sentCreates.forget(ticket.idempotencyKey);
+    // A create under another key (after a restart, or from another replica) may have landed too: the oldest ticket is the fault's.
+    return this.ref((await this.keepOldest(ticket.faultId, created)) ?? created);
+  }
+
+  /**
+   * The request of a create, byte for byte the one an earlier attempt of the
+   * same operation sent, when this process sent one: the fault may have changed
+   * since (its counts, its timeline), and Zendesk refuses a known key with
+   * another body. A new request gets a key made from its bytes, so a key never
+   * goes out with two bodies, whatever this process remembers; a changed body
+   * (a new key) is kept from making a second ticket by the look-up by
+   * external_id before the retry and the check after it.
+   */
+  private async createRequest(ticket: NewTicket): Promise<SentCreate> {
+    const remembered = ticket.idempotencyKey ? this.sentCreates.get(ticket.idempotencyKey) : undefined;
+    if (remembered) return remembered;
     const uploads = await this.upload(ticket.attachments);
     const fields = this.mapFields(ticket.fields);
     let body = ticket.body;
@@ -73,18 +120,51 @@ export class ZendeskTicketSystem implements TicketSystem {
     const payload: Record<string, unknown> = {
       ...fields,
       subject: cut(ticket.subject, ZENDESK_SUBJECT_MAX),
-      comment: { body: cut(body, ZENDESK_COMMENT_MAX), public: false, uploads },
+      comment: { html_body: htmlComment(body), public: false, uploads },
       external_id: ticket.faultId,
       priority: fields.priority ?? this.priority(ticket.priority),
     };
     if (ticket.relatedTicketId && /^\d+$/.test(ticket.relatedTicketId)) payload.via_followup_source_id = Number(ticket.relatedTicketId);
-    const res = await this.api.request<{ ticket: ZendeskTicket }>({
-      method: 'POST',
-      path: '/api/v2/tickets',
-      data: { ticket: payload },
-      headers: ticket.idempotencyKey ? { 'Idempotency-Key': ticket.idempotencyKey.slice(0, 255) } : {},
-    });
-    return this.ref(res.ticket);
+    const bytes = JSON.stringify({ ticket: payload });
+    const request = { key: `faultdesk-${ticket.faultId}-${createHash('sha256').update(bytes).digest('hex').slice(0, 32)}`, body: bytes };
+    if (ticket.idempotencyKey) this.sentCreates.remember(ticket.idempotencyKey, request);
+    return request;
+  }
+
+  /**
+   * The fault's tickets that are not closed, oldest first: the oldest is the
+   * fault's, any other is a duplicate, solved with a private note naming the
+   * survivor and given another external_id so no look-up finds it again.
+   * (External ids are not unique in Zendesk; a closed ticket is an earlier
+   * round of the fault, which a recurrence follows up.)
+   */
+  private async keepOldest(faultId: string, justCreated?: ZendeskTicket): Promise<ZendeskTicket | undefined> {
+    const res = await this.api.request<{ tickets?: ZendeskTicket[] }>({ method: 'GET', path: '/api/v2/tickets', params: { external_id: faultId } });
+    const live = (res.tickets ?? []).filter((t) => t.status !== 'closed');
+    if (justCreated && !live.some((t) => t.id === justCreated.id)) live.push(justCreated);
+    live.sort((a, b) => a.id - b.id);
+    const [survivor, ...duplicates] = live;
+    for (const duplicate of duplicates) await this.solveDuplicate(duplicate, survivor as ZendeskTicket, faultId);
+    return survivor;
+  }
+
+  private async solveDuplicate(duplicate: ZendeskTicket, survivor: ZendeskTicket, faultId: string): Promise<void> {
+    const log = { system: this.name, fault: faultId, kept: survivor.id, duplicate: duplicate.id };
+    this.deps.metrics.ticketDuplicates.inc({ system: this.name });
+    const note =
+      `Solved by faultdesk: a duplicate of ticket #${survivor.id} for the same fault (external_id ${faultId}), ` +
+      `made when an earlier create timed out and still went through. Work on #${survivor.id}.`;
+    try {
+      await this.api.request({
+        method: 'PUT',
+        path: `/api/v2/tickets/${duplicate.id}`,
+        data: { ticket: { status: 'solved', external_id: `${faultId}-duplicate-of-${survivor.id}`, comment: { html_body: markdownToHtml(note), public: false } } },
+      });
+      this.deps.logger.warn('ticket system made a duplicate ticket; canceled it', log);
+    } catch (err) {
+      // The survivor is still the fault's ticket; the duplicate waits for a human (and the next look-up tries again).
+      this.deps.logger.warn('ticket system made a duplicate ticket; could not cancel it', { ...log, error: (err as Error).message });
+    }
   }
 
   update(ref: TicketRef, change: TicketChange): Promise<TicketRef> {
@@ -105,7 +185,7 @@ export class ZendeskTicketSystem implements TicketSystem {
     const uploads = await this.upload(change.attachments ?? []);
     const ticket: Record<string, unknown> = {
       ...extra,
-      comment: { body: cut(change.comment, ZENDESK_COMMENT_MAX), public: false, ...(uploads.length ? { uploads } : {}) },
+      comment: { html_body: htmlComment(change.comment), public: false, ...(uploads.length ? { uploads } : {}) },
     };
     if (change.priority) ticket.priority = this.priority(change.priority);
     try {
@@ -177,6 +257,20 @@ export class ZendeskTicketSystem implements TicketSystem {
     if (typeof out.priority === 'string') out.priority = this.priority(out.priority);
     return out;
   }
+}
+
+/**
+ * A comment as HTML: Zendesk shows a Markdown `body` literally. The Markdown is
+ * cut (saying where the rest is) until its HTML fits the limit.
+ */
+function htmlComment(text: string): string {
+  let max = ZENDESK_COMMENT_MAX;
+  let html = markdownToHtml(cut(text, max));
+  for (let i = 0; i < 5 && html.length > ZENDESK_COMMENT_MAX; i++) {
+    max = Math.floor((max * ZENDESK_COMMENT_MAX) / html.length) - 100;
+    html = markdownToHtml(cut(text, max));
+  }
+  return html;
 }
 
 function zendeskAuth(options: ZendeskOptions): AuthProvider {

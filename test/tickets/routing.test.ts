@@ -45,7 +45,9 @@ test('categories pick their system; two systems at once; the rest goes to the de
   const other = (await bed.fire('batch'))!;
   nock(ZD).matchHeader('authorization', 'Bearer zd-oauth-token').post('/api/v2/uploads').query(true).times(2).reply(201, { upload: { token: 't' } });
   nock(ZD).post('/api/v2/tickets').reply(201, { ticket: { id: 1, status: 'new' } });
+  nock(ZD).get('/api/v2/tickets').query({ external_id: app }).reply(200, { tickets: [{ id: 1, status: 'new' }] });
   nock(SN).post('/api/now/table/incident').query(true).reply(201, { result: { sys_id: 's1', state: '1' } });
+  nock(SN).get('/api/now/table/incident').query(true).reply(200, { result: [{ sys_id: 's1', state: '1' }] });
   nock(SN).post('/api/now/attachment/file').query(true).times(2).reply(201, { result: {} });
   await bed.drain();
   const ticketOf = async (id: string) => {
@@ -87,6 +89,9 @@ test('operations of one fault stay in order while faults run in parallel, with t
       const fault = /sys-([^?]+)/.exec(uri)![1]!;
       return slow(5, `resolve ${fault}`, { result: { sys_id: `sys-${fault}`, state: '6' } })();
     })
+    .get('/api/now/table/incident')
+    .query(true)
+    .reply(200, { result: [] })
     .post('/api/now/attachment/file')
     .query(true)
     .reply(201, { result: {} });

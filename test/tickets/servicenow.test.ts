@@ -58,6 +58,19 @@ afterEach(async () => {
 
 const WRITE_PARAMS = { sysparm_input_display_value: 'true', sysparm_exclude_reference_link: 'true', sysparm_fields: 'sys_id,number,state' };
 
+/** The fault's live incidents, oldest first, as the look-ups before and after a create ask for them. */
+function liveIncidents(faultId: string, incidents: Array<{ sys_id: string; number?: string; state: string }>, auth = BASIC) {
+  return nock(SN)
+    .matchHeader('authorization', auth)
+    .get('/api/now/table/incident')
+    .query({
+      sysparm_query: `correlation_id=${faultId}^stateNOT IN7,8^ORDERBYsys_created_on^ORDERBYnumber`,
+      sysparm_fields: 'sys_id,number,state,sys_created_on',
+      sysparm_limit: '20',
+    })
+    .reply(200, { result: incidents });
+}
+
 function attachments(sysId: string, faultId: string, auth = BASIC) {
   return nock(SN)
     .matchHeader('authorization', auth)
@@ -84,8 +97,10 @@ describe('basic auth', () => {
       .post('/api/now/table/incident', (b) => ((body = b), true))
       .query(WRITE_PARAMS)
       .reply(201, { result: { sys_id: 'inc1', number: 'INC0010001', state: '1' } });
+    const check = liveIncidents(id, [{ sys_id: 'inc1', number: 'INC0010001', state: '1' }]);
     attachments('inc1', id);
     await bed.drain();
+    expect(check.isDone()).toBe(true);
     expect(body).toEqual({
       short_description: 'core-router is down on core-router-host',
       description: expect.stringContaining('**core-router is down**'),
@@ -151,6 +166,7 @@ describe('basic auth', () => {
       .post('/api/now/table/incident', (b) => ((body = b), true))
       .query(WRITE_PARAMS)
       .reply(201, { result: { sys_id: 'inc2', number: 'INC0010002', state: '1' } });
+    liveIncidents(id, [{ sys_id: 'inc2', number: 'INC0010002', state: '1' }]);
     attachments('inc2', id);
     await bed.drain();
     expect(body.description).toMatch(/^This fault fired again after incident inc1 was closed\./);
@@ -162,11 +178,14 @@ describe('basic auth', () => {
     const id = (await bed.fire('dns'))!;
     sn().post('/api/now/table/incident').query(true).delay(1000).reply(201, { result: { sys_id: 'late', state: '1' } });
     await bed.drain();
-    sn()
-      .get('/api/now/table/incident')
-      .query({ sysparm_query: `correlation_id=${id}^stateNOT IN7,8^ORDERBYDESCsys_created_on`, sysparm_fields: 'sys_id,number,state', sysparm_limit: '1' })
-      .reply(200, { result: [{ sys_id: 'late', number: 'INC9', state: '1' }] });
-    bed.clock.advance(5_000);
+    // The incident may exist: the retry waits the settle time (three 300 ms timeouts) before it looks.
+    const [op] = await bed.daemon.store.repos.outbox.listByFault(id);
+    expect(op).toMatchObject({ state: 'pending', next_attempt_at: bed.clock.now() + 900 });
+    expect(op?.last_error).toBe('servicenow POST /api/now/table/incident: timed out (the ticket may exist: looking for it in 1 s)');
+    bed.clock.advance(899);
+    await bed.drain(); // not due yet: no request (nock would fail on one)
+    liveIncidents(id, [{ sys_id: 'late', number: 'INC9', state: '1' }]);
+    bed.clock.advance(1);
     await bed.drain();
     expect(await bed.daemon.store.repos.faults.get(id)).toMatchObject({ ticket_id: 'late' });
 
@@ -199,6 +218,7 @@ describe('OAuth', () => {
 
     const id = (await bed.fire('vpn'))!;
     nock(SN).matchHeader('authorization', 'Bearer at-one').post('/api/now/table/incident').query(true).reply(201, { result: { sys_id: 'i1', state: '1' } });
+    liveIncidents(id, [{ sys_id: 'i1', state: '1' }], 'Bearer at-one');
     attachments('i1', id, 'Bearer at-one');
     await bed.drain();
     expect(grants).toEqual(['client_credentials']);

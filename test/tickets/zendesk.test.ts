@@ -71,6 +71,11 @@ function uploads(faultId: string, tokens: [string, string]) {
     .reply(201, { upload: { token: tokens[1] } });
 }
 
+/** The look-up after a create that checks the fault has one live ticket. */
+function oneTicket(faultId: string, ...tickets: Array<{ id: number; status: string }>) {
+  return zd().get('/api/v2/tickets').query({ external_id: faultId }).reply(200, { tickets });
+}
+
 async function fault(id: string) {
   return bed.daemon.store.repos.faults.get(id);
 }
@@ -88,13 +93,15 @@ test('create: subject, private first comment with the record attached, external_
       sent = body.ticket;
       return true;
     })
-    .matchHeader('idempotency-key', /^faultdesk-[0-9a-f-]+-\d+$/)
+    .matchHeader('idempotency-key', new RegExp(`^faultdesk-${id}-[0-9a-f]{32}$`))
     .reply(201, { ticket: { id: 77, status: 'new' } }, { Location: `${ZD}/api/v2/tickets/77.json` });
+  const check = oneTicket(id, { id: 77, status: 'new' });
   await bed.drain();
+  expect(check.isDone()).toBe(true);
   expect(create.isDone()).toBe(true);
   expect(sent).toEqual({
     subject: 'checkout is down on checkout-host',
-    comment: { body: expect.stringContaining('**checkout is down**'), public: false, uploads: ['tok-md', 'tok-json'] },
+    comment: { html_body: expect.stringContaining('<p><strong>checkout is down</strong></p>'), public: false, uploads: ['tok-md', 'tok-json'] },
     external_id: id,
     priority: 'normal',
     type: 'incident',
@@ -109,10 +116,33 @@ test('create: subject, private first comment with the record attached, external_
   expect(await fault(id)).toMatchObject({ ticket_system: 'zendesk', ticket_id: '77', ticket_status: 'new', ticket_url: `${ZD}/agent/tickets/77` });
 });
 
+test('the body goes as sanitized HTML (html_body), never as Markdown Zendesk would show literally', async () => {
+  const id = (await bed.fire('checkout', {
+    annotations: {
+      summary: 'disk <script>alert(1)</script> full',
+      description: 'see <img src=x onerror=alert(1)> and [this](javascript:alert(1)) or https://wiki.acme.com/disk',
+    },
+  }))!;
+  let comment: Record<string, unknown> = {};
+  uploads(id, ['a', 'b']);
+  zd()
+    .post('/api/v2/tickets', (b) => ((comment = b.ticket.comment), true))
+    .reply(201, { ticket: { id: 77, status: 'new' } });
+  oneTicket(id, { id: 77, status: 'new' });
+  await bed.drain();
+  expect(comment.body).toBeUndefined();
+  const html = String(comment.html_body);
+  expect(html).toContain('<p><strong>disk &lt;script&gt;alert(1)&lt;/script&gt; full</strong></p>');
+  expect(html).toContain('<li>Priority: normal (fault severity 5/10)</li>');
+  expect(html).toContain('<a href="https://wiki.acme.com/disk">https://wiki.acme.com/disk</a>');
+  expect(html).not.toMatch(/<script|<img|href="javascript|\*\*/);
+});
+
 test('escalate, resolve (record again, solved), reopen, and a recurrence after the ticket was closed', async () => {
   const id = (await bed.fire('checkout'))!;
   uploads(id, ['a', 'b']);
   zd().post('/api/v2/tickets').reply(201, { ticket: { id: 77, status: 'new' } });
+  oneTicket(id, { id: 77, status: 'new' });
   await bed.drain();
 
   await bed.fire('checkout', { severity: 'critical', id: 'fp-2' });
@@ -121,7 +151,7 @@ test('escalate, resolve (record again, solved), reopen, and a recurrence after t
     .put('/api/v2/tickets/77', (b) => ((put = b.ticket), true))
     .reply(200, { ticket: { id: 77, status: 'open' }, audit: {} });
   await bed.drain();
-  expect(put).toEqual({ comment: { body: expect.stringMatching(/^Escalated: fault severity 5 → 9, priority now urgent\./), public: false }, priority: 'urgent' });
+  expect(put).toEqual({ comment: { html_body: expect.stringMatching(/^<p>Escalated: fault severity 5 → 9, priority now urgent\./), public: false }, priority: 'urgent' });
 
   bed.clock.advance(60_000);
   await bed.fire('checkout', { status: 'resolved' });
@@ -131,7 +161,7 @@ test('escalate, resolve (record again, solved), reopen, and a recurrence after t
     .put('/api/v2/tickets/77', (b) => ((put = b.ticket), true))
     .reply(200, { ticket: { id: 77, status: 'solved' } });
   await bed.drain();
-  expect(put).toEqual({ status: 'solved', comment: { body: expect.stringMatching(/^Resolved:/), public: false, uploads: ['c', 'd'] } });
+  expect(put).toEqual({ status: 'solved', comment: { html_body: expect.stringMatching(/^<p>Resolved:/), public: false, uploads: ['c', 'd'] } });
   expect(await fault(id)).toMatchObject({ state: 'resolved', ticket_status: 'solved' });
 
   bed.clock.advance(60_000);
@@ -141,7 +171,7 @@ test('escalate, resolve (record again, solved), reopen, and a recurrence after t
     .put('/api/v2/tickets/77', (b) => ((put = b.ticket), true))
     .reply(200, { ticket: { id: 77, status: 'open' } });
   await bed.drain();
-  expect(put).toMatchObject({ status: 'open', comment: { body: expect.stringMatching(/^Reopened/), public: false }, priority: 'urgent' });
+  expect(put).toMatchObject({ status: 'open', comment: { html_body: expect.stringMatching(/^<p>Reopened/), public: false }, priority: 'urgent' });
 
   // Closed meanwhile: a recurrence becomes a follow-up ticket.
   await bed.fire('checkout', { status: 'resolved' });
@@ -156,8 +186,9 @@ test('escalate, resolve (record again, solved), reopen, and a recurrence after t
   zd()
     .post('/api/v2/tickets', (b) => ((created = b.ticket), true))
     .reply(201, { ticket: { id: 78, status: 'new' } });
+  oneTicket(id, { id: 77, status: 'closed' }, { id: 78, status: 'new' });
   await bed.drain();
-  expect(created).toMatchObject({ via_followup_source_id: 77, external_id: id, comment: { body: expect.stringContaining('after ticket #77 was closed') } });
+  expect(created).toMatchObject({ via_followup_source_id: 77, external_id: id, comment: { html_body: expect.stringContaining('after ticket #77 was closed') } });
   expect(await fault(id)).toMatchObject({ ticket_id: '78', ticket_status: 'new' });
   expect(nock.pendingMocks()).toEqual([]);
 });
@@ -177,6 +208,7 @@ test('429 waits for Retry-After; 500 backs off and then succeeds', async () => {
   zd().get('/api/v2/tickets').query({ external_id: id }).reply(200, { tickets: [] });
   uploads(id, ['a', 'b']);
   zd().post('/api/v2/tickets').reply(201, { ticket: { id: 5, status: 'new' } });
+  oneTicket(id, { id: 5, status: 'new' });
   bed.clock.advance(4_000); // the third attempt's backoff: at most 4 s
   await bed.drain();
   expect(await ops(id)).toEqual([['create', 'done']]);
@@ -222,6 +254,7 @@ test('401 parks the operation, records it on the fault, and an operator retries 
   zd().get('/api/v2/tickets').query({ external_id: id }).reply(200, { tickets: [] });
   uploads(id, ['a', 'b']);
   zd().post('/api/v2/tickets').reply(201, { ticket: { id: 3, status: 'new' } });
+  oneTicket(id, { id: 3, status: 'new' });
   await bed.drain();
   expect(await fault(id)).toMatchObject({ ticket_id: '3', ticket_error: null });
   const text = await bed.daemon.metrics.registry.getSingleMetricAsString('faultdesk_ticket_api_errors_total');
@@ -237,6 +270,7 @@ test('subjects are cut to the limit; pending operations survive a restart', asyn
   zd()
     .post('/api/v2/tickets', (b) => ((subject = b.ticket.subject), true))
     .reply(201, { ticket: { id: 4, status: 'new' } });
+  oneTicket(id, { id: 4, status: 'new' });
   await bed.drain();
   expect(subject.length).toBeLessThanOrEqual(250);
   expect(subject.endsWith('…')).toBe(true);

@@ -1,0 +1,2 @@
+// The fake lives beside the fake Zendesk in bench/lib.
+export { FakeServiceNow, type CreateFault, type FakeIncident, type FakeSnCall } from '../../bench/lib/fake-servicenow.cjs';
