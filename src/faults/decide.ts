@@ -4,7 +4,7 @@ import type { AlertOutcome } from '../metrics';
 import type { Alert, AlertNote } from '../sources';
 import type { AlertEvent, FaultEvent, HumanEvent, TimerEvent } from './events';
 import { alertIdent, faultIdent, labelText, withEntry, EMPTY_TIMELINE, type AlertRecord, type Fault, type TimelineEntry } from './fault';
-import type { Intent, OperationKind, OperationPayload, TransitionName } from './intents';
+import type { Intent, OperationKind, OperationPayload, TransitionName, WritebackIntent } from './intents';
 import type { MailEvent } from '../config/schema';
 import type { Policy } from './policy';
 
@@ -62,6 +62,7 @@ export function decide(fault: Fault | undefined, event: FaultEvent, policy: Poli
       break;
     case 'flapping_quiet':
     case 'due_passed':
+    case 'writeback_due':
     case 'stale':
       d.timer(event);
       break;
@@ -243,6 +244,9 @@ class Decider {
       case 'due_passed':
         if (f.state !== 'resolved' && f.atRiskAt === null) this.atRisk(f);
         return;
+      case 'writeback_due':
+        if (f.acknowledged && f.state !== 'resolved' && !f.humanClosed) this.writeback({ kind: 'writeback', action: 'acknowledge', by: f.acknowledged.by });
+        return;
       case 'stale':
         if (f.state === 'resolved') return;
         this.resolveByHand(
@@ -272,6 +276,14 @@ class Decider {
         return;
       case 'acknowledge':
         this.acknowledge(f, by, via, event.text);
+        return;
+      case 'unacknowledge':
+        if (!f.acknowledged) return;
+        f.acknowledged = null;
+        this.changed = true;
+        this.entry(f, { event: 'unacknowledged', ...(event.text ? { detail: bounded(event.text) } : {}), by });
+        if (!fromTicket) this.ticket(f, 'comment', { changes: [], note: `Acknowledgement withdrawn by ${by}.` });
+        this.writeback({ kind: 'writeback', action: 'release', reason: 'withdrawn' });
         return;
       case 'comment':
         this.entry(f, { event: 'comment', detail: bounded(event.text), by });
@@ -304,6 +316,7 @@ class Decider {
         this.changed = true;
         this.entry(f, { event: 'closed_by_human', ...(event.code ? { detail: event.code } : {}), by });
         this.transitions.push('closed_by_human');
+        this.writeback({ kind: 'writeback', action: 'release', reason: 'closed' });
         return;
       case 'reopen':
         if (!f.handled && !f.humanClosed && f.ticket.status !== 'solved') return;
@@ -330,6 +343,7 @@ class Decider {
     this.entry(f, { event: 'acknowledged', ...(text ? { detail: bounded(text) } : {}), by });
     if (via !== f.ticket.system) this.ticket(f, 'comment', { changes: [], note: `Acknowledged by ${by}${text ? `: ${text}` : '.'}` });
     this.transitions.push('acknowledged');
+    if (f.state !== 'resolved') this.writeback({ kind: 'writeback', action: 'acknowledge', by });
   }
 
   /** The next tier up, for a reason; nothing at the top or without tiers. */
@@ -466,6 +480,7 @@ class Decider {
       this.ticket(f, 'resolve', { changes, solve: this.policy.solveOnResolve, note });
     }
     this.transition('resolved', note ? [note, ...changes] : changes);
+    if (f.acknowledged) this.writeback({ kind: 'writeback', action: 'release', reason: 'resolved' });
   }
 
   /** Resolves a fault whose alerts will not resolve by themselves: the stale sweep, or an operator. */
@@ -596,6 +611,11 @@ class Decider {
     this.transitions.push(name);
     const event = MAIL_EVENT_OF[name];
     if (event && this.f) this.mail(this.f, event, changes);
+  }
+
+  /** A write-back to the monitoring systems, unless the category opted out. */
+  private writeback(intent: WritebackIntent): void {
+    if (this.policy.writeback) this.intents.push(intent);
   }
 
   /**

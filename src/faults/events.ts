@@ -43,6 +43,8 @@ export interface Actor {
 export type HumanEvent = Actor &
   (
     | { type: 'acknowledge'; text?: string }
+    /** A person takes back an acknowledgement (the ticket was unassigned, or through the API). */
+    | { type: 'unacknowledge'; text?: string }
     | { type: 'comment'; text: string }
     | { type: 'assign'; tier?: string; group?: string; assignee?: string }
     | { type: 'solve'; text?: string }
@@ -58,6 +60,8 @@ export type TimerEvent =
   | { type: 'flapping_quiet' }
   /** An open fault passed its due time. */
   | { type: 'due_passed' }
+  /** An acknowledged fault's write-back is due again (an Alertmanager silence nears its end). */
+  | { type: 'writeback_due' }
   /**
    * No alert of the fault was heard of for `afterMs`: a source that resends firing alerts stopped
    * (`resends`), or one that sends a problem once never sent its recovery.

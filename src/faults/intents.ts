@@ -20,7 +20,7 @@ export interface OperationPayload {
  * turned into outbox operations by the unit of work (outbox/line.ts for a
  * fault's ticket line, notify/planner.ts for mails).
  */
-export type Intent = TicketIntent | MailIntent;
+export type Intent = TicketIntent | MailIntent | WritebackIntent;
 
 export interface TicketIntent {
   kind: 'ticket';
@@ -30,6 +30,20 @@ export interface TicketIntent {
   paced?: boolean;
   /** A source's comment that joins an escalation queued in the same batch (one comment says both). */
   joinsEscalation?: boolean;
+}
+
+/**
+ * Telling the monitoring systems the fault's alerts came from (src/writeback): acknowledge (an
+ * Alertmanager silence, a Zabbix acknowledgement, a Nagios ACKNOWLEDGE_*_PROBLEM) so nobody is paged
+ * again for what is being worked on, or release (expire the silence) when that ends.
+ */
+export interface WritebackIntent {
+  kind: 'writeback';
+  action: 'acknowledge' | 'release';
+  /** Who acknowledged, for the monitoring system's record. */
+  by?: string;
+  /** Why it is released: resolved, closed (a person closed the ticket), withdrawn. */
+  reason?: 'resolved' | 'closed' | 'withdrawn';
 }
 
 export interface MailIntent {

@@ -18,6 +18,8 @@ export interface Policy {
   tierEscalation: { onDue: boolean; afterReopens: number; atFs: number };
   /** What a recurrence does once a person closed the ticket. */
   afterHumanClose: { action: 'new_ticket' | 'quiet'; quietForMs: number };
+  /** Whether acknowledgements are written back to the monitoring systems (a category may opt out). */
+  writeback: boolean;
 }
 
 /** What the config says of the human loop, for every category. */
@@ -45,5 +47,6 @@ export function policyOf(category: Category, fitted?: RepairTimeModel, loop: Loo
     reopenWithinMs: category.reopenWithinMs,
     flapping: category.flapping,
     solveOnResolve: category.ticket.solveOnResolve,
+    writeback: category.writeback !== false,
   };
 }

@@ -9,7 +9,7 @@ import type { AlertRow, MailStore, OutboxRow, Repos } from '../store';
 import { decide, type Decision } from './decide';
 import type { FaultEvent, HumanEvent, TimerEvent } from './events';
 import { alertIdent, faultFromRow, faultIdent, faultToRow, type AlertRecord, type Fault, type MailLog } from './fault';
-import type { MailIntent, OperationKind, OperationPayload, TicketIntent, TransitionName } from './intents';
+import type { MailIntent, OperationKind, OperationPayload, TicketIntent, TransitionName, WritebackIntent } from './intents';
 import { policyOf, type LoopSettings } from './policy';
 import type { Category as RuleCategory } from '../rules';
 import type { MailEvent } from '../config/schema';
@@ -59,6 +59,8 @@ export interface UnitOfWorkDeps {
   newId?: () => string;
   /** The config's tiers and what happens after a person closes a ticket. */
   loop?: LoopSettings;
+  /** The monitoring systems write-backs go to (the sources configured under writeback). */
+  writebackTargets?: readonly string[];
 }
 
 interface AlertSlot {
@@ -87,6 +89,7 @@ export class UnitOfWork {
   /** The category each fault's intents were decided under (its lines are paced by it). */
   private readonly categories = new Map<string, Category>();
   private readonly mailIntents: Array<{ faultId: string; intent: MailIntent }> = [];
+  private readonly writebacks: Array<{ faultId: string; intent: WritebackIntent }> = [];
   readonly transitions: Transition[] = [];
 
   private constructor(
@@ -229,7 +232,8 @@ export class UnitOfWork {
       this.categories.set(after.id, category);
       for (const intent of decision.intents) {
         if (intent.kind === 'ticket') this.ticketIntents.set(after.id, [...(this.ticketIntents.get(after.id) ?? []), intent]);
-        else this.mailIntents.push({ faultId: after.id, intent });
+        else if (intent.kind === 'mail') this.mailIntents.push({ faultId: after.id, intent });
+        else this.writebacks.push({ faultId: after.id, intent });
       }
       for (const name of decision.transitions) this.transitions.push(this.transitionOf(after, name));
     }
@@ -260,6 +264,32 @@ export class UnitOfWork {
   /** Every alert the batch read or wrote, with its fault, as they stand after save(). */
   *alertSlots(): Iterable<{ record: AlertRecord; fault: Fault | undefined }> {
     for (const slot of this.slots.values()) yield { record: slot.record, fault: this.faults.get(slot.record.fault_id) };
+  }
+
+  /**
+   * One write-back operation per monitoring system the fault's alerts came from (and that is
+   * configured), in the fault's line; acknowledgements are rare, so the sources are read here.
+   */
+  private async planWritebacks(): Promise<OutboxChange[]> {
+    const targets = new Set(this.deps.writebackTargets ?? []);
+    if (targets.size === 0 || this.writebacks.length === 0) return [];
+    const sources = new Map<string, Set<string>>();
+    const changes: OutboxChange[] = [];
+    for (const { faultId, intent } of this.writebacks) {
+      let of = sources.get(faultId);
+      if (!of) {
+        of = new Set((await this.tx.alerts.listByFault(faultId)).map((a) => a.source));
+        // Alerts this batch added are not stored yet.
+        for (const slot of this.slots.values()) if (slot.record.fault_id === faultId) of.add(slot.record.source);
+        sources.set(faultId, of);
+      }
+      for (const system of of) {
+        if (!targets.has(system)) continue;
+        const payload = { ...(intent.by ? { by: intent.by } : {}), ...(intent.reason ? { reason: intent.reason } : {}) };
+        changes.push({ type: 'insert', op: { line: { fault: faultId }, system, kind: intent.action, payload, nextAttemptAt: this.now } });
+      }
+    }
+    return changes;
   }
 
   /**
@@ -296,6 +326,8 @@ export class UnitOfWork {
         this.changed.add(faultId);
       }
     }
+
+    outbox.push(...(await this.planWritebacks()));
 
     // Superseded faults first: the new fault takes over their unique ident.
     const superseded: Fault[] = [];

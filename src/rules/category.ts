@@ -52,4 +52,6 @@ export interface Category {
   action: 'ticket' | 'drop';
   /** The support tier its faults start at (undefined without tiers). */
   tier?: string;
+  /** false: acknowledgements are not written back to the monitoring systems. */
+  writeback?: boolean;
 }

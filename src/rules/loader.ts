@@ -245,6 +245,7 @@ function compileCategory(
     },
     action: spec.action ?? defaults?.action ?? 'ticket',
     tier: spec.tier ?? defaults?.tier ?? context.startTier,
+    writeback: spec.writeback ?? defaults?.writeback,
   };
 }
 

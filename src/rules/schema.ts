@@ -56,6 +56,8 @@ const categoryFields = {
   action: z.enum(['ticket', 'drop']).optional(),
   /** The support tier faults of this category start at (one of the config's tiers). */
   tier: z.string().min(1).optional(),
+  /** false: acknowledgements of its faults are not written back to the monitoring systems. */
+  writeback: z.boolean().optional(),
 };
 
 export const categorySchema = z.strictObject({

@@ -23,6 +23,7 @@ const policy: Policy = {
   startTier: null,
   tierEscalation: { onDue: false, afterReopens: 0, atFs: 0 },
   afterHumanClose: { action: 'new_ticket', quietForMs: 0 },
+  writeback: true,
 };
 
 function alert(id: string, over: Partial<Alert> = {}): Alert {
@@ -74,7 +75,7 @@ function summary(d: Decision) {
   return {
     outcome: d.outcome,
     transitions: d.transitions,
-    intents: d.intents.map((i) => (i.kind === 'mail' ? `mail:${i.event}` : `${i.op}${i.paced ? '(paced)' : ''}`)),
+    intents: d.intents.map((i) => (i.kind === 'mail' ? `mail:${i.event}` : i.kind === 'writeback' ? `wb:${i.action}` : `${i.op}${i.paced ? '(paced)' : ''}`)),
     alerts: d.alerts.map((w) => w.write),
     superseded: d.superseded ?? false,
   };
@@ -221,10 +222,14 @@ const inTier = (tier: string) => ({ tier, tierHistory: [{ tier, from: T0 - 10 * 
 type LoopRow = [string, Policy, Fault | undefined, FaultEvent, Partial<ReturnType<typeof summary>>, Partial<Fault>?];
 const loopRows: LoopRow[] = [
   ['a fault opens at its category\'s starting tier', tiered, undefined, firing(a), { transitions: ['opened'] }, { tier: 'L1', tierHistory: [{ tier: 'L1', from: T0, to: null, reason: 'start' }] }],
-  ['acknowledged in the ticket: marked, nothing sent back to the ticket', tiered, fault({ ticket: zendesk }), { type: 'acknowledge', by: 'grace@acme', via: 'zendesk' }, {
-    transitions: ['acknowledged'], intents: [],
+  ['acknowledged in the ticket: marked, told to the monitoring systems, nothing sent back to the ticket', tiered, fault({ ticket: zendesk }), { type: 'acknowledge', by: 'grace@acme', via: 'zendesk' }, {
+    transitions: ['acknowledged'], intents: ['wb:acknowledge'],
   }, { acknowledged: { at: T0, by: 'grace@acme' } }],
-  ['acknowledged through the API: the ticket hears of it', tiered, fault({ ticket: zendesk }), { type: 'acknowledge', by: 'grace', via: 'api' }, { intents: ['comment'] }],
+  ['acknowledged through the API: the ticket hears of it too', tiered, fault({ ticket: zendesk }), { type: 'acknowledge', by: 'grace', via: 'api' }, { intents: ['comment', 'wb:acknowledge'] }],
+  ['a category that opts out of write-back: acknowledged, nothing written back', { ...tiered, writeback: false }, fault({ ticket: zendesk }), { type: 'acknowledge', by: 'grace@acme', via: 'zendesk' }, { intents: [] }],
+  ['an acknowledged fault resolves: its write-back is released', tiered, fault({ ...acked }), resolved(a, record(a)), { intents: ['resolve', 'mail:resolve', 'wb:release'] }],
+  ['an acknowledgement withdrawn: released', tiered, fault({ ...acked, ticket: zendesk }), { type: 'unacknowledge', by: 'grace', via: 'zendesk' }, { intents: ['wb:release'] }, { acknowledged: null }],
+  ['an acknowledged fault\'s write-back is due again: it is written again', tiered, fault({ ...acked }), { type: 'writeback_due' }, { intents: ['wb:acknowledge'] }],
   ['acknowledged twice: nothing more', tiered, fault({ ...acked }), { type: 'acknowledge', by: 'ada', via: 'api' }, { transitions: [], intents: [] }, { acknowledged: { at: T0 - MIN, by: 'grace@acme' } }],
   ['an assignee set in the ticket acknowledges it', tiered, fault({ ticket: zendesk }), { type: 'assign', assignee: 'grace@acme', by: 'grace@acme', via: 'zendesk' }, { transitions: ['acknowledged'] }],
   ['an acknowledged fault gets no repeat mails: a reopen mails nobody', tiered, fault({ ...acked, state: 'resolved', resolvedAt: T0 - MIN, firingCount: 0 }), firing({ ...a, startsAt: T0 }, record(a, { status: 'resolved' })), {
@@ -242,9 +247,9 @@ const loopRows: LoopRow[] = [
     transitions: ['resolved'], intents: ['comment', 'mail:resolve'],
   }, { state: 'resolved' }],
   ['closed by a person: human-closed wins', tiered, fault({ ticket: zendesk }), { type: 'close', code: 'wont_fix', by: 'grace@acme', via: 'zendesk' }, {
-    transitions: ['closed_by_human'], intents: [],
+    transitions: ['closed_by_human'], intents: ['wb:release'],
   }, { humanClosed: { at: T0, by: 'grace@acme', code: 'wont_fix' } }],
-  ['closed through the API: the local ticket is closed', tiered, fault(), { type: 'close', by: 'grace', via: 'api' }, { intents: ['close'] }],
+  ['closed through the API: the local ticket is closed', tiered, fault(), { type: 'close', by: 'grace', via: 'api' }, { intents: ['close', 'wb:release'] }],
   ['a human-closed ticket hears nothing more: an escalation is only recorded', tiered, fault({ ...closed }), firing(a, record(a), 9), {
     transitions: ['escalated'], intents: ['mail:escalate'],
   }, { severity: 9 }],
