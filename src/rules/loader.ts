@@ -92,31 +92,26 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
     const reportIssues = (issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[]) => {
       for (const issue of issues) problems.push(...issueProblems(issue, source, prefix));
     };
-    const frame = ruleFileFrameSchema.safeParse(source.value ?? {});
-    if (!frame.success) {
-      reportIssues(frame.error.issues, []);
-      continue;
-    }
-    const specs: Array<CategorySpec | undefined> = frame.data.categories.map((raw, i) => {
-      const one = categorySchema.safeParse(raw);
-      if (one.success) return one.data;
-      reportIssues(one.error.issues, ['categories', i]);
-      return undefined;
+    const frame = parseSalvaging(ruleFileFrameSchema, source.value ?? {}, (issues) => reportIssues(issues, []));
+    if (!frame) continue;
+    const specs = frame.value.categories.map((raw, i) => {
+      const spec = parseSalvaging(categorySchema, raw, (issues) => reportIssues(issues, ['categories', i]), { name: `invalid-name-${i}` });
+      return spec && { ...spec.value, clean: spec.clean };
     });
     let defaults: CategoryDefaults | undefined;
-    if (frame.data.defaults !== undefined) {
-      const d = defaultsSchema.safeParse(frame.data.defaults);
-      if (d.success) defaults = d.data;
-      else reportIssues(d.error.issues, ['defaults']);
+    if (frame.value.defaults !== undefined) {
+      defaults = parseSalvaging(defaultsSchema, frame.value.defaults, (issues) => reportIssues(issues, ['defaults']))?.value;
     }
     specs.forEach((spec, i) => {
       if (!spec) return;
       const at = (...rest: PropertyKey[]) => ['categories', i, ...rest];
       const report = (p: PropertyKey[], message: string) => problems.push(source.problemAt(p, message));
       const where = `${file}:${source.locate(at()).line}`;
-      const earlier = seen.get(spec.name);
-      if (earlier) report(at('name'), `duplicate category name "${spec.name}" (first defined at ${earlier})`);
-      seen.set(spec.name, where);
+      if (spec.clean) {
+        const earlier = seen.get(spec.name);
+        if (earlier) report(at('name'), `duplicate category name "${spec.name}" (first defined at ${earlier})`);
+        seen.set(spec.name, where);
+      }
       const compiled = compileCategory(spec, defaults, context, templates, {
         file,
         line: source.locate(at()).line,
@@ -124,7 +119,8 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
         order: categories.length,
         report: (rest, message) => report(at(...rest), message),
       });
-      if (!compiled) return;
+      // A category with schema problems is compiled only to find its other problems.
+      if (!compiled || !spec.clean) return;
       if (spec.default) {
         if (fallbackAt) report(at('default'), `only one category may be the default (already ${fallbackAt})`);
         fallback = compiled;
@@ -143,6 +139,50 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
   fallback ??= builtinFallback(context, templates);
   fallback.order = categories.length;
   return { files: sources.map((s) => s.file), categories, fallback };
+}
+
+/**
+ * Parses `raw`; on failure reports every issue, then parses again without the
+ * parts that failed, so that one problem does not hide the problems of the
+ * rest (an unknown key must not hide a bad regex beside it). `clean` says
+ * whether the value was whole; `fill` stands in for required keys that failed.
+ */
+function parseSalvaging<T>(
+  schema: z.ZodType<T>,
+  raw: unknown,
+  report: (issues: readonly z.core.$ZodIssue[]) => void,
+  fill: Record<string, unknown> = {},
+): { value: T; clean: boolean } | undefined {
+  const first = schema.safeParse(raw);
+  if (first.success) return { value: first.data, clean: true };
+  report(first.error.issues);
+  const pruned = withoutIssues(raw, first.error.issues);
+  if (pruned === undefined) return undefined;
+  for (const [key, value] of Object.entries(fill)) if (!(key in pruned)) pruned[key] = value;
+  const second = schema.safeParse(pruned);
+  return second.success ? { value: second.data, clean: false } : undefined;
+}
+
+/** A copy of `raw` without the values the issues are about (a list is dropped whole when an item fails). */
+function withoutIssues(raw: unknown, issues: readonly z.core.$ZodIssue[]): Record<string, unknown> | undefined {
+  if (!isRecord(raw)) return undefined;
+  const copy = structuredClone(raw);
+  for (const issue of issues) {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+    for (const full of keys) {
+      const firstIndex = full.findIndex((p) => typeof p === 'number');
+      const path = firstIndex === -1 ? full : full.slice(0, firstIndex);
+      if (path.length === 0) return undefined;
+      let parent: unknown = copy;
+      for (const p of path.slice(0, -1)) parent = isRecord(parent) ? parent[p as string] : undefined;
+      if (isRecord(parent)) delete parent[path[path.length - 1] as string];
+    }
+  }
+  return copy;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 interface CompileSite {
