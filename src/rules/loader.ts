@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { FieldSpecRaw } from '../config/schema';
 import { compileField, type CompiledField } from './fields';
-import { issueProblems, parseYamlSource, SourceError, type SourceProblem, type YamlSource } from '../config';
+import { formatProblem, issueProblems, parseYamlSource, SourceError, type SourceProblem, type YamlSource } from '../config';
 import type { Category, FlappingPolicy, SeverityRule, TicketSystemName } from './category';
 import {
   DEFAULT_BODY,
@@ -14,7 +14,7 @@ import {
 import { MatcherSyntaxError, parseMatchers, type Matcher } from './matcher';
 import type { z } from 'zod';
 import { categorySchema, defaultsSchema, ruleFileFrameSchema, type CategoryDefaults, type CategorySpec } from './schema';
-import { createTemplateEngine, type Template, type TemplateEngine } from './templates';
+import { createTemplateEngine, TemplateError, type Template, type TemplateEngine } from './templates';
 
 /** Settings from the main config that rules inherit. */
 export interface RuleContext {
@@ -112,12 +112,26 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
         if (earlier) report(at('name'), `duplicate category name "${spec.name}" (first defined at ${earlier})`);
         seen.set(spec.name, where);
       }
-      const compiled = compileCategory(spec, defaults, context, templates, {
+      // A value the category does not set itself comes from the file's defaults: report it there.
+      const origin = (rest: PropertyKey[]) =>
+        valueAt(spec, rest) === undefined && valueAt(defaults, rest) !== undefined ? ['defaults', ...rest] : at(...rest);
+      const compiled = compileCategory(spec, defaults, context, {
         file,
         line: source.locate(at()).line,
         column: source.locate(at()).column,
         order: categories.length,
         report: (rest, message) => report(at(...rest), message),
+        compile: (rest, text) => {
+          try {
+            return templates.compile(text);
+          } catch (err) {
+            if (!(err instanceof TemplateError)) throw err;
+            const p = origin(rest);
+            const pos = err.line === undefined ? source.locate(p) : source.locateWithin(p, err.line, err.column ?? 0);
+            problems.push({ file, ...pos, message: `template does not compile: ${err.message}` });
+            return undefined;
+          }
+        },
       });
       // A category with schema problems is compiled only to find its other problems.
       if (!compiled || !spec.clean) return;
@@ -131,6 +145,10 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
     });
   }
   if (problems.length > 0) {
+    // A broken default of a file is found once per category that uses it: say it once.
+    const unique = [...new Map(problems.map((p) => [formatProblem(p), p])).values()];
+    problems.length = 0;
+    problems.push(...unique);
     const fileOrder = new Map(sources.map((src, i) => [src.file, i]));
     problems.sort((a, b) => (fileOrder.get(a.file) ?? 0) - (fileOrder.get(b.file) ?? 0) || a.line - b.line || a.column - b.column);
     throw new SourceError(problems);
@@ -185,19 +203,28 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** The value at `path` inside a parsed spec, if any. */
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root;
+  for (const p of path) v = typeof v === 'object' && v !== null ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
 interface CompileSite {
   file: string;
   line: number;
   column: number;
   order: number;
+  /** Reports a problem at a path inside the category. */
   report(path: PropertyKey[], message: string): void;
+  /** Compiles the template at a path inside the category (or the file's defaults); undefined (and reported) when it does not compile. */
+  compile(path: PropertyKey[], text: string): Template | undefined;
 }
 
 function compileCategory(
   spec: CategorySpec,
   defaults: CategoryDefaults | undefined,
   context: RuleContext,
-  templates: TemplateEngine,
   site: CompileSite,
 ): Category | undefined {
   let ok = true;
@@ -214,13 +241,9 @@ function compileCategory(
   const template = (p: PropertyKey[], text: string | undefined, fallback?: string): Template | undefined => {
     const src = text ?? fallback;
     if (src === undefined) return undefined;
-    try {
-      return templates.compile(src);
-    } catch (err) {
-      site.report(p, `template does not compile: ${(err as Error).message.split('\n').join(' ')}`);
-      ok = false;
-      return undefined;
-    }
+    const compiled = site.compile(p, src);
+    if (!compiled) ok = false;
+    return compiled;
   };
   const ticket = { ...defaults?.ticket, ...spec.ticket };
   const diagnosis = { ...defaults?.diagnosis, ...spec.diagnosis };
@@ -239,7 +262,7 @@ function compileCategory(
   const fields: Record<string, CompiledField> = {};
   const fieldSpecs = { ...context.systemFields[system], ...defaults?.ticket?.fields, ...spec.ticket?.fields };
   for (const [name, value] of Object.entries(fieldSpecs)) {
-    const compiled = compileField(value, templates, site.report, ['ticket', 'fields', name]);
+    const compiled = compileField(value, site.compile, ['ticket', 'fields', name]);
     if (compiled) fields[name] = compiled;
     else ok = false;
   }

@@ -1,5 +1,8 @@
 import Handlebars from 'handlebars';
 import { formatDuration } from '../config';
+import { templateError } from './template-errors';
+
+export { TemplateError } from './template-errors';
 
 /** A compiled template; `render` never throws for missing fields (they render empty). */
 export interface Template {
@@ -37,10 +40,14 @@ export function createTemplateEngine() {
   );
 
   return {
-    /** Compiles now, so that a broken template is reported at load time, not at the first alert. */
+    /** Compiles now, so that a broken template is reported at load time, not at the first alert; throws a TemplateError. */
     compile(source: string, target: TemplateTarget = 'text'): Template {
-      // precompile parses the whole template and throws on any syntax error.
-      hb.precompile(source, { noEscape: target === 'text' });
+      try {
+        // precompile parses the whole template and throws on any syntax error.
+        hb.precompile(source, { noEscape: target === 'text' });
+      } catch (err) {
+        throw templateError(source, err);
+      }
       const fn = hb.compile(source, { noEscape: target === 'text', strict: false });
       return { source, render: (context) => fn(context, { allowProtoPropertiesByDefault: false }) };
     },
