@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
-import { FaultService, KnownAlerts, knownAlertsOptions } from './faults';
+import { FaultService, KnownAlerts, knownAlertsOptions, sampleTicketContext } from './faults';
 import { createHandler } from './http/app';
 import { Scheduler, type Job } from './jobs';
 import { RepairTimeEstimates } from './estimate';
@@ -71,6 +71,7 @@ export function ruleContext(config: Config): RuleContext {
       windowMs: config.faults.flapping.window,
       quietMs: config.faults.flapping.quiet,
     },
+    sampleContext: sampleTicketContext,
   };
 }
 

@@ -1,6 +1,7 @@
 import { formatDuration } from '../config';
-import type { Category } from '../rules';
+import { faultKey, severityOf, type Category } from '../rules';
 import type { AlertRow, FaultRow } from '../store';
+import { draftFault } from './draft';
 import { labelText, parseTimeline, type OperationKind, type OperationPayload } from './model';
 
 /** Alerts listed in a ticket body; the record attached to the ticket has them all. */
@@ -70,7 +71,37 @@ export interface TicketContext {
 /** Labels that say where a fault is, in the order we prefer them. */
 const WHERE_LABELS = ['instance', 'host', 'hostname', 'pod', 'node', 'service', 'job'];
 
-export function ticketContext(fault: FaultRow, alerts: readonly AlertRow[], category: Category | undefined): TicketContext {
+/** The templates of a category, as a small fixed set (a metric label). */
+export type TemplateName = 'subject' | 'body' | 'fields' | 'runbook' | 'graph' | 'hints';
+
+/** A template that threw while rendering; what was rendered instead says so. */
+export interface TemplateFailure {
+  template: TemplateName;
+  message: string;
+}
+
+export interface RenderOptions {
+  /** Collects the templates that failed; a failed diagnosis template renders nothing. */
+  failures?: TemplateFailure[];
+}
+
+/** Renders a template; a failure is collected and renders as undefined. */
+export function renderOrRecord(
+  template: { render(c: object): string } | undefined,
+  context: object,
+  name: TemplateName,
+  failures: TemplateFailure[] | undefined,
+): string | undefined {
+  if (!template) return undefined;
+  try {
+    return template.render(context);
+  } catch (err) {
+    failures?.push({ template: name, message: ((err as Error).message ?? String(err)).split('\n')[0]! });
+    return undefined;
+  }
+}
+
+export function ticketContext(fault: FaultRow, alerts: readonly AlertRow[], category: Category | undefined, options: RenderOptions = {}): TicketContext {
   const views = alerts.map(alertView);
   const first = views[0];
   const labels = first?.labels ?? {};
@@ -102,13 +133,48 @@ export function ticketContext(fault: FaultRow, alerts: readonly AlertRow[], cate
     alerts: views.slice(0, ALERTS_IN_BODY),
     alertsOmitted: Math.max(0, fault.alert_count - Math.min(views.length, ALERTS_IN_BODY)),
   };
-  const render = (t: { render(c: object): string } | undefined) => (t ? t.render(base).trim() : '');
+  const render = (t: { render(c: object): string } | undefined, name: TemplateName) => renderOrRecord(t, base, name, options.failures)?.trim() ?? '';
   return {
     ...base,
-    runbook: render(category?.diagnosis.runbook) || base.annotations.runbook_url || base.annotations.runbook || '',
-    graph: render(category?.diagnosis.graph) || first?.generatorURL || '',
-    hints: (category?.diagnosis.hints ?? []).map((h) => render(h)).filter((h) => h !== ''),
+    runbook: render(category?.diagnosis.runbook, 'runbook') || base.annotations.runbook_url || base.annotations.runbook || '',
+    graph: render(category?.diagnosis.graph, 'graph') || first?.generatorURL || '',
+    hints: (category?.diagnosis.hints ?? []).map((h) => render(h, 'hints')).filter((h) => h !== ''),
   };
+}
+
+/** When the example fault of `sampleTicketContext` opened. */
+const SAMPLE_TIME = Date.UTC(2026, 0, 1, 12);
+
+/**
+ * What a category's templates would see for a typical alert: labels from the
+ * category's equality matchers, every fault key label filled, a summary and a
+ * description. Rule loading renders every template with it.
+ */
+export function sampleTicketContext(category: Category): TicketContext {
+  const labels: Record<string, string> = {};
+  for (const m of category.matchers) if (m.type === '=' && m.value !== '') labels[m.name] = m.value;
+  for (const name of category.faultKey ?? []) labels[name] ??= `example-${name}`;
+  labels.alertname ??= 'ExampleAlert';
+  const { key, keyLabels } = faultKey(category, labels);
+  const fs = severityOf(category, labels);
+  const fault = { ...draftFault(category, key, keyLabels, fs, SAMPLE_TIME), id: 'example' };
+  const alert: AlertRow = {
+    id: 0,
+    fault_id: fault.id,
+    ident: 'alertmanager:example',
+    source: 'alertmanager',
+    source_id: 'example',
+    status: 'firing',
+    labels: JSON.stringify(labels),
+    annotations: JSON.stringify({ summary: 'Example summary', description: 'Example description' }),
+    starts_at: SAMPLE_TIME,
+    ends_at: null,
+    generator_url: 'http://prometheus.example:9090/graph?g0.expr=up',
+    fs,
+    first_received_at: SAMPLE_TIME,
+    last_received_at: SAMPLE_TIME,
+  };
+  return ticketContext(fault, [alert], category);
 }
 
 export interface FaultRecord {

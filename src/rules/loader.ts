@@ -28,6 +28,12 @@ export interface RuleContext {
   updateIntervalMs: number;
   reopenWithinMs: number;
   flapping: FlappingPolicy;
+  /**
+   * What a category's templates are rendered with, filled with examples (see
+   * faults' sampleTicketContext): every template is rendered with it at load,
+   * and names it does not have are errors.
+   */
+  sampleContext(category: Category): object;
 }
 
 export interface LoadedRules {
@@ -115,6 +121,11 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
       // A value the category does not set itself comes from the file's defaults: report it there.
       const origin = (rest: PropertyKey[]) =>
         valueAt(spec, rest) === undefined && valueAt(defaults, rest) !== undefined ? ['defaults', ...rest] : at(...rest);
+      const compiledTemplates: Array<{ path: PropertyKey[]; template: Template }> = [];
+      const templateProblem = (p: PropertyKey[], err: TemplateError, prefix: string) => {
+        const pos = err.line === undefined ? source.locate(p) : source.locateWithin(p, err.line, err.column ?? 0);
+        problems.push({ file, ...pos, message: `${prefix}${err.message}` });
+      };
       const compiled = compileCategory(spec, defaults, context, {
         file,
         line: source.locate(at()).line,
@@ -123,16 +134,17 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
         report: (rest, message) => report(at(...rest), message),
         compile: (rest, text) => {
           try {
-            return templates.compile(text);
+            const template = templates.compile(text);
+            compiledTemplates.push({ path: origin(rest), template });
+            return template;
           } catch (err) {
             if (!(err instanceof TemplateError)) throw err;
-            const p = origin(rest);
-            const pos = err.line === undefined ? source.locate(p) : source.locateWithin(p, err.line, err.column ?? 0);
-            problems.push({ file, ...pos, message: `template does not compile: ${err.message}` });
+            templateProblem(origin(rest), err, 'template does not compile: ');
             return undefined;
           }
         },
       });
+      if (compiled && !checkTemplates(compiled, compiledTemplates, context, templates, templateProblem)) return;
       // A category with schema problems is compiled only to find its other problems.
       if (!compiled || !spec.clean) return;
       if (spec.default) {
@@ -201,6 +213,38 @@ function withoutIssues(raw: unknown, issues: readonly z.core.$ZodIssue[]): Recor
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Renders every template of a compiled category with an example of what it
+ * will see, and looks for names that context does not have: what would
+ * otherwise fail, or silently render nothing, at the first alert.
+ */
+function checkTemplates(
+  category: Category,
+  compiled: ReadonlyArray<{ path: PropertyKey[]; template: Template }>,
+  context: RuleContext,
+  templates: TemplateEngine,
+  report: (path: PropertyKey[], err: TemplateError, prefix: string) => void,
+): boolean {
+  const sample = context.sampleContext(category);
+  const known = new Set(Object.keys(sample));
+  let ok = true;
+  for (const { path, template } of compiled) {
+    const unknown = templates.unknownVariables(template.source, known);
+    for (const err of unknown) report(path, err, '');
+    if (unknown.length > 0) {
+      ok = false;
+      continue;
+    }
+    try {
+      template.render(sample);
+    } catch (err) {
+      report(path, new TemplateError((err as Error).message.split('\n')[0] ?? 'failed'), 'template fails to render: ');
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 /** The value at `path` inside a parsed spec, if any. */

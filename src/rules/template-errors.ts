@@ -70,11 +70,11 @@ const describeToken = (t: string) => TOKENS[t.replace(/^'|'$/g, '')] ?? t;
  * position in the template: jison's "Expecting 'OPEN_INVERSE_CHAIN', …" says
  * neither what is wrong in the template's terms nor where.
  */
-export function templateError(source: string, err: unknown): TemplateError {
+export function templateError(source: string, err: unknown, helpers: Iterable<string> = []): TemplateError {
   const message = err instanceof Error ? err.message : String(err);
   if (message.startsWith('Parse error') || message.startsWith('Lexical error')) return parseError(source) ?? new TemplateError(message.split('\n')[0]!);
   const known = /^You specified knownHelpersOnly, but used the unknown helper (\S+) - (\d+):(\d+)$/.exec(message);
-  if (known) return new TemplateError(`unknown helper "${known[1]}"`, Number(known[2]), Number(known[3]));
+  if (known) return new TemplateError(`unknown helper "${known[1]}" (helpers: ${[...helpers].sort().join(', ')})`, Number(known[2]), Number(known[3]));
   // Handlebars' own exceptions ("if doesn't match each - 1:3") carry their position.
   const e = err as { lineNumber?: number; column?: number };
   let text = message.replace(/ - \d+:\d+$/, '').split('\n')[0]!;

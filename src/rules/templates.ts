@@ -1,6 +1,7 @@
 import Handlebars from 'handlebars';
 import { formatDuration } from '../config';
-import { templateError } from './template-errors';
+import { templateError, type TemplateError } from './template-errors';
+import { BUILTIN_HELPERS, unknownVariables } from './template-lint';
 
 export { TemplateError } from './template-errors';
 
@@ -39,16 +40,34 @@ export function createTemplateEngine() {
       : '',
   );
 
+  const own = Object.keys(hb.helpers).filter((name) => !['helperMissing', 'blockHelperMissing'].includes(name));
+  const helpers = new Set<string>([...BUILTIN_HELPERS, ...own]);
+  // Only known helpers: "{{lower priority}}" is an error when the template is loaded, not when a ticket is due.
+  const options = (target: TemplateTarget) => ({
+    noEscape: target === 'text',
+    strict: false,
+    knownHelpersOnly: true,
+    knownHelpers: Object.fromEntries([...helpers].map((h) => [h, true])),
+  });
+
   return {
+    /** The helpers templates may call. */
+    helpers: helpers as ReadonlySet<string>,
+
+    /** Names a template reads that are not in `known` (the names of the context it is rendered with). */
+    unknownVariables(source: string, known: ReadonlySet<string>): TemplateError[] {
+      return unknownVariables(source, known, helpers);
+    },
+
     /** Compiles now, so that a broken template is reported at load time, not at the first alert; throws a TemplateError. */
     compile(source: string, target: TemplateTarget = 'text'): Template {
       try {
         // precompile parses the whole template and throws on any syntax error.
-        hb.precompile(source, { noEscape: target === 'text' });
+        hb.precompile(source, options(target));
       } catch (err) {
-        throw templateError(source, err);
+        throw templateError(source, err, helpers);
       }
-      const fn = hb.compile(source, { noEscape: target === 'text', strict: false });
+      const fn = hb.compile(source, options(target));
       return { source, render: (context) => fn(context, { allowProtoPropertiesByDefault: false }) };
     },
   };
