@@ -131,7 +131,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     metrics,
     handlers: [
       ...[...systems.values()].map(({ system, concurrency }) => ({
-        handler: new TicketHandler({ store, system, rules, logger }),
+        handler: new TicketHandler({ store, system, rules, logger, metrics }),
         options: workerOptions(concurrency),
       })),
       ...(config.email

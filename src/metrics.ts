@@ -28,6 +28,7 @@ export interface Metrics {
   emailsSent: Counter<'event'>;
   emailsFailed: Counter<'reason'>;
   emailsSuppressed: Counter<'reason'>;
+  templateErrors: Counter<'category' | 'template'>;
   configReloadSuccessful: Gauge;
   repairEstimate: Histogram<'category'>;
   repairActual: Histogram<'category'>;
@@ -110,6 +111,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
   });
   for (const reason of ['throttle', 'digest']) emailsSuppressed.inc({ reason }, 0);
+
+  const templateErrors = new Counter({
+    name: 'faultdesk_template_errors_total',
+    help: 'Rule templates that failed while rendering a ticket or mail (a fallback was used), by category and template (subject, body, fields, runbook, graph, hints).',
+    labelNames: ['category', 'template'] as const,
+    registers: [registry],
+  });
 
   const hourBuckets = [0.25, 0.5, 1, 2, 4, 8, 16, 24, 48, 96];
   const repairEstimate = new Histogram({
@@ -223,6 +231,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     emailsSent,
     emailsFailed,
     emailsSuppressed,
+    templateErrors,
     configReloadSuccessful,
     configReloadTimestamp,
     repairEstimate,

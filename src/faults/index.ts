@@ -1,5 +1,15 @@
 export { FaultService, type FaultServiceDeps, type IngestResult } from './service';
-export { renderRecord, renderComment, ticketContext, sampleTicketContext, alertView, type FaultRecord, type TicketContext } from './render';
+export {
+  renderRecord,
+  renderComment,
+  renderTicket,
+  ticketContext,
+  sampleTicketContext,
+  alertView,
+  type FaultRecord,
+  type TicketContext,
+  type TemplateFailure,
+} from './render';
 export { faultIdent, labelText, timelineJson, type OperationKind, type OperationPayload, type FaultState } from './model';
 export { explainAlerts, type Explanation } from './explain';
 export { draftFault } from './draft';

@@ -1,5 +1,5 @@
 import { formatDuration } from '../config';
-import { faultKey, severityOf, type Category } from '../rules';
+import { faultKey, renderFields, severityOf, type Category, type FieldValue } from '../rules';
 import type { AlertRow, FaultRow } from '../store';
 import { draftFault } from './draft';
 import { labelText, parseTimeline, type OperationKind, type OperationPayload } from './model';
@@ -96,7 +96,7 @@ export function renderOrRecord(
   try {
     return template.render(context);
   } catch (err) {
-    failures?.push({ template: name, message: ((err as Error).message ?? String(err)).split('\n')[0]! });
+    failures?.push({ template: name, message: firstLine(err) });
     return undefined;
   }
 }
@@ -175,6 +175,64 @@ export function sampleTicketContext(category: Category): TicketContext {
     last_received_at: SAMPLE_TIME,
   };
   return ticketContext(fault, [alert], category);
+}
+
+export interface RenderedTicket {
+  subject: string;
+  body: string;
+  fields: Record<string, FieldValue>;
+  /** Templates that threw; the ticket says so and uses a fallback for each. */
+  failures: TemplateFailure[];
+}
+
+/**
+ * A new ticket's subject, body and fields from the category's templates. A
+ * template that throws never stops the ticket: a broken subject or body is
+ * replaced by a fallback, and the body starts by naming the broken template.
+ */
+export function renderTicket(fault: FaultRow, alerts: readonly AlertRow[], category: Category | undefined): RenderedTicket {
+  const failures: TemplateFailure[] = [];
+  const ctx = ticketContext(fault, alerts, category, { failures });
+  if (!category) return { subject: oneLine(`${fault.category} ${fault.fault_key}`), body: fault.summary, fields: {}, failures };
+  const subject = renderOrRecord(category.ticket.subject, ctx, 'subject', failures);
+  const body = renderOrRecord(category.ticket.body, ctx, 'body', failures);
+  const fields = renderFields(category.ticket.fields, ctx, (field, err) =>
+    failures.push({ template: 'fields', message: `${field}: ${firstLine(err)}` }),
+  );
+  const notice = failures.map(
+    (f) =>
+      `> faultdesk could not render the ${f.template} template of category "${category.name}" (rule ${ctx.rule}): ${f.message}. ` +
+      `${FALLBACK_SAYS[f.template]} Fix the template (\`faultdesk check\` shows where) and reload the rules.`,
+  );
+  return {
+    subject: oneLine(subject ?? `${fallbackSubject(ctx)} [subject template failed]`),
+    body: [...notice, ...(notice.length > 0 ? [''] : []), body ?? renderRecord(fault, alerts, category).markdown].join('\n'),
+    fields,
+    failures,
+  };
+}
+
+const FALLBACK_SAYS: Record<TemplateName, string> = {
+  subject: 'The subject is a fallback.',
+  body: 'Below is the fault record instead of the body.',
+  fields: 'The field was left out.',
+  runbook: 'The runbook link was left out.',
+  graph: 'The graph link was left out.',
+  hints: 'The hint was left out.',
+};
+
+/** What is broken and where, without the category's templates (they failed). */
+function fallbackSubject(ctx: TicketContext): string {
+  const what = ctx.labels.alertname || ctx.category;
+  return `[${ctx.priority.toUpperCase()}] ${what}${ctx.where ? ` on ${ctx.where}` : ''}${ctx.annotations.summary ? `: ${ctx.annotations.summary}` : ''}`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+function firstLine(err: unknown): string {
+  return ((err as Error)?.message ?? String(err)).split('\n')[0]!;
 }
 
 export interface FaultRecord {

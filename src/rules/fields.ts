@@ -41,11 +41,25 @@ export function compileField(spec: FieldSpecRaw, compile: TemplateCompiler, at: 
   return ok ? { kind: 'map', entries } : undefined;
 }
 
-/** Renders fields; a `number` field that does not render to a number is left out. */
-export function renderFields(fields: Record<string, CompiledField>, context: object): Record<string, FieldValue> {
+/**
+ * Renders fields; a `number` field that does not render to a number is left
+ * out, and so is a field whose template throws (told to `onError`, when given;
+ * without it, the error is thrown).
+ */
+export function renderFields(
+  fields: Record<string, CompiledField>,
+  context: object,
+  onError?: (field: string, err: unknown) => void,
+): Record<string, FieldValue> {
   const out: Record<string, FieldValue> = {};
   for (const [key, field] of Object.entries(fields)) {
-    const value = renderField(field, context);
+    let value: FieldValue | undefined;
+    try {
+      value = renderField(field, context);
+    } catch (err) {
+      if (!onError) throw err;
+      onError(key, err);
+    }
     if (value !== undefined) out[key] = value;
   }
   return out;
@@ -64,7 +78,13 @@ function renderField(field: CompiledField, context: object): FieldValue | undefi
     }
     case 'list':
       return field.items.map((i) => renderField(i, context)).filter((v): v is FieldValue => v !== undefined);
-    case 'map':
-      return renderFields(field.entries, context);
+    case 'map': {
+      const out: Record<string, FieldValue> = {};
+      for (const [key, entry] of Object.entries(field.entries)) {
+        const value = renderField(entry, context);
+        if (value !== undefined) out[key] = value;
+      }
+      return out;
+    }
   }
 }

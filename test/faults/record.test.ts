@@ -1,4 +1,5 @@
 import path from 'node:path';
+import Handlebars from 'handlebars';
 import { ManualClock } from '../../src/clock';
 import type { Daemon } from '../../src/main';
 import { renderRecord } from '../../src/faults';
@@ -84,5 +85,41 @@ test('the fault record and ticket body tell on-call what is broken, where, how u
     '- [firing] alertname="NodeFilesystemAlmostOutOfSpace", instance="db1:9100", mountpoint="/var", severity="critical"',
   ]) {
     expect(body).toContain(part);
+  }
+});
+
+test('a template that throws at runtime still makes the ticket, with a fallback that names it; the error is on the fault and counted', async () => {
+  // Rule loading refuses such templates now; one compiled the old way (no known-helpers check) stands in for any that throws.
+  const category = daemon.rules().categories.find((c) => c.name === 'node-memory')!;
+  const original = { ...category.ticket };
+  const broken = Handlebars.create().compile('[{{lower priority}}] memory');
+  category.ticket.subject = { source: '[{{lower priority}}] memory', render: (ctx) => broken(ctx) };
+  category.ticket.body = { source: '{{lower x}}', render: (ctx) => broken(ctx) };
+  try {
+    const labels = { alertname: 'NodeMemoryHighUtilization', instance: 'app7:9100', severity: 'critical' };
+    await daemon.faults.ingest('alertmanager', [
+      { source: 'alertmanager', sourceId: 'mem1', status: 'firing', labels, annotations: { summary: 'Memory is 97% used' }, startsAt: clock.now(), receivedAt: clock.now() },
+    ]);
+    await drain(daemon);
+
+    const [fault] = (await daemon.store.repos.faults.list({ category: 'node-memory', limit: 1, offset: 0 }));
+    expect(fault).toMatchObject({ ticket_id: expect.any(String), ticket_status: 'open' });
+    expect(fault!.ticket_error).toBe(
+      'template: subject of category "node-memory": Missing helper: "lower"; body of category "node-memory": Missing helper: "lower"',
+    );
+    const ops = await daemon.store.repos.outbox.list({ limit: 10, offset: 0 });
+    expect(ops.filter((o) => o.fault_id === fault!.id).map((o) => [o.kind, o.state])).toEqual([['create', 'done']]);
+
+    const ticket = (await daemon.store.repos.localTickets.list({ limit: 10, offset: 0 })).tickets.find((t) => t.id === Number(fault!.ticket_id))!;
+    expect(ticket.subject).toBe('[HIGH] NodeMemoryHighUtilization on app7:9100: Memory is 97% used [subject template failed]');
+    expect(ticket.body).toContain('> faultdesk could not render the subject template of category "node-memory" (rule ');
+    expect(ticket.body).toContain('> faultdesk could not render the body template of category "node-memory"');
+    expect(ticket.body).toContain('Missing helper: "lower"');
+    expect(ticket.body).toContain('# Fault node-memory {instance="app7:9100"}'); // the record stands in for the body
+    const counted = await daemon.metrics.registry.getSingleMetricAsString('faultdesk_template_errors_total');
+    expect(counted).toContain('faultdesk_template_errors_total{category="node-memory",template="subject"} 1');
+    expect(counted).toContain('faultdesk_template_errors_total{category="node-memory",template="body"} 1');
+  } finally {
+    Object.assign(category.ticket, original);
   }
 });
