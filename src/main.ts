@@ -131,11 +131,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     metrics,
     handlers: [
       ...[...systems.values()].map(({ system, concurrency }) => ({
-        handler: new TicketHandler({ store, system, rules, logger, metrics }),
+        handler: new TicketHandler({ store, system, rules, logger, metrics, clock }),
         options: workerOptions(concurrency),
       })),
       ...(config.email
-        ? [{ handler: new (loadMailHandler())({ config: config.email, store, rules, metrics, transport: options.mailTransport }), options: workerOptions(config.email.concurrency) }]
+        ? [{ handler: new (loadMailHandler())({ config: config.email, store, rules, metrics, clock, transport: options.mailTransport }), options: workerOptions(config.email.concurrency) }]
         : []),
     ],
   });

@@ -10,6 +10,7 @@ export {
   type TicketContext,
   type TemplateFailure,
 } from './render';
+export { formatTime, roughDuration, dueText, agoText } from './time-text';
 export { faultIdent, labelText, timelineJson, type OperationKind, type OperationPayload, type FaultState } from './model';
 export { explainAlerts, type Explanation } from './explain';
 export { draftFault } from './draft';

@@ -2,6 +2,7 @@ import { formatDuration } from '../config';
 import { faultKey, renderFields, severityOf, type Category, type FieldValue } from '../rules';
 import type { AlertRow, FaultRow } from '../store';
 import { draftFault } from './draft';
+import { agoText, dueText, formatTime, roughDuration } from './time-text';
 import { labelText, parseTimeline, type OperationKind, type OperationPayload } from './model';
 
 /** Alerts listed in a ticket body; the record attached to the ticket has them all. */
@@ -56,16 +57,36 @@ export interface TicketContext {
   repairTimeHours: number;
   /** The estimate as text, e.g. 2h9m9s. */
   repairTime: string;
+  /** In UTC to the second: `2026-11-24 10:00:00 UTC`. */
   openedAt: string;
+  /** `3h 5m ago`, at the time of rendering. */
+  openedAgo: string;
   dueAt: string;
+  /** `in 1h 17m` or `overdue by 5m` at the time of rendering; empty once the fault has resolved. */
+  dueIn: string;
   rule: string;
   alertCount: number;
   firingCount: number;
-  alerts: AlertView[];
+  alerts: TemplateAlert[];
   alertsOmitted: number;
   runbook: string;
   graph: string;
   hints: string[];
+}
+
+/** An alert as templates see it: its times in UTC to the second. */
+export interface TemplateAlert extends AlertView {
+  /** `5m ago`, at the time of rendering. */
+  startsAgo: string;
+}
+
+function templateAlert(row: AlertRow, now: number): TemplateAlert {
+  return {
+    ...alertView(row),
+    startsAt: formatTime(row.starts_at),
+    endsAt: row.ends_at === null ? null : formatTime(row.ends_at),
+    startsAgo: agoText(row.starts_at, now),
+  };
 }
 
 /** Labels that say where a fault is, in the order we prefer them. */
@@ -81,6 +102,8 @@ export interface TemplateFailure {
 }
 
 export interface RenderOptions {
+  /** The time relative times are told from (the clock's now); by default the fault's last update. */
+  now?: number;
   /** Collects the templates that failed; a failed diagnosis template renders nothing. */
   failures?: TemplateFailure[];
 }
@@ -102,7 +125,8 @@ export function renderOrRecord(
 }
 
 export function ticketContext(fault: FaultRow, alerts: readonly AlertRow[], category: Category | undefined, options: RenderOptions = {}): TicketContext {
-  const views = alerts.map(alertView);
+  const now = options.now ?? fault.updated_at;
+  const views = alerts.slice(0, ALERTS_IN_BODY).map((a) => templateAlert(a, now));
   const first = views[0];
   const labels = first?.labels ?? {};
   const keyLabels = JSON.parse(fault.key_labels) as Record<string, string>;
@@ -125,13 +149,15 @@ export function ticketContext(fault: FaultRow, alerts: readonly AlertRow[], cate
     priority: fault.priority,
     repairTimeHours: Math.round(fault.repair_time_hours * 100) / 100,
     repairTime: formatDuration(fault.repair_time_hours * 3_600_000),
-    openedAt: iso(fault.opened_at),
-    dueAt: iso(fault.due_at),
+    openedAt: formatTime(fault.opened_at),
+    openedAgo: agoText(fault.opened_at, now),
+    dueAt: formatTime(fault.due_at),
+    dueIn: fault.resolved_at === null ? dueText(fault.due_at, now) : '',
     rule: `${fault.rule_file}:${fault.rule_line}`,
     alertCount: fault.alert_count,
     firingCount: fault.firing_count,
-    alerts: views.slice(0, ALERTS_IN_BODY),
-    alertsOmitted: Math.max(0, fault.alert_count - Math.min(views.length, ALERTS_IN_BODY)),
+    alerts: views,
+    alertsOmitted: Math.max(0, fault.alert_count - views.length),
   };
   const render = (t: { render(c: object): string } | undefined, name: TemplateName) => renderOrRecord(t, base, name, options.failures)?.trim() ?? '';
   return {
@@ -190,9 +216,9 @@ export interface RenderedTicket {
  * template that throws never stops the ticket: a broken subject or body is
  * replaced by a fallback, and the body starts by naming the broken template.
  */
-export function renderTicket(fault: FaultRow, alerts: readonly AlertRow[], category: Category | undefined): RenderedTicket {
+export function renderTicket(fault: FaultRow, alerts: readonly AlertRow[], category: Category | undefined, options: { now?: number } = {}): RenderedTicket {
   const failures: TemplateFailure[] = [];
-  const ctx = ticketContext(fault, alerts, category, { failures });
+  const ctx = ticketContext(fault, alerts, category, { now: options.now, failures });
   if (!category) return { subject: oneLine(`${fault.category} ${fault.fault_key}`), body: fault.summary, fields: {}, failures };
   const subject = renderOrRecord(category.ticket.subject, ctx, 'subject', failures);
   const body = renderOrRecord(category.ticket.body, ctx, 'body', failures);
@@ -257,8 +283,8 @@ export function renderRecord(fault: FaultRow, alerts: readonly AlertRow[], categ
     priority: fault.priority,
     repairTimeHours: fault.repair_time_hours,
     repairTimeModel: { a: fault.rt_a, b: fault.rt_b },
-    openedAt: ctx.openedAt,
-    dueAt: ctx.dueAt,
+    openedAt: iso(fault.opened_at),
+    dueAt: iso(fault.due_at),
     resolvedAt: fault.resolved_at === null ? null : iso(fault.resolved_at),
     diagnosis: { runbook: ctx.runbook || null, graph: ctx.graph || null, hints: ctx.hints },
     ticket: fault.ticket_id ? { system: fault.ticket_system, id: fault.ticket_id, status: fault.ticket_status } : null,
@@ -274,7 +300,8 @@ export function renderRecord(fault: FaultRow, alerts: readonly AlertRow[], categ
     `- Category: ${fault.category} (rule ${fault.rule_file}:${fault.rule_line})`,
     `- Fault severity (FS): ${fault.severity}/10, priority ${fault.priority}`,
     `- Estimated repair time: ${formatDuration(fault.repair_time_hours * 3_600_000)} (RT = ${fault.rt_a}·ln(1 + ${fault.rt_b}·FS) h)`,
-    `- Opened: ${ctx.openedAt}; due: ${ctx.dueAt}${doc.resolvedAt ? `; resolved: ${doc.resolvedAt}` : ''}`,
+    `- Opened: ${ctx.openedAt}; due: ${ctx.dueAt}` +
+      (fault.resolved_at === null ? '' : `; resolved: ${formatTime(fault.resolved_at)} (open for ${roughDuration(fault.resolved_at - fault.opened_at)})`),
   ];
   if (ctx.runbook) md.push(`- Runbook: ${ctx.runbook}`);
   if (ctx.graph) md.push(`- Graph: ${ctx.graph}`);
@@ -282,26 +309,26 @@ export function renderRecord(fault: FaultRow, alerts: readonly AlertRow[], categ
   md.push('', `## Alerts (${fault.firing_count} firing of ${fault.alert_count})`, '');
   for (const a of views) {
     md.push(`### [${a.status}] ${labelText(a.labels)}`, '');
-    md.push(`- Source: ${a.source} ${a.sourceId}`, `- Starts: ${a.startsAt}${a.endsAt ? `; ends: ${a.endsAt}` : ''}`);
+    md.push(`- Source: ${a.source} ${a.sourceId}`, `- Starts: ${formatTime(Date.parse(a.startsAt))}${a.endsAt ? `; ends: ${formatTime(Date.parse(a.endsAt))}` : ''}`);
     if (a.generatorURL) md.push(`- Source link: ${a.generatorURL}`);
     for (const [k, v] of Object.entries(a.annotations)) md.push(`- ${k}: ${v.replace(/\n/g, ' ')}`);
     md.push('');
   }
   md.push('## Timeline', '');
   if (timeline.omitted > 0) md.push(`(${timeline.omitted} entries omitted)`);
-  for (const e of doc.timeline) md.push(`- ${e.at} ${e.event}${'detail' in e ? `: ${e.detail}` : ''}`);
+  for (const e of timeline.entries) md.push(`- ${formatTime(e.at)} ${e.event}${e.detail ? `: ${e.detail}` : ''}`);
   return { markdown: md.join('\n') + '\n', json: JSON.stringify(doc, null, 2) + '\n' };
 }
 
 /** The comment an operation posts on the ticket. */
-export function renderComment(kind: OperationKind, payload: OperationPayload, fault: FaultRow): string {
+export function renderComment(kind: OperationKind, payload: OperationPayload, fault: FaultRow, now: number = fault.updated_at): string {
   const lines: string[] = [];
   if (payload.note) lines.push(payload.note);
   switch (kind) {
     case 'escalate':
       lines.push(
         `Escalated: fault severity ${payload.fromFs} → ${payload.toFs}, priority now ${fault.priority}. ` +
-          `Estimated repair time ${formatDuration(fault.repair_time_hours * 3_600_000)}, due ${iso(fault.due_at)}.`,
+          `Estimated repair time ${formatDuration(fault.repair_time_hours * 3_600_000)}, due ${formatTime(fault.due_at)} (${dueText(fault.due_at, now)}).`,
       );
       break;
     case 'resolve':

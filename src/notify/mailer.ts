@@ -1,4 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
+import type { Clock } from '../clock';
 import { DeliveryError, type FailureReason } from '../delivery';
 import type { Metrics } from '../metrics';
 import type { OperationHandler } from '../outbox';
@@ -12,6 +13,8 @@ export interface MailHandlerDeps {
   store: Store;
   rules: () => RuleEngine;
   metrics: Metrics;
+  /** Relative times in mails ("due in 1h 17m") are told from its now. */
+  clock: Clock;
   /** For tests: a ready transport. */
   transport?: Transporter;
 }
@@ -61,7 +64,15 @@ export class MailHandler implements OperationHandler {
     const fault = await repos.faults.get(op.fault_id);
     if (!fault) return undefined; // nothing left to tell
     const alerts = await repos.alerts.listByFault(fault.id, 10);
-    return this.templates.fault(payload.event, fault, alerts, this.deps.rules().category(fault.category), payload.changes, payload.previous);
+    return this.templates.fault(
+      payload.event,
+      fault,
+      alerts,
+      this.deps.rules().category(fault.category),
+      payload.changes,
+      payload.previous,
+      this.deps.clock.now(),
+    );
   }
 
   private async digest(payload: DigestPayload): Promise<RenderedMail | undefined> {
@@ -72,7 +83,7 @@ export class MailHandler implements OperationHandler {
     const entries = await Promise.all(
       faults.map(async (fault) => ({ fault, alerts: await repos.alerts.listByFault(fault.id, 3), category: this.deps.rules().category(fault.category) })),
     );
-    return this.templates.digest(entries);
+    return this.templates.digest(entries, this.deps.clock.now());
   }
 }
 

@@ -1,4 +1,5 @@
 import { renderComment, renderRecord, renderTicket, ticketContext, type OperationKind, type OperationPayload, type TemplateFailure } from '../faults';
+import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { renderFields, type Category, type RuleEngine } from '../rules';
@@ -15,6 +16,8 @@ export interface TicketHandlerDeps {
   rules: () => RuleEngine;
   logger: Logger;
   metrics: Metrics;
+  /** Relative times in tickets ("due in 1h 17m") are told from its now. */
+  clock: Clock;
 }
 
 /** How a fault's ticket_error that a broken template caused begins. */
@@ -78,7 +81,7 @@ export class TicketHandler implements OperationHandler {
       throw new TicketSystemError(`fault ${fault.id} has no ticket yet (its create did not succeed)`, 'not_found', false);
     }
     const ref: TicketRef = { id: fault.ticket_id, status: fault.ticket_status ?? 'open', url: fault.ticket_url ?? undefined };
-    const comment = renderComment(kind, payload, fault);
+    const comment = renderComment(kind, payload, fault, this.deps.clock.now());
     const idempotencyKey = `faultdesk-op-${op.id}`;
     try {
       switch (kind) {
@@ -116,7 +119,7 @@ export class TicketHandler implements OperationHandler {
 
   private async newTicket(op: OutboxRow, fault: FaultRow, category: Category | undefined, rendering: Rendering): Promise<NewTicket> {
     const alerts = await this.deps.store.repos.alerts.listByFault(fault.id);
-    const ticket = renderTicket(fault, alerts, category);
+    const ticket = renderTicket(fault, alerts, category, { now: this.deps.clock.now() });
     rendering.rendered = true;
     rendering.failures.push(...ticket.failures);
     return {
@@ -134,7 +137,7 @@ export class TicketHandler implements OperationHandler {
   private fields(fault: FaultRow, category: Category | undefined, alerts: readonly AlertRow[], rendering: Rendering) {
     if (!category) return {};
     rendering.rendered = true;
-    const ctx = ticketContext(fault, alerts, category, { failures: rendering.failures });
+    const ctx = ticketContext(fault, alerts, category, { now: this.deps.clock.now(), failures: rendering.failures });
     return renderFields(category.ticket.fields, ctx, (field, err) =>
       rendering.failures.push({ template: 'fields', message: `${field}: ${(err as Error).message.split('\n')[0]}` }),
     );

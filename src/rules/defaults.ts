@@ -32,7 +32,7 @@ export const DEFAULT_BODY = `{{#if annotations.summary}}**{{annotations.summary}
 {{/if}}{{#if annotations.description}}{{annotations.description}}
 
 {{/if}}- Priority: {{priority}} (fault severity {{fs}}/10)
-- Estimated repair time: {{repairTime}}, due {{dueAt}}
+- Estimated repair time: {{repairTime}}, due {{dueAt}}{{#if dueIn}} ({{dueIn}}){{/if}}
 - Opened: {{openedAt}}
 - Category: {{category}} (rule {{rule}})
 - Fault key: {{key}}

@@ -2,7 +2,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { ManualClock } from '../../src/clock';
 import type { Daemon } from '../../src/main';
-import { renderRecord } from '../../src/faults';
+import { renderComment, renderRecord } from '../../src/faults';
 import { drain, startTestDaemon, tempDir, testConfig } from '../helpers';
 
 let daemon: Daemon;
@@ -70,6 +70,11 @@ test('the fault record and ticket body tell on-call what is broken, where, how u
   expect(record.markdown).toContain('- Runbook: https://runbooks/disk');
   expect(record.markdown).toContain('## Alerts (0 firing of 1)');
   expect(record.markdown).toContain('- description: Only 3% left. Grows 1 GB/h.');
+  // People read UTC to the second; the JSON keeps ISO 8601 for machines.
+  expect(record.markdown).toContain('- Opened: 2026-11-24 10:00:00 UTC; due: 2026-11-24 12:09:09 UTC; resolved: 2026-11-24 10:00:30 UTC (open for 30s)');
+  expect(record.markdown).toContain('- Starts: 2026-11-24 09:59:00 UTC; ends: 2026-11-24 10:00:30 UTC');
+  expect(record.markdown).toMatch(/^- 2026-11-24 10:00:30 UTC resolved/m);
+  expect(record.markdown).not.toMatch(/\d\.\d{3}Z/);
 
   const { tickets } = await daemon.store.repos.localTickets.list({ limit: 1, offset: 0 });
   expect(tickets[0]?.subject).toBe('[HIGH] Disk filling up on db1:9100 /var: /var on db1 is 97% full');
@@ -78,7 +83,8 @@ test('the fault record and ticket body tell on-call what is broken, where, how u
     '**/var on db1 is 97% full**',
     'Only 3% left.\nGrows 1 GB/h.',
     '- Priority: high (fault severity 8/10)',
-    '- Estimated repair time: 2h9m9s, due 2026-11-24T12:09:09.456Z',
+    '- Estimated repair time: 2h9m9s, due 2026-11-24 12:09:09 UTC (in 2h 9m)',
+    '- Opened: 2026-11-24 10:00:00 UTC',
     '- Runbook: https://runbooks/disk',
     '- Graph: http://prom/graph?g0.expr=disk',
     '- Largest directories: du -xh /var | sort -rh | head -20',
@@ -122,4 +128,10 @@ test('a template that throws at runtime still makes the ticket, with a fallback 
   } finally {
     Object.assign(category.ticket, original);
   }
+});
+
+test('an escalation comment gives the due time in UTC and how far off it is, from the clock', async () => {
+  const [fault] = await daemon.store.repos.faults.list({ category: 'node-disk', limit: 1, offset: 0 });
+  const comment = renderComment('escalate', { changes: [], fromFs: 5, toFs: 8 }, fault!, fault!.due_at + 5 * 60_000);
+  expect(comment).toContain('due 2026-11-24 12:09:09 UTC (overdue by 5m).');
 });

@@ -147,12 +147,13 @@ test('an open fault at FS ≥ 7 mails the default recipients, with the ticket, a
     `Ticket:    local ${fault!.ticket_id}`,
     'Runbook:   https://runbooks.acme.example/svc',
     `faultdesk: https://faultdesk.acme.example/api/v1/faults/${fault!.id}`,
-    '- [firing] alertname="ServiceDown", service="checkout", severity="critical" since 2026-11-24T11:59:00.000Z',
+    '- [firing] alertname="ServiceDown", service="checkout", severity="critical" since 2026-11-24 11:59:00 UTC (1m ago)',
+    'Opened:    2026-11-24 12:00:00 UTC (just now)',
     'http://prometheus:9090/graph?g0.expr=up',
   ]) {
     expect(mail!.text).toContain(part);
   }
-  expect(mail!.text).toMatch(/Repair: {4}estimated 1h36m\d+s, due 2026-11-24T13:36:/);
+  expect(mail!.text).toMatch(/Repair: {4}estimated 1h36m\d+s, due 2026-11-24 13:36:\d\d UTC \(in 1h 36m\)/);
   expect(mail!.html).not.toContain('<script>');
   expect(mail!.html).toContain('<code>alertname&#x3D;&quot;ServiceDown&quot;, service&#x3D;&quot;checkout&quot;, severity&#x3D;&quot;critical&quot;</code>');
   expect(await metric('faultdesk_emails_sent_total')).toContain('event="open"} 1');

@@ -76,7 +76,7 @@ beforeEach(async () => {
   const logger = silentLogger();
   worker = new OutboxWorker({
     store,
-    handler: new TicketHandler({ store, system, rules: () => engine, logger, metrics }),
+    handler: new TicketHandler({ store, system, rules: () => engine, logger, metrics, clock }),
     clock,
     logger,
     metrics,
