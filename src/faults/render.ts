@@ -70,7 +70,13 @@ export interface TicketContext {
   alerts: TemplateAlert[];
   alertsOmitted: number;
   runbook: string;
+  /** A graph of the problem: the rule's, or Prometheus' expression link of an Alertmanager alert. */
   graph: string;
+  /** The source's own page of the first alert when it is not a graph: `{ label: "Zabbix event", url }`. */
+  sourceLink: { label: string; url: string } | null;
+  /** The first lines of the plugin's long output (Nagios), and how many more lines the record has. */
+  longOutput: string;
+  longOutputOmitted: number;
   hints: string[];
 }
 
@@ -88,6 +94,12 @@ function templateAlert(row: AlertRow, now: number): TemplateAlert {
     startsAgo: agoText(row.starts_at, now),
   };
 }
+
+/** What the link a source sends with its alerts is (Alertmanager's is a Prometheus graph). */
+const SOURCE_LINKS: Record<string, string> = { zabbix: 'Zabbix event', nagios: 'Nagios status', generic: 'Source' };
+
+/** Lines of a long output shown in a ticket; the record has them all. */
+const LONG_OUTPUT_LINES = 10;
 
 /** Labels that say where a fault is, in the order we prefer them. */
 const WHERE_LABELS = ['instance', 'host', 'hostname', 'pod', 'node', 'service', 'job'];
@@ -160,10 +172,17 @@ export function ticketContext(fault: FaultRow, alerts: readonly AlertRow[], cate
     alertsOmitted: Math.max(0, fault.alert_count - views.length),
   };
   const render = (t: { render(c: object): string } | undefined, name: TemplateName) => renderOrRecord(t, base, name, options.failures)?.trim() ?? '';
+  const link = first?.generatorURL ?? '';
+  const isGraph = first?.source === 'alertmanager';
+  const longLines = (base.annotations.long_output ?? '').replace(/\s+$/, '').split('\n');
+  const shownLines = longLines.slice(0, LONG_OUTPUT_LINES);
   return {
     ...base,
     runbook: render(category?.diagnosis.runbook, 'runbook') || base.annotations.runbook_url || base.annotations.runbook || '',
-    graph: render(category?.diagnosis.graph, 'graph') || first?.generatorURL || '',
+    graph: render(category?.diagnosis.graph, 'graph') || (isGraph ? link : ''),
+    sourceLink: link && !isGraph ? { label: SOURCE_LINKS[first!.source] ?? 'Source', url: link } : null,
+    longOutput: shownLines.join('\n'),
+    longOutputOmitted: longLines.length - shownLines.length,
     hints: (category?.diagnosis.hints ?? []).map((h) => render(h, 'hints')).filter((h) => h !== ''),
   };
 }
@@ -305,6 +324,7 @@ export function renderRecord(fault: FaultRow, alerts: readonly AlertRow[], categ
   ];
   if (ctx.runbook) md.push(`- Runbook: ${ctx.runbook}`);
   if (ctx.graph) md.push(`- Graph: ${ctx.graph}`);
+  if (ctx.sourceLink) md.push(`- ${ctx.sourceLink.label}: ${ctx.sourceLink.url}`);
   if (ctx.hints.length) md.push('', '## Diagnosis', '', ...ctx.hints.map((h) => `- ${h}`));
   md.push('', `## Alerts (${fault.firing_count} firing of ${fault.alert_count})`, '');
   for (const a of views) {

@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars';
+import { RE2JS } from 're2js';
 import { formatDuration } from '../config';
 import { templateError, type TemplateError } from './template-errors';
 import { BUILTIN_HELPERS, unknownVariables } from './template-lint';
@@ -31,6 +32,27 @@ export function createTemplateEngine() {
     const text = typeof s === 'string' ? s : '';
     const max = typeof n === 'number' ? n : 80;
     return text.length > max ? `${text.slice(0, Math.max(0, max - 1))}…` : text;
+  });
+  // Whether a text already says something: "{{#unless (contains labels.alertname labels.host)}} on {{labels.host}}{{/unless}}".
+  hb.registerHelper('contains', (text: unknown, part: unknown) =>
+    typeof text === 'string' && typeof part === 'string' && part !== '' && text.toLowerCase().includes(part.toLowerCase()),
+  );
+  // The first group a regex (RE2, unanchored) captures in a text, or the whole match without groups; "" without a match.
+  const patterns = new Map<string, RE2JS>();
+  hb.registerHelper('capture', (text: unknown, pattern: unknown) => {
+    if (typeof text !== 'string' || typeof pattern !== 'string') return '';
+    let re = patterns.get(pattern);
+    if (!re) {
+      re = RE2JS.compile(pattern);
+      patterns.set(pattern, re);
+    }
+    const m = re.matcher(text);
+    if (!m.find()) return '';
+    for (let g = 1; g <= m.groupCount(); g++) {
+      const value = m.group(g);
+      if (value) return value;
+    }
+    return m.groupCount() === 0 ? (m.group(0) ?? '') : '';
   });
   hb.registerHelper('labelset', (labels: unknown) =>
     labels && typeof labels === 'object'

@@ -3,6 +3,7 @@ import Handlebars from 'handlebars';
 import { ManualClock } from '../../src/clock';
 import type { Daemon } from '../../src/main';
 import { renderComment, renderRecord } from '../../src/faults';
+import { createSources, type SourceName } from '../../src/sources';
 import { drain, startTestDaemon, tempDir, testConfig } from '../helpers';
 
 let daemon: Daemon;
@@ -134,4 +135,53 @@ test('an escalation comment gives the due time in UTC and how far off it is, fro
   const [fault] = await daemon.store.repos.faults.list({ category: 'node-disk', limit: 1, offset: 0 });
   const comment = renderComment('escalate', { changes: [], fromFs: 5, toFs: 8 }, fault!, fault!.due_at + 5 * 60_000);
   expect(comment).toContain('due 2026-11-24 12:09:09 UTC (overdue by 5m).');
+});
+
+/** Delivers a source's own payload through its adapter, and answers the ticket its fault got. */
+async function ticketFor(source: SourceName, payload: Record<string, unknown>) {
+  const parsed = createSources()[source].parse(payload, clock.now());
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+  const result = await daemon.faults.ingest(source, parsed.alerts);
+  await drain(daemon);
+  const fault = await daemon.store.repos.faults.get(result.faults[0]!);
+  const { tickets } = await daemon.store.repos.localTickets.list({ limit: 100, offset: 0 });
+  return tickets.find((t) => String(t.id) === fault!.ticket_id)!;
+}
+
+test('a Zabbix ticket names the host once, fills the disk hint, and labels the event link as such', async () => {
+  const zabbix = { event_value: '1', event_nseverity: '4', zabbix_url: 'https://zabbix.acme.example/', trigger_id: '42' };
+  const cpu = await ticketFor('zabbix', { ...zabbix, event_id: '7001', host_name: 'db-01', trigger_name: 'High CPU utilization on db-01' });
+  expect(cpu.subject).toBe('[HIGH] High CPU utilization on db-01');
+  expect(cpu.body).toContain('- Zabbix event: https://zabbix.acme.example/tr_events.php?triggerid=42&eventid=7001');
+  expect(cpu.body).not.toContain('Graph:');
+
+  const mem = await ticketFor('zabbix', { ...zabbix, event_id: '7002', host_name: 'db-02', trigger_name: 'Linux: High memory utilization (>90% for 5m)' });
+  expect(mem.subject).toBe('[HIGH] Linux: High memory utilization (>90% for 5m) on db-02');
+
+  const disk = await ticketFor('zabbix', { ...zabbix, event_id: '7003', host_name: 'db-03', trigger_name: 'Linux: FS [/var/lib/mysql]: Space is critically low (used > 90%)' });
+  expect(disk.body).toContain('- Largest directories: du -xh /var/lib/mysql | sort -rh | head -20');
+  const old = await ticketFor('zabbix', { ...zabbix, event_id: '7004', host_name: 'db-04', trigger_name: 'Free disk space is less than 20% on volume /srv' });
+  expect(old.body).toContain('- Largest directories: du -xh /srv | sort -rh | head -20');
+  expect(`${disk.body}${old.body}`).not.toContain('<mountpoint>');
+});
+
+test('a Nagios ticket shows the first lines of the long output, fills the disk hint, and links the Nagios status page', async () => {
+  const long = Array.from({ length: 14 }, (_, i) => `/data${i}: ${90 + (i % 10)}% used`).join('\\n');
+  const ticket = await ticketFor('nagios', {
+    notification_type: 'PROBLEM',
+    host_name: 'files-01',
+    service_desc: 'Disk space',
+    service_state: 'CRITICAL',
+    service_output: 'DISK CRITICAL - free space: /data0 120 MB (2% inode=90%);',
+    long_service_output: long,
+    service_problem_id: '311',
+    nagios_url: 'https://nagios.acme.example/nagios',
+  });
+  expect(ticket.subject).toBe('[HIGH] Disk space on files-01 is CRITICAL: DISK CRITICAL - free space: /data0 120 MB (2% inode=90%);');
+  expect(ticket.body).toContain('Output:\n\n```\n/data0: 90% used\n/data1: 91% used\n');
+  expect(ticket.body).toContain('/data9: 99% used\n```\n(4 more lines in the attached fault record)');
+  expect(ticket.body).not.toContain('/data10');
+  expect(ticket.body).toContain('- Largest directories: du -xh /data0 | sort -rh | head -20');
+  expect(ticket.body).toContain('- Nagios status: https://nagios.acme.example/nagios/cgi-bin/extinfo.cgi?type=2&host=files-01&service=Disk%20space');
+  expect(ticket.body).not.toContain('Graph:');
 });

@@ -31,3 +31,23 @@ describe('a template that does not compile says why in one line, with its positi
     expect(engine.compile('{{upper y}}').render({ y: 'a' })).toBe('A');
   });
 });
+
+describe('helpers', () => {
+  const render = (source: string, context: object) => createTemplateEngine().compile(source).render(context);
+
+  test('contains: whether a text already says something, ignoring case', () => {
+    const t = '{{labels.alertname}}{{#unless (contains labels.alertname labels.host)}} on {{labels.host}}{{/unless}}';
+    expect(render(t, { labels: { alertname: 'High CPU on DB-01', host: 'db-01' } })).toBe('High CPU on DB-01');
+    expect(render(t, { labels: { alertname: 'High CPU', host: 'db-01' } })).toBe('High CPU on db-01');
+    expect(render(t, { labels: { alertname: 'High CPU' } })).toBe('High CPU on ');
+  });
+
+  test('capture: the first group an RE2 regex captures, or nothing', () => {
+    const t = '{{#with (capture name "FS \\[([^\\]]+)\\]|on volume (\\S+)")}}du -xh {{this}}{{/with}}';
+    expect(render(t, { name: 'Linux: FS [/var/lib]: Space is low' })).toBe('du -xh /var/lib');
+    expect(render(t, { name: 'Free disk space is less than 20% on volume /srv' })).toBe('du -xh /srv');
+    expect(render(t, { name: 'High CPU' })).toBe('');
+    expect(render('{{capture s "\\d+"}}', { s: 'load 42 now' })).toBe('42');
+    expect(() => render('{{capture s "(a"}}', { s: 'x' })).toThrow(/missing closing \)/);
+  });
+});
