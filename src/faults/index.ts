@@ -3,6 +3,7 @@ export {
   renderRecord,
   renderComment,
   renderTicket,
+  renderSubject,
   ticketContext,
   sampleTicketContext,
   alertView,

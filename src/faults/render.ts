@@ -239,7 +239,7 @@ export function renderTicket(fault: FaultRow, alerts: readonly AlertRow[], categ
   const failures: TemplateFailure[] = [];
   const ctx = ticketContext(fault, alerts, category, { now: options.now, failures });
   if (!category) return { subject: oneLine(`${fault.category} ${fault.fault_key}`), body: fault.summary, fields: {}, failures };
-  const subject = renderOrRecord(category.ticket.subject, ctx, 'subject', failures);
+  const subject = renderSubject(category, ctx, failures);
   const body = renderOrRecord(category.ticket.body, ctx, 'body', failures);
   const fields = renderFields(category.ticket.fields, ctx, (field, err) =>
     failures.push({ template: 'fields', message: `${field}: ${firstLine(err)}` }),
@@ -250,7 +250,7 @@ export function renderTicket(fault: FaultRow, alerts: readonly AlertRow[], categ
       `${FALLBACK_SAYS[f.template]} Fix the template (\`faultdesk check\` shows where) and reload the rules.`,
   );
   return {
-    subject: oneLine(subject ?? `${fallbackSubject(ctx)} [subject template failed]`),
+    subject,
     body: [...notice, ...(notice.length > 0 ? [''] : []), body ?? renderRecord(fault, alerts, category).markdown].join('\n'),
     fields,
     failures,
@@ -265,6 +265,15 @@ const FALLBACK_SAYS: Record<TemplateName, string> = {
   graph: 'The graph link was left out.',
   hints: 'The hint was left out.',
 };
+
+/**
+ * The category's subject on one line; when its template throws, what is
+ * broken and where without it, marked as a fallback.
+ */
+export function renderSubject(category: Category | undefined, ctx: TicketContext, failures?: TemplateFailure[]): string {
+  if (!category) return oneLine(`${ctx.category} ${ctx.key}`);
+  return oneLine(renderOrRecord(category.ticket.subject, ctx, 'subject', failures) ?? `${fallbackSubject(ctx)} [subject template failed]`);
+}
 
 /** What is broken and where, without the category's templates (they failed). */
 function fallbackSubject(ctx: TicketContext): string {

@@ -1,5 +1,5 @@
 import type { MailEvent } from '../config/schema';
-import { agoText, formatTime, ticketContext } from '../faults';
+import { agoText, formatTime, renderSubject, ticketContext, type TemplateFailure } from '../faults';
 import { createTemplateEngine, type Category } from '../rules';
 import type { AlertRow, FaultRow } from '../store';
 import type { MailSnapshot } from './planner';
@@ -57,7 +57,7 @@ const HTML = `<!doctype html>
 
 const DIGEST_TEXT = `{{count}} faults opened within a few minutes; one mail for all of them:
 
-{{#each faults}}- [{{upper priority}}] {{headline}}
+{{#each faults}}- [{{upper priority}}] {{title}}
   {{category}} {{key}}, FS {{fs}}, due {{dueAt}}{{#if dueIn}} ({{dueIn}}){{/if}}{{#if ticket}}, ticket {{ticket.system}} {{ticket.id}}{{#if ticket.url}} {{ticket.url}}{{/if}}{{/if}}{{#if link}}
   {{link}}{{/if}}
 {{/each}}`;
@@ -67,7 +67,7 @@ const DIGEST_HTML = `<!doctype html>
 <h2>{{count}} faults opened</h2>
 <table cellpadding="4" border="1" style="border-collapse: collapse">
 <tr><th>Priority</th><th>Fault</th><th>Category</th><th>FS</th><th>Due</th><th>Ticket</th></tr>
-{{#each faults}}<tr><td>{{priority}}</td><td>{{#if link}}<a href="{{link}}">{{headline}}</a>{{else}}{{headline}}{{/if}}</td><td>{{category}} <code>{{key}}</code></td><td>{{fs}}</td><td>{{dueAt}}{{#if dueIn}} ({{dueIn}}){{/if}}</td><td>{{#if ticket}}{{#if ticket.url}}<a href="{{ticket.url}}">{{ticket.system}} {{ticket.id}}</a>{{else}}{{ticket.system}} {{ticket.id}}{{/if}}{{/if}}</td></tr>
+{{#each faults}}<tr><td>{{priority}}</td><td>{{#if link}}<a href="{{link}}">{{title}}</a>{{else}}{{title}}{{/if}}</td><td>{{category}} <code>{{key}}</code></td><td>{{fs}}</td><td>{{dueAt}}{{#if dueIn}} ({{dueIn}}){{/if}}</td><td>{{#if ticket}}{{#if ticket.url}}<a href="{{ticket.url}}">{{ticket.system}} {{ticket.id}}</a>{{else}}{{ticket.system}} {{ticket.id}}{{/if}}{{/if}}</td></tr>
 {{/each}}</table>
 </body></html>
 `;
@@ -78,8 +78,12 @@ export interface RenderedMail {
   html: string;
 }
 
-/** Mail texts: plain text as it is, HTML with every value escaped. */
-export function createMailTemplates(linkBase: string | undefined) {
+/**
+ * Mail texts: plain text as it is, HTML with every value escaped. A
+ * category's subject template that throws gets a fallback headline and is
+ * told to `onTemplateFailure`.
+ */
+export function createMailTemplates(linkBase: string | undefined, onTemplateFailure: (category: string, failure: TemplateFailure) => void = () => {}) {
   const engine = createTemplateEngine();
   const text = engine.compile(TEXT, 'text');
   const html = engine.compile(HTML, 'html');
@@ -87,12 +91,16 @@ export function createMailTemplates(linkBase: string | undefined) {
   const digestHtml = engine.compile(DIGEST_HTML, 'html');
 
   const faultView = (fault: FaultRow, alerts: readonly AlertRow[], category: Category | undefined, now: number) => {
-    const ctx = ticketContext(fault, alerts.slice(0, ALERTS_IN_MAIL), category, { now });
-    const headline = (category?.ticket.subject.render(ctx) ?? `${fault.category} ${fault.fault_key}`).replace(/\s+/g, ' ').trim();
+    const failures: TemplateFailure[] = [];
+    const ctx = ticketContext(fault, alerts.slice(0, ALERTS_IN_MAIL), category, { now, failures });
+    const headline = renderSubject(category, ctx, failures);
+    for (const f of failures) onTemplateFailure(fault.category, f);
     return {
       ...ctx,
       alertsOmitted: Math.max(0, fault.alert_count - Math.min(alerts.length, ALERTS_IN_MAIL)),
       headline,
+      /** The headline without the "[HIGH]" it may start with, for lists that show the priority on their own. */
+      title: withoutPriority(headline, fault.priority),
       ticketSystem: fault.ticket_system,
       ticket: fault.ticket_id ? { system: fault.ticket_system, id: fault.ticket_id, url: fault.ticket_url } : undefined,
       link: linkBase ? `${linkBase.replace(/\/+$/, '')}/api/v1/faults/${fault.id}` : undefined,
@@ -132,6 +140,11 @@ export function createMailTemplates(linkBase: string | undefined) {
 }
 
 export type MailTemplates = ReturnType<typeof createMailTemplates>;
+
+function withoutPriority(headline: string, priority: string): string {
+  const prefix = `[${priority.toUpperCase()}]`;
+  return headline.toUpperCase().startsWith(prefix) ? headline.slice(prefix.length).trim() : headline;
+}
 
 function sinceLastMail(fault: FaultRow, previous: MailSnapshot | undefined): string[] {
   if (!previous) return [];
