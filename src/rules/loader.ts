@@ -76,6 +76,9 @@ export function loadRules(paths: string | readonly string[], context: RuleContex
 
 export function compileRuleSources(sources: Array<{ file: string; text: string }>, context: RuleContext): LoadedRules {
   const templates = createTemplateEngine();
+  // Many categories share a template (the file's defaults, the built-in ones): compile and lint each text once.
+  const compiledTexts = new Map<string, Template>();
+  const lintedTexts = new Map<string, TemplateError[]>();
   const problems: SourceProblem[] = [];
   const categories: Category[] = [];
   const seen = new Map<string, string>();
@@ -134,7 +137,8 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
         report: (rest, message) => report(at(...rest), message),
         compile: (rest, text) => {
           try {
-            const template = templates.compile(text);
+            const template = compiledTexts.get(text) ?? templates.compile(text);
+            compiledTexts.set(text, template);
             compiledTemplates.push({ path: origin(rest), template });
             return template;
           } catch (err) {
@@ -144,7 +148,12 @@ export function compileRuleSources(sources: Array<{ file: string; text: string }
           }
         },
       });
-      if (compiled && !checkTemplates(compiled, compiledTemplates, context, templates, templateProblem)) return;
+      const lint = (text: string, known: ReadonlySet<string>) => {
+        const found = lintedTexts.get(text) ?? templates.unknownVariables(text, known);
+        lintedTexts.set(text, found);
+        return found;
+      };
+      if (compiled && !checkTemplates(compiled, compiledTemplates, context, lint, templateProblem)) return;
       // A category with schema problems is compiled only to find its other problems.
       if (!compiled || !spec.clean) return;
       if (spec.default) {
@@ -224,14 +233,15 @@ function checkTemplates(
   category: Category,
   compiled: ReadonlyArray<{ path: PropertyKey[]; template: Template }>,
   context: RuleContext,
-  templates: TemplateEngine,
+  unknownVariables: (source: string, known: ReadonlySet<string>) => TemplateError[],
   report: (path: PropertyKey[], err: TemplateError, prefix: string) => void,
 ): boolean {
   const sample = context.sampleContext(category);
   const known = new Set(Object.keys(sample));
   let ok = true;
   for (const { path, template } of compiled) {
-    const unknown = templates.unknownVariables(template.source, known);
+    // The names a template may read are the same for every category (TicketContext's).
+    const unknown = unknownVariables(template.source, known);
     for (const err of unknown) report(path, err, '');
     if (unknown.length > 0) {
       ok = false;
