@@ -126,6 +126,25 @@ test('a template that throws at runtime still makes the ticket, with a fallback 
     const counted = await daemon.metrics.registry.getSingleMetricAsString('faultdesk_template_errors_total');
     expect(counted).toContain('faultdesk_template_errors_total{category="node-memory",template="subject"} 1');
     expect(counted).toContain('faultdesk_template_errors_total{category="node-memory",template="body"} 1');
+
+    // An escalation renders no template: the ticket still shows the fallback, so the error stays.
+    await daemon.faults.ingest('alertmanager', [
+      { source: 'alertmanager', sourceId: 'mem2', status: 'firing', labels: { ...labels, severity: 'page' }, annotations: {}, startsAt: clock.now(), receivedAt: clock.now() },
+    ]);
+    await drain(daemon);
+    const after = await daemon.store.repos.outbox.list({ limit: 10, offset: 0 });
+    expect(after.filter((o) => o.fault_id === fault!.id).map((o) => [o.kind, o.state])).toEqual(expect.arrayContaining([['escalate', 'done']]));
+    expect((await daemon.store.repos.faults.get(fault!.id))!.ticket_error).toMatch(/^template: subject of category "node-memory"/);
+
+    // Fixed (reloaded) templates: the resolve renders cleanly and the error goes.
+    Object.assign(category.ticket, original);
+    for (const id of ['mem1', 'mem2']) {
+      await daemon.faults.ingest('alertmanager', [
+        { source: 'alertmanager', sourceId: id, status: 'resolved', labels: id === 'mem1' ? labels : { ...labels, severity: 'page' }, annotations: {}, startsAt: clock.now(), endsAt: clock.now(), receivedAt: clock.now() },
+      ]);
+    }
+    await drain(daemon);
+    expect(await daemon.store.repos.faults.get(fault!.id)).toMatchObject({ state: 'resolved', ticket_error: null });
   } finally {
     Object.assign(category.ticket, original);
   }
