@@ -7,6 +7,7 @@ import { median } from './lib/stats.mjs';
 
 const require = createRequire(import.meta.url);
 const { compileRuleSources, RuleEngine } = require('../dist/rules/index.js');
+const { sampleTicketContext } = require('../dist/faults/index.js');
 
 const context = {
   defaultSystem: 'local',
@@ -15,6 +16,7 @@ const context = {
   updateIntervalMs: 300000,
   reopenWithinMs: 3600000,
   flapping: { changes: 6, windowMs: 3600000, quietMs: 1800000 },
+  sampleContext: sampleTicketContext,
 };
 
 /** N categories like real rule files: mostly an alertname and a regex on severity, some regex-only ones. */

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
-import { FaultService, RepeatCache, staleWindows } from './faults';
+import { FaultService, RepeatCache, sampleTicketContext, staleWindows } from './faults';
 import type express from 'express';
 import { createHandler } from './http/app';
 import { isLoopback, splitListen } from './http/listen';
@@ -79,6 +79,7 @@ export function ruleContext(config: Config): RuleContext {
       quietMs: config.faults.flapping.quiet,
     },
     ...(config.tiers ? { tiers: config.tiers.levels.map((l) => l.name), startTier: config.tiers.start ?? config.tiers.levels[0]?.name } : {}),
+    sampleContext: sampleTicketContext,
   };
 }
 
@@ -139,11 +140,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onStoreError: () => metrics.storeErrors.inc({ operation: 'outbox' }),
     handlers: [
       ...[...systems.values()].map(({ system, concurrency }) => ({
-        handler: new TicketHandler({ store, system, rules, logger, metrics }),
+        handler: new TicketHandler({ store, system, rules, logger, metrics, clock }),
         options: workerOptions(concurrency),
       })),
       ...(config.email
-        ? [{ handler: new (loadMailHandler())({ config: config.email, store, rules, metrics, transport: options.mailTransport }), options: workerOptions(config.email.concurrency) }]
+        ? [{ handler: new (loadMailHandler())({ config: config.email, store, rules, metrics, clock, transport: options.mailTransport }), options: workerOptions(config.email.concurrency) }]
         : []),
     ],
   });

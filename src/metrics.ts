@@ -42,6 +42,7 @@ export interface Metrics {
   emailsSent: Counter<'event'>;
   emailsFailed: Counter<'reason'>;
   emailsSuppressed: Counter<'reason'>;
+  templateErrors: Counter<'category' | 'template'>;
   configReloadSuccessful: Gauge;
   repairEstimate: Histogram<'category'>;
   repairActual: Histogram<'category'>;
@@ -156,6 +157,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       pendingReads.delete(reading);
     }
   }
+  const templateErrors = new Counter({
+    name: 'faultdesk_template_errors_total',
+    help: 'Rule templates that failed while rendering a ticket or mail (a fallback was used), by category and template (subject, body, fields, runbook, graph, hints).',
+    labelNames: ['category', 'template'] as const,
+    registers: [registry],
+  });
 
   const hourBuckets = [0.25, 0.5, 1, 2, 4, 8, 16, 24, 48, 96];
   const repairEstimate = new Histogram({
@@ -303,6 +310,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     emailsSent,
     emailsFailed,
     emailsSuppressed,
+    templateErrors,
     configReloadSuccessful,
     configReloadTimestamp,
     repairEstimate,

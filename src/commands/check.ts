@@ -31,8 +31,12 @@ export function check(configFile: string | undefined, env: Record<string, string
       `${w.category.file}:${w.category.line}:${w.category.column}: warning: category "${w.category.name}" can never match: ` +
       `"${w.by.name}" (${w.by.file}:${w.by.line}) comes first and catches all its alerts`,
   );
-  lines.push(`${configFile ?? '(defaults)'}: ok; ${rules.files.length} rule files, ${rules.categories.length} categories`);
+  lines.push(`${configFile ?? '(defaults)'}: ok; ${count(rules.files.length, 'rule file')}, ${count(rules.categories.length, 'category', 'categories')}`);
   return { code: 0, lines };
+}
+
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 function problemLines(err: unknown): string[] {

@@ -4,9 +4,8 @@ import type { AlertOutcome } from '../metrics';
 import { tryCategories, type RuleEngine, type TriedCategory } from '../rules';
 import type { Alert } from '../sources';
 import type { AlertRow, FaultRow, Store } from '../store';
-import { decide } from './decide';
-import { alertIdent, faultToRow, type Fault } from './fault';
-import { policyOf } from './policy';
+import { draftFault } from './draft';
+import { alertIdent, type Fault } from './fault';
 import { ticketSubject } from './subject';
 import { UnitOfWork, type AppliedAlert } from './unit-of-work';
 
@@ -126,9 +125,7 @@ function wouldDo(outcome: AlertOutcome, write: AppliedAlert['alertWrite']): stri
 
 /** The fault a firing alert would open now, decided but not stored. */
 function wouldOpen(alert: Alert, c: ReturnType<RuleEngine['classify']>, now: number, estimates: ((category: string) => RepairTimeModel | undefined) | undefined): FaultRow {
-  const event = { type: 'alert_firing' as const, alert: { ...alert, status: 'firing' as const }, fs: c.fs, newId: '(new)', opening: { key: c.key, keyLabels: c.keyLabels } };
-  const decision = decide(undefined, event, policyOf(c.category, estimates?.(c.category.name)), now);
-  return faultToRow(decision.fault as Fault);
+  return draftFault(c.category, c.key, c.keyLabels, c.fs, now, estimates?.(c.category.name));
 }
 
 function openingAlert(alert: Alert, fault: FaultRow): AlertRow {

@@ -1,8 +1,20 @@
 export { FaultService, type FaultServiceDeps, type IngestResult } from './service';
 export { decide, type Decision, type AlertWrite } from './decide';
 export { UnitOfWork, type ClassifiedAlert, type MailPlanning, type Transition, type AppliedAlert } from './unit-of-work';
-export { renderRecord, renderComment, ticketContext, alertView, type FaultRecord, type TicketContext } from './render';
 export { ticketSubject } from './subject';
+export {
+  renderRecord,
+  renderComment,
+  renderTicket,
+  renderSubject,
+  ticketContext,
+  sampleTicketContext,
+  alertView,
+  type FaultRecord,
+  type TicketContext,
+  type TemplateFailure,
+} from './render';
+export { formatTime, roughDuration, dueText, agoText } from './time-text';
 export { faultIdent, labelText, timelineJson, type OperationKind, type OperationPayload, type FaultState } from './model';
 export { faultFromRow, faultToRow, alertIdent, type Fault, type AlertRecord, type MailLog, type MailSnapshot } from './fault';
 export type { FaultEvent, HumanEvent, TimerEvent, AlertEvent, Actor } from './events';

@@ -1,9 +1,10 @@
 import nodemailer, { type Transporter } from 'nodemailer';
+import type { Clock } from '../clock';
 import { DeliveryError, type FailureReason } from '../delivery';
 import type { Metrics } from '../metrics';
 import type { OperationHandler } from '../outbox';
-import type { RuleEngine } from '../rules';
-import type { OutboxRow, Store } from '../store';
+import type { Category, RuleEngine } from '../rules';
+import type { FaultRow, OutboxRow, Store } from '../store';
 import type { DigestPayload, EmailConfig, MailPayload } from './planner';
 import { createMailTemplates, type MailTemplates, type RenderedMail } from './templates';
 
@@ -12,6 +13,8 @@ export interface MailHandlerDeps {
   store: Store;
   rules: () => RuleEngine;
   metrics: Metrics;
+  /** Relative times in mails ("due in 1h 17m") are told from its now. */
+  clock: Clock;
   /** For tests: a ready transport. */
   transport?: Transporter;
 }
@@ -21,6 +24,8 @@ export class MailHandler implements OperationHandler {
   readonly system = 'email';
   private readonly transport: Transporter;
   private readonly templates: MailTemplates;
+  /** Of the From address: the right-hand side of our Message-IDs. */
+  private readonly domain: string;
 
   constructor(private readonly deps: MailHandlerDeps) {
     const smtp = deps.config.smtp;
@@ -36,7 +41,8 @@ export class MailHandler implements OperationHandler {
         greetingTimeout: smtp.timeout,
         socketTimeout: smtp.timeout * 3,
       });
-    this.templates = createMailTemplates(deps.config.link_base);
+    this.templates = createMailTemplates(deps.config.link_base, (category, f) => deps.metrics.templateErrors.inc({ category, template: f.template }));
+    this.domain = mailDomain(deps.config.from);
   }
 
   async handle(op: OutboxRow): Promise<void> {
@@ -44,11 +50,30 @@ export class MailHandler implements OperationHandler {
     if (!mail) return;
     const to = (JSON.parse(op.payload) as { to: string[] }).to;
     try {
-      await this.transport.sendMail({ from: this.deps.config.from, to, subject: mail.subject, text: mail.text, html: mail.html });
+      await this.transport.sendMail({
+        from: this.deps.config.from,
+        to,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        ...this.threading(op),
+      });
     } catch (err) {
       throw smtpError(err);
     }
     this.deps.metrics.emailsSent.inc({ event: op.kind });
+  }
+
+  /**
+   * Mails about one fault form a thread: the first has the fault's own
+   * Message-ID, later ones answer it (In-Reply-To, References). Derived from
+   * the fault and the operation, so a retried mail keeps its Message-ID.
+   */
+  private threading(op: OutboxRow): { messageId: string; inReplyTo?: string; references?: string } {
+    if (op.kind === 'digest') return { messageId: `<faultdesk.digest.${op.id}@${this.domain}>` };
+    const root = `<faultdesk.fault.${op.fault_id}@${this.domain}>`;
+    const first = (JSON.parse(op.payload) as MailPayload).previous === undefined;
+    return first ? { messageId: root } : { messageId: `<faultdesk.fault.${op.fault_id}.${op.id}@${this.domain}>`, inReplyTo: root, references: root };
   }
 
   counted(_op: OutboxRow, result: 'ok' | 'retry' | 'parked', reason?: string): void {
@@ -61,19 +86,40 @@ export class MailHandler implements OperationHandler {
     const fault = op.fault_id === null ? undefined : await repos.faults.get(op.fault_id);
     if (!fault) return undefined; // nothing left to tell
     const alerts = await repos.alerts.listByFault(fault.id, 10);
-    return this.templates.fault(payload.event, fault, alerts, this.deps.rules().category(fault.category), payload.changes, payload.previous);
+    return this.templates.fault(
+      payload.event,
+      fault,
+      alerts,
+      this.deps.rules().category(fault.category),
+      payload.changes,
+      payload.previous,
+      this.deps.clock.now(),
+    );
   }
 
   private async digest(payload: DigestPayload): Promise<RenderedMail | undefined> {
     const { repos } = this.deps.store;
     const faults = await repos.faults.getMany(payload.faults);
     if (faults.length === 0) return undefined;
-    faults.sort((a, b) => b.severity - a.severity || a.opened_at - b.opened_at);
     const entries = await Promise.all(
       faults.map(async (fault) => ({ fault, alerts: await repos.alerts.listByFault(fault.id, 3), category: this.deps.rules().category(fault.category) })),
     );
-    return this.templates.digest(entries);
+    // Most urgent first, then in the order they opened.
+    entries.sort((a, b) => priorityRank(b.fault, b.category) - priorityRank(a.fault, a.category) || a.fault.opened_at - b.fault.opened_at);
+    return this.templates.digest(entries, this.deps.clock.now());
   }
+}
+
+/** How urgent a fault's priority is: the lowest FS of its band in the category's priority bands (its FS without the category). */
+function priorityRank(fault: FaultRow, category: Category | undefined): number {
+  return category?.priority.find((band) => band.value === fault.priority)?.min ?? fault.severity;
+}
+
+/** The domain of an address like `faultdesk@acme.example` or `Faultdesk <faultdesk@acme.example>`. */
+function mailDomain(from: string): string {
+  const address = /<([^>]*)>/.exec(from)?.[1] ?? from;
+  const domain = address.slice(address.lastIndexOf('@') + 1).trim();
+  return /^[A-Za-z0-9.-]+$/.test(domain) ? domain : 'faultdesk.invalid';
 }
 
 /** SMTP 5xx is permanent: recorded and parked, not retried forever; anything else is retried. */

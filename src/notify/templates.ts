@@ -1,5 +1,5 @@
 import type { MailEvent } from '../config/schema';
-import { ticketContext } from '../faults';
+import { agoText, formatTime, renderSubject, ticketContext, type TemplateFailure } from '../faults';
 import { createTemplateEngine, type Category } from '../rules';
 import type { AlertRow, FaultRow } from '../store';
 import type { MailSnapshot } from './planner';
@@ -24,13 +24,14 @@ const TEXT = `{{title}}: {{headline}}
 {{/each}}
 {{/if}}Fault:     {{category}} {{key}} ({{state}})
 Severity:  FS {{fs}}/10, priority {{priority}}
-Repair:    estimated {{repairTime}}, due {{dueAt}}
+Opened:    {{openedAt}} ({{openedAgo}})
+Repair:    estimated {{repairTime}}, due {{dueAt}}{{#if dueIn}} ({{dueIn}}){{/if}}
 Ticket:    {{#if ticket}}{{ticket.system}} {{ticket.id}}{{#if ticket.url}} {{ticket.url}}{{/if}}{{else}}{{ticketSystem}}, being created{{/if}}
 {{#if runbook}}Runbook:   {{runbook}}
 {{/if}}{{#if link}}faultdesk: {{link}}
 {{/if}}
 Alerts ({{firingCount}} firing of {{alertCount}}):
-{{#each alerts}}- [{{status}}] {{labelset labels}} since {{startsAt}}{{#if generatorURL}}
+{{#each alerts}}- [{{status}}] {{labelset labels}} since {{startsAt}} ({{startsAgo}}){{#if generatorURL}}
   {{generatorURL}}{{/if}}
 {{/each}}{{#if alertsOmitted}}- and {{alertsOmitted}} more
 {{/if}}`;
@@ -43,20 +44,21 @@ const HTML = `<!doctype html>
 <table cellpadding="4">
 <tr><th align="left">Fault</th><td>{{category}} <code>{{key}}</code> ({{state}})</td></tr>
 <tr><th align="left">Severity</th><td>FS {{fs}}/10, priority {{priority}}</td></tr>
-<tr><th align="left">Repair</th><td>estimated {{repairTime}}, due {{dueAt}}</td></tr>
+<tr><th align="left">Opened</th><td>{{openedAt}} ({{openedAgo}})</td></tr>
+<tr><th align="left">Repair</th><td>estimated {{repairTime}}, due {{dueAt}}{{#if dueIn}} ({{dueIn}}){{/if}}</td></tr>
 <tr><th align="left">Ticket</th><td>{{#if ticket}}{{ticket.system}} {{#if ticket.url}}<a href="{{ticket.url}}">{{ticket.id}}</a>{{else}}{{ticket.id}}{{/if}}{{else}}{{ticketSystem}}, being created{{/if}}</td></tr>
 {{#if runbook}}<tr><th align="left">Runbook</th><td><a href="{{runbook}}">{{runbook}}</a></td></tr>{{/if}}
 {{#if link}}<tr><th align="left">faultdesk</th><td><a href="{{link}}">{{link}}</a></td></tr>{{/if}}
 </table>
 <p><b>Alerts ({{firingCount}} firing of {{alertCount}}):</b></p>
-<ul>{{#each alerts}}<li>[{{status}}] <code>{{labelset labels}}</code> since {{startsAt}}{{#if generatorURL}} &mdash; <a href="{{generatorURL}}">source</a>{{/if}}</li>{{/each}}{{#if alertsOmitted}}<li>and {{alertsOmitted}} more</li>{{/if}}</ul>
+<ul>{{#each alerts}}<li>[{{status}}] <code>{{labelset labels}}</code> since {{startsAt}} ({{startsAgo}}){{#if generatorURL}} &mdash; <a href="{{generatorURL}}">source</a>{{/if}}</li>{{/each}}{{#if alertsOmitted}}<li>and {{alertsOmitted}} more</li>{{/if}}</ul>
 </body></html>
 `;
 
 const DIGEST_TEXT = `{{count}} faults opened within a few minutes; one mail for all of them:
 
-{{#each faults}}- [{{upper priority}}] {{headline}}
-  {{category}} {{key}}, FS {{fs}}, due {{dueAt}}{{#if ticket}}, ticket {{ticket.system}} {{ticket.id}}{{#if ticket.url}} {{ticket.url}}{{/if}}{{/if}}{{#if link}}
+{{#each faults}}- [{{upper priority}}] {{title}}
+  {{category}} {{key}}, FS {{fs}}, due {{dueAt}}{{#if dueIn}} ({{dueIn}}){{/if}}{{#if ticket}}, ticket {{ticket.system}} {{ticket.id}}{{#if ticket.url}} {{ticket.url}}{{/if}}{{/if}}{{#if link}}
   {{link}}{{/if}}
 {{/each}}`;
 
@@ -65,7 +67,7 @@ const DIGEST_HTML = `<!doctype html>
 <h2>{{count}} faults opened</h2>
 <table cellpadding="4" border="1" style="border-collapse: collapse">
 <tr><th>Priority</th><th>Fault</th><th>Category</th><th>FS</th><th>Due</th><th>Ticket</th></tr>
-{{#each faults}}<tr><td>{{priority}}</td><td>{{#if link}}<a href="{{link}}">{{headline}}</a>{{else}}{{headline}}{{/if}}</td><td>{{category}} <code>{{key}}</code></td><td>{{fs}}</td><td>{{dueAt}}</td><td>{{#if ticket}}{{#if ticket.url}}<a href="{{ticket.url}}">{{ticket.system}} {{ticket.id}}</a>{{else}}{{ticket.system}} {{ticket.id}}{{/if}}{{/if}}</td></tr>
+{{#each faults}}<tr><td>{{priority}}</td><td>{{#if link}}<a href="{{link}}">{{title}}</a>{{else}}{{title}}{{/if}}</td><td>{{category}} <code>{{key}}</code></td><td>{{fs}}</td><td>{{dueAt}}{{#if dueIn}} ({{dueIn}}){{/if}}</td><td>{{#if ticket}}{{#if ticket.url}}<a href="{{ticket.url}}">{{ticket.system}} {{ticket.id}}</a>{{else}}{{ticket.system}} {{ticket.id}}{{/if}}{{/if}}</td></tr>
 {{/each}}</table>
 </body></html>
 `;
@@ -76,21 +78,29 @@ export interface RenderedMail {
   html: string;
 }
 
-/** Mail texts: plain text as it is, HTML with every value escaped. */
-export function createMailTemplates(linkBase: string | undefined) {
+/**
+ * Mail texts: plain text as it is, HTML with every value escaped. A
+ * category's subject template that throws gets a fallback headline and is
+ * told to `onTemplateFailure`.
+ */
+export function createMailTemplates(linkBase: string | undefined, onTemplateFailure: (category: string, failure: TemplateFailure) => void = () => {}) {
   const engine = createTemplateEngine();
   const text = engine.compile(TEXT, 'text');
   const html = engine.compile(HTML, 'html');
   const digestText = engine.compile(DIGEST_TEXT, 'text');
   const digestHtml = engine.compile(DIGEST_HTML, 'html');
 
-  const faultView = (fault: FaultRow, alerts: readonly AlertRow[], category: Category | undefined) => {
-    const ctx = ticketContext(fault, alerts.slice(0, ALERTS_IN_MAIL), category);
-    const headline = (category?.ticket.subject.render(ctx) ?? `${fault.category} ${fault.fault_key}`).replace(/\s+/g, ' ').trim();
+  const faultView = (fault: FaultRow, alerts: readonly AlertRow[], category: Category | undefined, now: number) => {
+    const failures: TemplateFailure[] = [];
+    const ctx = ticketContext(fault, alerts.slice(0, ALERTS_IN_MAIL), category, { now, failures });
+    const headline = renderSubject(category, ctx, failures);
+    for (const f of failures) onTemplateFailure(fault.category, f);
     return {
       ...ctx,
       alertsOmitted: Math.max(0, fault.alert_count - Math.min(alerts.length, ALERTS_IN_MAIL)),
       headline,
+      /** The headline without the "[HIGH]" it may start with, for lists that show the priority on their own. */
+      title: withoutPriority(headline, fault.priority),
       ticketSystem: fault.ticket_system,
       ticket: fault.ticket_id ? { system: fault.ticket_system, id: fault.ticket_id, url: fault.ticket_url } : undefined,
       link: linkBase ? `${linkBase.replace(/\/+$/, '')}/api/v1/faults/${fault.id}` : undefined,
@@ -105,19 +115,20 @@ export function createMailTemplates(linkBase: string | undefined) {
       category: Category | undefined,
       changes: readonly string[],
       previous: MailSnapshot | undefined,
+      now: number,
     ): RenderedMail {
-      const view = faultView(fault, alerts, category);
+      const view = faultView(fault, alerts, category, now);
       const context = {
         ...view,
         title: TITLES[event],
         changes: [...sinceLastMail(fault, previous), ...changes],
-        previousAt: previous ? new Date(previous.at).toISOString() : undefined,
+        previousAt: previous ? `${formatTime(previous.at)}, ${agoText(previous.at, now)}` : undefined,
       };
       return { subject: `[faultdesk] ${TITLES[event]}: ${view.headline}`, text: text.render(context), html: html.render(context) };
     },
 
-    digest(faults: Array<{ fault: FaultRow; alerts: readonly AlertRow[]; category: Category | undefined }>): RenderedMail {
-      const views = faults.map((f) => faultView(f.fault, f.alerts, f.category));
+    digest(faults: Array<{ fault: FaultRow; alerts: readonly AlertRow[]; category: Category | undefined }>, now: number): RenderedMail {
+      const views = faults.map((f) => faultView(f.fault, f.alerts, f.category, now));
       const context = { count: views.length, faults: views };
       return {
         subject: `[faultdesk] ${views.length} faults opened: ${views.map((v) => v.category).filter((c, i, a) => a.indexOf(c) === i).join(', ')}`,
@@ -129,6 +140,11 @@ export function createMailTemplates(linkBase: string | undefined) {
 }
 
 export type MailTemplates = ReturnType<typeof createMailTemplates>;
+
+function withoutPriority(headline: string, priority: string): string {
+  const prefix = `[${priority.toUpperCase()}]`;
+  return headline.toUpperCase().startsWith(prefix) ? headline.slice(prefix.length).trim() : headline;
+}
 
 function sinceLastMail(fault: FaultRow, previous: MailSnapshot | undefined): string[] {
   if (!previous) return [];

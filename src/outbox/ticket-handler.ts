@@ -1,4 +1,5 @@
-import { renderComment, renderRecord, ticketContext, ticketSubject, type OperationKind, type OperationPayload } from '../faults';
+import { renderComment, renderRecord, renderTicket, ticketContext, type OperationKind, type OperationPayload, type TemplateFailure } from '../faults';
+import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { renderFields, type Category, type RuleEngine } from '../rules';
@@ -15,6 +16,17 @@ export interface TicketHandlerDeps {
   rules: () => RuleEngine;
   logger: Logger;
   metrics: Metrics;
+  /** Relative times in tickets ("due in 1h 17m") are told from its now. */
+  clock: Clock;
+}
+
+/** How a fault's ticket_error that a broken template caused begins. */
+const TEMPLATE_ERROR = 'template:';
+
+/** What the templates of one operation did: a broken template is permanent, so it is recorded, not retried. */
+interface Rendering {
+  rendered: boolean;
+  failures: TemplateFailure[];
 }
 
 /** Turns a fault's outbox operations into calls of its ticket system, and records the ticket on the fault. */
@@ -28,8 +40,25 @@ export class TicketHandler implements OperationHandler {
   async handle(op: OutboxRow): Promise<(tx: Repos) => Promise<void>> {
     const fault = op.fault_id === null ? undefined : await this.deps.store.repos.faults.get(op.fault_id);
     if (!fault) throw new TicketSystemError(`fault ${op.fault_id ?? op.line} no longer exists`, 'not_found', false);
-    const ref = await this.perform(op, op.kind as OperationKind, JSON.parse(op.payload) as OperationPayload, fault);
-    return (tx) => tx.faults.setTicket(fault.id, { ticket_id: ref.id, ticket_status: ref.status, ticket_url: ref.url ?? null, ticket_error: null });
+    const rendering: Rendering = { rendered: false, failures: [] };
+    const ref = await this.perform(op, op.kind as OperationKind, JSON.parse(op.payload) as OperationPayload, fault, rendering);
+    const ticketError = this.templateError(fault, rendering);
+    return (tx) => tx.faults.setTicket(fault.id, { ticket_id: ref.id, ticket_status: ref.status, ticket_url: ref.url ?? null, ticket_error: ticketError });
+  }
+
+  /**
+   * The fault's ticket error after a delivered operation: what its templates
+   * broke, else none; an operation that rendered nothing keeps an earlier
+   * template error, since the ticket still shows the fallback.
+   */
+  private templateError(fault: FaultRow, { rendered, failures }: Rendering): string | null {
+    for (const f of failures) this.deps.metrics.templateErrors.inc({ category: fault.category, template: f.template });
+    if (failures.length > 0) {
+      const what = failures.map((f) => `${f.template} of category "${fault.category}": ${f.message}`).join('; ');
+      this.deps.logger.warn('a rule template failed; the ticket got a fallback', { fault: fault.id, category: fault.category, templates: failures.map((f) => f.template) });
+      return `${TEMPLATE_ERROR} ${what}`;
+    }
+    return !rendered && fault.ticket_error?.startsWith(TEMPLATE_ERROR) ? fault.ticket_error : null;
   }
 
   async parked(tx: Repos, op: OutboxRow, message: string): Promise<void> {
@@ -41,7 +70,7 @@ export class TicketHandler implements OperationHandler {
     if (result !== 'ok') this.deps.metrics.ticketErrors.inc({ system: op.system, reason: reason ?? 'unknown' });
   }
 
-  private async perform(op: OutboxRow, kind: OperationKind, payload: OperationPayload, fault: FaultRow): Promise<TicketRef> {
+  private async perform(op: OutboxRow, kind: OperationKind, payload: OperationPayload, fault: FaultRow, rendering: Rendering): Promise<TicketRef> {
     const { system } = this.deps;
     const category = this.category(fault);
     if (kind === 'create') {
@@ -51,13 +80,13 @@ export class TicketHandler implements OperationHandler {
         const found = await system.findByFault(fault.id);
         if (found) return found;
       }
-      return system.create(await this.newTicket(op, fault, category));
+      return system.create(await this.newTicket(op, fault, category, rendering));
     }
     if (!fault.ticket_id) {
       throw new TicketSystemError(`fault ${fault.id} has no ticket yet (its create did not succeed)`, 'not_found', false);
     }
     const ref: TicketRef = { id: fault.ticket_id, status: fault.ticket_status ?? 'open', url: fault.ticket_url ?? undefined };
-    const comment = renderComment(kind, payload, fault);
+    const comment = renderComment(kind, payload, fault, this.deps.clock.now());
     const idempotencyKey = `faultdesk-op-${op.id}`;
     try {
       switch (kind) {
@@ -72,7 +101,7 @@ export class TicketHandler implements OperationHandler {
             idempotencyKey,
             solve: payload.solve ?? true,
             attachments: this.record(fault, category, alerts),
-            fields: this.fields(fault, category, alerts),
+            fields: this.fields(fault, category, alerts, rendering),
           });
         }
         case 'reopen':
@@ -88,29 +117,35 @@ export class TicketHandler implements OperationHandler {
         return { ...ref, status: 'closed' };
       }
       // A recurrence of a fault whose ticket is closed gets a new ticket that names the old one.
-      const ticket = await this.newTicket(op, fault, category);
+      const ticket = await this.newTicket(op, fault, category, rendering);
       return system.create({ ...ticket, relatedTicketId: ref.id });
     }
   }
 
-  private async newTicket(op: OutboxRow, fault: FaultRow, category: Category | undefined): Promise<NewTicket> {
+  private async newTicket(op: OutboxRow, fault: FaultRow, category: Category | undefined, rendering: Rendering): Promise<NewTicket> {
     const alerts = await this.deps.store.repos.alerts.listByFault(fault.id);
-    const ctx = ticketContext(fault, alerts, category);
-    const subject = ticketSubject(fault, alerts, category);
+    const ticket = renderTicket(fault, alerts, category, { now: this.deps.clock.now() });
+    rendering.rendered = true;
+    rendering.failures.push(...ticket.failures);
     return {
       faultId: fault.id,
       idempotencyKey: `faultdesk-${fault.id}-${op.id}`,
-      subject,
-      body: category?.ticket.body.render(ctx) ?? fault.summary,
+      subject: ticket.subject,
+      body: ticket.body,
       priority: fault.priority,
       fs: fault.severity,
-      fields: category ? renderFields(category.ticket.fields, ctx) : {},
+      fields: ticket.fields,
       attachments: this.record(fault, category, alerts),
     };
   }
 
-  private fields(fault: FaultRow, category: Category | undefined, alerts: readonly AlertRow[]) {
-    return category ? renderFields(category.ticket.fields, ticketContext(fault, alerts, category)) : {};
+  private fields(fault: FaultRow, category: Category | undefined, alerts: readonly AlertRow[], rendering: Rendering) {
+    if (!category) return {};
+    rendering.rendered = true;
+    const ctx = ticketContext(fault, alerts, category, { now: this.deps.clock.now(), failures: rendering.failures });
+    return renderFields(category.ticket.fields, ctx, (field, err) =>
+      rendering.failures.push({ template: 'fields', message: `${field}: ${(err as Error).message.split('\n')[0]}` }),
+    );
   }
 
   private record(fault: FaultRow, category: Category | undefined, alerts: readonly AlertRow[]): Attachment[] {

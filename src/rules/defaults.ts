@@ -24,20 +24,29 @@ export const DEFAULT_REPAIR_TIME = { a: 1, b: 0.5 };
 /** What is broken and where, first; the summary after it. */
 export const DEFAULT_SUBJECT =
   '[{{upper priority}}] {{#if labels.alertname}}{{labels.alertname}}{{else}}{{category}}{{/if}}' +
-  '{{#if where}} on {{where}}{{/if}}{{#if annotations.summary}}: {{annotations.summary}}{{/if}}';
+  '{{#if where}}{{#unless (contains labels.alertname where)}} on {{where}}{{/unless}}{{/if}}' +
+  '{{#if annotations.summary}}: {{annotations.summary}}{{/if}}';
 
 /** Markdown, so it reads well both as plain text and where the ticket system renders it. */
 export const DEFAULT_BODY = `{{#if annotations.summary}}**{{annotations.summary}}**
 
 {{/if}}{{#if annotations.description}}{{annotations.description}}
 
+{{/if}}{{#if longOutput}}Output:
+
+\`\`\`
+{{longOutput}}
+\`\`\`
+{{#if longOutputOmitted}}({{longOutputOmitted}} more lines in the attached fault record)
+{{/if}}
 {{/if}}- Priority: {{priority}} (fault severity {{fs}}/10)
-- Estimated repair time: {{repairTime}}, due {{dueAt}}
+- Estimated repair time: {{repairTime}}, due {{dueAt}}{{#if dueIn}} ({{dueIn}}){{/if}}
 - Opened: {{openedAt}}
 - Category: {{category}} (rule {{rule}})
 - Fault key: {{key}}
 {{#if runbook}}- Runbook: {{runbook}}
 {{/if}}{{#if graph}}- Graph: {{graph}}
+{{/if}}{{#if sourceLink}}- {{sourceLink.label}}: {{sourceLink.url}}
 {{/if}}{{#if hints.length}}
 Diagnosis:
 {{#each hints}}- {{this}}

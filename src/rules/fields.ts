@@ -1,5 +1,5 @@
 import type { FieldSpecRaw } from '../config/schema';
-import type { Template, TemplateEngine } from './templates';
+import type { Template } from './templates';
 
 /** A ticket field's value as sent: JSON. */
 export type FieldValue = string | number | boolean | null | FieldValue[] | { [key: string]: FieldValue };
@@ -13,49 +13,53 @@ export type CompiledField =
   | { kind: 'list'; items: CompiledField[] }
   | { kind: 'map'; entries: Record<string, CompiledField> };
 
-export function compileField(
-  spec: FieldSpecRaw,
-  templates: TemplateEngine,
-  report: (path: PropertyKey[], message: string) => void,
-  at: PropertyKey[] = [],
-): CompiledField | undefined {
-  const compile = (source: string, p: PropertyKey[]) => {
-    try {
-      return templates.compile(source);
-    } catch (err) {
-      report(p, `template does not compile: ${(err as Error).message.split('\n').join(' ')}`);
-      return undefined;
-    }
-  };
+/** Compiles the template at a path, or reports why not and answers undefined. */
+export type TemplateCompiler = (path: PropertyKey[], source: string) => Template | undefined;
+
+export function compileField(spec: FieldSpecRaw, compile: TemplateCompiler, at: PropertyKey[] = []): CompiledField | undefined {
   if (typeof spec === 'string') {
-    const template = compile(spec, at);
+    const template = compile(at, spec);
     return template && { kind: 'text', template };
   }
   if (typeof spec === 'number' || typeof spec === 'boolean') return { kind: 'literal', value: spec };
   if (Array.isArray(spec)) {
-    const items = spec.map((item, i) => compileField(item, templates, report, [...at, i]));
+    const items = spec.map((item, i) => compileField(item, compile, [...at, i]));
     return items.every((i) => i !== undefined) ? { kind: 'list', items: items as CompiledField[] } : undefined;
   }
   const keys = Object.keys(spec);
   if (keys.length === 1 && keys[0] === 'number' && typeof spec.number === 'string') {
-    const template = compile(spec.number, [...at, 'number']);
+    const template = compile([...at, 'number'], spec.number);
     return template && { kind: 'number', template };
   }
   const entries: Record<string, CompiledField> = {};
   let ok = true;
   for (const key of keys) {
-    const compiled = compileField(spec[key] as FieldSpecRaw, templates, report, [...at, key]);
+    const compiled = compileField(spec[key] as FieldSpecRaw, compile, [...at, key]);
     if (compiled) entries[key] = compiled;
     else ok = false;
   }
   return ok ? { kind: 'map', entries } : undefined;
 }
 
-/** Renders fields; a `number` field that does not render to a number is left out. */
-export function renderFields(fields: Record<string, CompiledField>, context: object): Record<string, FieldValue> {
+/**
+ * Renders fields; a `number` field that does not render to a number is left
+ * out, and so is a field whose template throws (told to `onError`, when given;
+ * without it, the error is thrown).
+ */
+export function renderFields(
+  fields: Record<string, CompiledField>,
+  context: object,
+  onError?: (field: string, err: unknown) => void,
+): Record<string, FieldValue> {
   const out: Record<string, FieldValue> = {};
   for (const [key, field] of Object.entries(fields)) {
-    const value = renderField(field, context);
+    let value: FieldValue | undefined;
+    try {
+      value = renderField(field, context);
+    } catch (err) {
+      if (!onError) throw err;
+      onError(key, err);
+    }
     if (value !== undefined) out[key] = value;
   }
   return out;
@@ -74,7 +78,13 @@ function renderField(field: CompiledField, context: object): FieldValue | undefi
     }
     case 'list':
       return field.items.map((i) => renderField(i, context)).filter((v): v is FieldValue => v !== undefined);
-    case 'map':
-      return renderFields(field.entries, context);
+    case 'map': {
+      const out: Record<string, FieldValue> = {};
+      for (const [key, entry] of Object.entries(field.entries)) {
+        const value = renderField(entry, context);
+        if (value !== undefined) out[key] = value;
+      }
+      return out;
+    }
   }
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ManualClock } from '../../src/clock';
-import { explainAlerts, FaultService, RepeatCache, ticketSubject } from '../../src/faults';
+import { explainAlerts, FaultService, RepeatCache, sampleTicketContext, ticketSubject } from '../../src/faults';
 import { silentLogger } from '../../src/log';
 import { createMetrics } from '../../src/metrics';
 import { compileRuleSources, RuleEngine, type RuleContext } from '../../src/rules';
@@ -18,6 +18,7 @@ const context: RuleContext = {
   updateIntervalMs: 5 * MIN,
   reopenWithinMs: 30 * MIN,
   flapping: { changes: 3, windowMs: 60 * MIN, quietMs: 10 * MIN },
+  sampleContext: sampleTicketContext,
 };
 const engine = new RuleEngine(
   compileRuleSources(

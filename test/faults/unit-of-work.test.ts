@@ -1,4 +1,5 @@
 import { UnitOfWork, type ClassifiedAlert } from '../../src/faults/unit-of-work';
+import { sampleTicketContext } from '../../src/faults';
 import { createMetrics } from '../../src/metrics';
 import { MailPlanner, type EmailConfig } from '../../src/notify/planner';
 import { compileRuleSources, RuleEngine, type RuleContext } from '../../src/rules';
@@ -18,6 +19,7 @@ const context: RuleContext = {
   updateIntervalMs: 5 * MIN,
   reopenWithinMs: 60 * MIN,
   flapping: { changes: 6, windowMs: 60 * MIN, quietMs: 30 * MIN },
+  sampleContext: sampleTicketContext,
 };
 const engine = new RuleEngine(
   compileRuleSources(

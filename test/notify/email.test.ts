@@ -23,6 +23,9 @@ categories:
     fault_key: [service]
     severity: 3
     notify: { to: [dba@acme.example], events: [open, resolve] }
+  - name: web
+    match: ['alertname="WebDown"']
+    fault_key: [service]
 `;
 
 interface Received {
@@ -30,6 +33,9 @@ interface Received {
   subject: string;
   text: string;
   html: string;
+  messageId?: string;
+  inReplyTo?: string;
+  references?: string | string[];
 }
 
 /** A real SMTP server on loopback; it can refuse recipients or be shut down and brought back. */
@@ -56,6 +62,9 @@ class Inbox {
               subject: mail.subject ?? '',
               text: mail.text ?? '',
               html: typeof mail.html === 'string' ? mail.html : '',
+              messageId: mail.messageId,
+              inReplyTo: mail.inReplyTo,
+              references: mail.references,
             });
             callback();
           },
@@ -147,12 +156,13 @@ test('an open fault at FS ≥ 7 mails the default recipients, with the ticket, a
     `Ticket:    local ${fault!.ticket_id}`,
     'Runbook:   https://runbooks.acme.example/svc',
     `faultdesk: https://faultdesk.acme.example/api/v1/faults/${fault!.id}`,
-    '- [firing] alertname="ServiceDown", service="checkout", severity="critical" since 2026-11-24T11:59:00.000Z',
+    '- [firing] alertname="ServiceDown", service="checkout", severity="critical" since 2026-11-24 11:59:00 UTC (1m ago)',
+    'Opened:    2026-11-24 12:00:00 UTC (just now)',
     'http://prometheus:9090/graph?g0.expr=up',
   ]) {
     expect(mail!.text).toContain(part);
   }
-  expect(mail!.text).toMatch(/Repair: {4}estimated 1h36m\d+s, due 2026-11-24T13:36:/);
+  expect(mail!.text).toMatch(/Repair: {4}estimated 1h36m\d+s, due 2026-11-24 13:36:\d\d UTC \(in 1h 36m\)/);
   expect(mail!.html).not.toContain('<script>');
   expect(mail!.html).toContain('<code>alertname&#x3D;&quot;ServiceDown&quot;, service&#x3D;&quot;checkout&quot;, severity&#x3D;&quot;critical&quot;</code>');
   expect(await metric('faultdesk_emails_sent_total')).toContain('event="open"} 1');
@@ -169,6 +179,21 @@ test('a category names its own recipients and events, whatever the severity', as
     ['dba@acme.example', '[faultdesk] Resolved: [LOW] DatabaseDown on orders-db: orders-db is down'],
   ]);
   expect(inbox.mails[1]!.text).toContain('State open → resolved');
+});
+
+test('mails about one fault thread together: the first has the fault\'s Message-ID, later ones answer it', async () => {
+  await ingest(alert('orders-db', { name: 'DatabaseDown' }));
+  clock.advance(10_000);
+  await drain();
+  await ingest(alert('orders-db', { name: 'DatabaseDown', status: 'resolved' }));
+  await drain();
+  const [fault] = await daemon.store.repos.faults.list({ category: 'db', limit: 1, offset: 0 });
+  const root = `<faultdesk.fault.${fault!.id}@acme.example>`;
+  expect(inbox.mails).toHaveLength(2);
+  expect(inbox.mails[0]).toMatchObject({ messageId: root });
+  expect(inbox.mails[0]!.inReplyTo).toBeUndefined();
+  expect(inbox.mails[1]).toMatchObject({ inReplyTo: root, references: root, messageId: expect.stringMatching(/^<faultdesk\.fault\.[0-9a-f-]+\.\d+@acme\.example>$/) });
+  expect(inbox.mails[1]!.messageId).not.toBe(root);
 });
 
 test('at most one mail per fault and event kind per throttle interval; it says what changed since the last mail', async () => {
@@ -199,6 +224,39 @@ test('a storm of opens becomes one digest', async () => {
   for (const s of ['a', 'b', 'c', 'd', 'e']) expect(digest!.text).toContain(`[HIGH] svc-${s} is down`);
   expect(await metric('faultdesk_emails_suppressed_total')).toContain('reason="digest"} 5');
   expect(await metric('faultdesk_emails_sent_total')).toContain('event="digest"} 1');
+});
+
+test('a digest lists each fault\'s priority once, most urgent first, then in the order they opened', async () => {
+  // FS: error 7 and critical 8 are both priority high; page 9 is urgent.
+  const severities: Array<[string, string]> = [['a', 'error'], ['b', 'page'], ['c', 'critical'], ['d', 'page'], ['e', 'critical']];
+  for (const [s, severity] of severities) {
+    await ingest({ ...alert(`web-${s}`, { name: 'WebDown', severity, summary: `web-${s} answers 503` }) });
+    clock.advance(1_000);
+  }
+  await drain();
+  clock.advance(10_000);
+  await drain();
+  expect(inbox.mails).toHaveLength(1);
+  const lines = inbox.mails[0]!.text.split('\n').filter((l) => l.startsWith('- ['));
+  expect(lines).toEqual([
+    '- [URGENT] WebDown on web-b: web-b answers 503',
+    '- [URGENT] WebDown on web-d: web-d answers 503',
+    '- [HIGH] WebDown on web-a: web-a answers 503',
+    '- [HIGH] WebDown on web-c: web-c answers 503',
+    '- [HIGH] WebDown on web-e: web-e answers 503',
+  ]);
+  expect(inbox.mails[0]!.html).not.toContain('[HIGH]');
+  expect(inbox.mails[0]!.html).toMatch(/<td>urgent<\/td><td><a href="[^"]+">WebDown on web-b: web-b answers 503<\/a>/);
+});
+
+test('a subject template that throws still sends the mail, with a fallback headline, and is counted', async () => {
+  const category = daemon.rules().category('svc')!;
+  category.ticket.subject = { source: '{{lower x}}', render: () => { throw new Error('Missing helper: "lower"'); } };
+  await ingest(alert('checkout'));
+  clock.advance(10_000);
+  await drain();
+  expect(inbox.mails.map((m) => m.subject)).toEqual(['[faultdesk] Opened: [HIGH] ServiceDown on checkout: checkout is down [subject template failed]']);
+  expect(await metric('faultdesk_template_errors_total')).toContain('category="svc",template="subject"}');
 });
 
 test('an SMTP outage delays the mail; it arrives once when the server is back', async () => {

@@ -76,7 +76,7 @@ beforeEach(async () => {
   const logger = silentLogger();
   worker = new OutboxWorker({
     store,
-    handler: new TicketHandler({ store, system, rules: () => engine, logger, metrics }),
+    handler: new TicketHandler({ store, system, rules: () => engine, logger, metrics, clock }),
     clock,
     logger,
     options: { concurrency: 4, pollIntervalMs: 1000, leaseMs: 60_000, backoff: { initialMs: 1000, maxMs: 60_000 } },
@@ -190,7 +190,7 @@ test('a delivery the store cannot record is counted as a store error, not a tick
   });
   const flakyWorker = new OutboxWorker({
     store: flaky,
-    handler: new TicketHandler({ store, system, rules: () => new RuleEngine(loadRules(path.join(__dirname, '../../rules'), ruleContext(loadConfig({ env: {} })))), logger: silentLogger(), metrics }),
+    handler: new TicketHandler({ store, system, rules: () => new RuleEngine(loadRules(path.join(__dirname, '../../rules'), ruleContext(loadConfig({ env: {} })))), logger: silentLogger(), metrics, clock }),
     clock,
     logger: silentLogger(),
     options: { concurrency: 4, pollIntervalMs: 1000, leaseMs: 60_000, backoff: { initialMs: 1000, maxMs: 60_000 } },

@@ -27,4 +27,16 @@ describe('faultdesk check', () => {
     expect(result.code).toBe(0);
     expect(result.lines).toEqual([expect.stringMatching(/^config\/faultdesk\.yaml: ok; \d+ rule files, \d+ categories$/)]);
   });
+
+  test('README quotes what check really prints', () => {
+    const readme = readFileSync(path.join(cwd, 'README.md'), 'utf8');
+    // "Try it": the command on the shipped config, and its output as a comment below it.
+    const quoted = /check --config config\/faultdesk\.yaml\n# (.*)\n/.exec(readme)?.[1];
+    expect(quoted).toBe(check('config/faultdesk.yaml', {}, ruleContext).lines.join('\n'));
+    // "Rule tooling": the warning for a shadowed category, as the shadowed case prints it.
+    const warning = /^(rules\/r\.yaml:\d+:\d+: warning: .*)$/m.exec(readme)?.[1];
+    expect(warning).toBeDefined();
+    const golden = readFileSync(path.join(CASES, 'shadowed', 'expected.txt'), 'utf8');
+    expect(golden).toContain(warning!.replace(/rules\//g, 'test/fixtures/check/shadowed/rules/'));
+  });
 });

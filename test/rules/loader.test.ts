@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { SourceError } from '../../src/config';
+import { sampleTicketContext } from '../../src/faults';
 import { compileRuleSources, loadRules, RuleEngine, priorityOf, type RuleContext } from '../../src/rules';
 import { REPO, tempDir } from '../helpers';
 
@@ -11,6 +12,7 @@ const context: RuleContext = {
   updateIntervalMs: 300_000,
   reopenWithinMs: 3_600_000,
   flapping: { changes: 6, windowMs: 3_600_000, quietMs: 1_800_000 },
+  sampleContext: sampleTicketContext,
 };
 
 function problems(text: string, file = 'rules/bad.yaml'): string[] {
@@ -48,7 +50,38 @@ describe('rule loader errors name file:line:column and the reason', () => {
 
   test('template that does not compile, at the template', () => {
     const [line] = problems('categories:\n  - name: a\n    ticket:\n      subject: "{{#if x}}no end"\n');
-    expect(line).toMatch(/^rules\/bad\.yaml:4:16: template does not compile: /);
+    expect(line).toBe('rules/bad.yaml:4:17: template does not compile: "{{#if …}}" is not closed: add "{{/if}}"');
+  });
+
+  test('a template that would fail at the first alert is a load error: unknown helper, unknown top-level name', () => {
+    expect(problems('categories:\n  - name: a\n    ticket:\n      subject: "{{lower priority}} {{priorty}}"\n')).toEqual([
+      expect.stringMatching(/^rules\/bad\.yaml:4:17: template does not compile: unknown helper "lower" \(helpers: .*upper.*\)$/),
+    ]);
+    expect(problems('categories:\n  - name: a\n    ticket:\n      subject: "{{upper priority}} {{priorty}}"\n')).toEqual([
+      'rules/bad.yaml:4:38: unknown variable "priorty" (did you mean "priority"?)',
+    ]);
+  });
+
+  test('templates that read what may be absent at runtime, or inside another context, load', () => {
+    const rules = compileRuleSources(
+      [
+        {
+          file: 'r.yaml',
+          text: `categories:
+  - name: a
+    fault_key: [instance]
+    ticket:
+      subject: "{{labels.not_always_there}} {{annotations.x}} {{keyLabels.instance}} {{this.priority}} {{@root.fs}}"
+      body: "{{#each alerts as |a i|}}{{a.status}} {{i}} {{status}} {{../category}} {{anything}}{{/each}}{{#with labels}}{{whatever}}{{/with}}"
+      fields: { team: "{{default labels.team 'ops'}}", n: { number: "{{fs}}" } }
+    diagnosis:
+      hints: ["{{#if labels.mountpoint}}du -xh {{labels.mountpoint}}{{/if}}"]
+`,
+        },
+      ],
+      context,
+    );
+    expect(rules.categories.map((c) => c.name)).toEqual(['a']);
   });
 
   test('wrong types and values, at the value', () => {

@@ -59,7 +59,8 @@ describe.each(STORE_KINDS)('on %s', (kind) => {
   test('the tools refuse a database behind the code and leave it as it is; faultdesk migrate brings it up to date', async () => {
     const old = await oldDatabase(kind);
     try {
-      await expect(openStore({ url: old.url })).rejects.toThrow(/1 migration\(s\) behind this faultdesk: start the daemon or run faultdesk migrate/);
+      const behind = Object.keys(migrations(kind)).length - 6;
+      await expect(openStore({ url: old.url })).rejects.toThrow(new RegExp(`${behind} migration\\(s\\) behind this faultdesk: start the daemon or run faultdesk migrate`));
       const env = { ...process.env, FAULTDESK_STORE_URL: old.url, FAULTDESK_RULES: path.join(REPO, 'rules') };
       const cli = (...args: string[]) => run(process.execPath, [path.join(REPO, 'dist/cli.js'), ...args, '--config', path.join(REPO, 'config/faultdesk.yaml')], { env, cwd: REPO });
       await expect(cli('outbox', 'list')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/migration\(s\) behind/) });
@@ -67,7 +68,7 @@ describe.each(STORE_KINDS)('on %s', (kind) => {
 
       const { stdout } = await cli('migrate');
       expect(stdout).toMatch(/schema up to date/);
-      expect(await old.migrations()).toBe(7);
+      expect(await old.migrations()).toBe(6 + behind);
       const store = await openStore({ url: old.url });
       try {
         const ops = await store.repos.outbox.list({ limit: 10, offset: 0 });
