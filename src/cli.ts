@@ -175,30 +175,43 @@ program
   });
 
 const fault = program.command('fault').description("act on a fault through the running daemon's API (admin credentials from the config)");
-fault
-  .command('resolve')
-  .description('resolve a fault by hand, e.g. one whose source will never send the recovery')
-  .argument('<id>', 'fault id')
-  .requiredOption('-r, --reason <text>', 'why, for the timeline and the ticket')
-  .option('--by <name>', 'who, for the timeline', userInfo().username)
-  .option('--url <url>', "the daemon's address (default: from listen in the config)")
-  .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
-  .action(async (id: string, opts: { reason: string; by: string; url?: string; config: string }) => {
-    let config: Config;
-    try {
-      config = readConfig(opts.config);
-    } catch (err) {
-      fail(err);
-    }
-    try {
-      const res = await daemonClient(config, opts.url).post(`/api/v1/faults/${encodeURIComponent(id)}/resolve`, { reason: opts.reason, by: opts.by });
-      if (res.status !== 200) fail(new Error(`${res.status}: ${String(res.json.error ?? '')}`));
-      const f = res.json.fault as { id: string; state: string; category: string; key: string };
-      process.stdout.write(`${f.id}\t${f.state}\t${f.category}\t${f.key}\n`);
-    } catch (err) {
-      fail(err);
-    }
-  });
+
+/** One action of the human loop: POST /api/v1/faults/ID/<action> on the running daemon. */
+function faultAction(name: string, description: string, options: Array<[string, string, boolean?]>, body: (opts: Record<string, string>) => Record<string, unknown>) {
+  const command = fault.command(name).description(description).argument('<id>', 'fault id');
+  for (const [flags, help, required] of options) {
+    if (required) command.requiredOption(flags, help);
+    else command.option(flags, help);
+  }
+  command
+    .option('--by <name>', 'who, for the timeline', userInfo().username)
+    .option('--url <url>', "the daemon's address (default: from listen in the config)")
+    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+    .action(async (id: string, opts: Record<string, string>) => {
+      let config: Config;
+      try {
+        config = readConfig(opts.config);
+      } catch (err) {
+        fail(err);
+      }
+      try {
+        const path = `/api/v1/faults/${encodeURIComponent(id)}/${name}`;
+        const res = await daemonClient(config, opts.url).post(path, { ...body(opts), by: opts.by });
+        if (res.status !== 200) fail(new Error(`${res.status}: ${String(res.json.error ?? '')}${res.json.errors ? ` ${JSON.stringify(res.json.errors)}` : ''}`));
+        const f = res.json.fault as { id: string; state: string; category: string; key: string; tier: string | null; acknowledged: { by: string } | null };
+        process.stdout.write(`${f.id}\t${f.state}\t${f.category}\t${f.key}${f.tier ? `\ttier ${f.tier}` : ''}${f.acknowledged ? `\tacknowledged by ${f.acknowledged.by}` : ''}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    });
+}
+const text = (opts: Record<string, string>) => (opts.text ? { text: opts.text } : {});
+faultAction('ack', 'acknowledge: you took it (repeat mails stop; the monitoring systems are told)', [['-t, --text <text>', 'a note']], text);
+faultAction('unack', 'take an acknowledgement back', [['-t, --text <text>', 'a note']], text);
+faultAction('comment', "add a comment to the fault's timeline and ticket", [['-t, --text <text>', 'the comment', true]], text);
+faultAction('resolve', 'resolve a fault by hand, e.g. one whose source will never send the recovery', [['-r, --reason <text>', 'why, for the timeline and the ticket', true]], (o) => ({ reason: o.reason }));
+faultAction('close', "close the fault's ticket (won't fix): faultdesk will not reopen it", [['--code <code>', 'a close code'], ['-t, --text <text>', 'why']], (o) => ({ ...(o.code ? { code: o.code } : {}), ...text(o) }));
+faultAction('assign', 'move the fault to a support tier', [['--tier <tier>', 'the tier (one of the config\'s tiers)', true]], (o) => ({ tier: o.tier }));
 
 const outbox = program.command('outbox').description('look at and retry outbox operations (works while the daemon runs)');
 outbox

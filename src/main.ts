@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
-import { FaultService, RepeatCache, sampleTicketContext, staleWindows } from './faults';
+import { FaultService, RepeatCache, sampleTicketContext, staleWindows, type LoopSettings } from './faults';
 import type express from 'express';
 import { createHandler } from './http/app';
 import { isLoopback, splitListen } from './http/listen';
@@ -18,7 +18,7 @@ import { createLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { MailPlanner } from './notify';
 import { Outbox, TicketHandler } from './outbox';
-import type { RuleEngine, RuleContext, TicketSystemName } from './rules';
+import type { FieldValue, RuleEngine, RuleContext, TicketSystemName } from './rules';
 import { RuleReloader, type ReloadResult } from './reload';
 import { createSources, SOURCE_NAMES } from './sources';
 import { openStore, type Store } from './store';
@@ -140,7 +140,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onStoreError: () => metrics.storeErrors.inc({ operation: 'outbox' }),
     handlers: [
       ...[...systems.values()].map(({ system, concurrency }) => ({
-        handler: new TicketHandler({ store, system, rules, logger, metrics, clock }),
+        handler: new TicketHandler({ store, system, rules, logger, metrics, clock, tierGroup: (tier) => tierGroup(current(), system.name, tier) }),
         options: workerOptions(concurrency),
       })),
       ...(config.email
@@ -152,7 +152,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   // SQLite has one writer, this process, so what it committed is what is stored: repeats can be
   // answered from memory. PostgreSQL replicas change each other's faults, so every delivery reads.
   const repeats = store.dialect === 'sqlite' ? new RepeatCache(store, logger, config.faults.stale_after) : undefined;
-  const faults = new FaultService({ store, rules, clock, logger, metrics, mail, repeats, estimates: estimates.model, onOperationsQueued: () => outbox.wake() });
+  const faults = new FaultService({
+    store,
+    rules,
+    clock,
+    logger,
+    metrics,
+    mail,
+    repeats,
+    estimates: estimates.model,
+    loop: () => loopSettings(current()),
+    onOperationsQueued: () => outbox.wake(),
+  });
   const scheduler = new Scheduler(logger, registry, (name, work) => store.jobs.runOnce(name, clock.now(), work));
   const zendesk = systems.get('zendesk')?.system;
   const jobs: Job[] = [
@@ -180,6 +191,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     reload: () => reloader.reload(),
     isReady: () => ready,
     onRetry: () => outbox.wake(),
+    tiers: () => loopSettings(current()).tiers,
   });
   const { host, port } = splitListen(config.listen);
   const open = access.secured ? [] : openEndpoints();
@@ -253,6 +265,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await store.close();
       logger.info('faultdesk stopped');
     },
+  };
+}
+
+/** The group a support tier maps to in a ticket system, if the config says. */
+function tierGroup(config: Config, system: string, tier: string): FieldValue | undefined {
+  const level = config.tiers?.levels.find((l) => l.name === tier);
+  if (system === 'zendesk') return level?.zendesk_group_id;
+  if (system === 'servicenow') return level?.servicenow_assignment_group;
+  return system === 'local' ? tier : undefined;
+}
+
+/** The human loop's settings for every category: tiers and what follows a person's close. */
+export function loopSettings(config: Config): LoopSettings {
+  const t = config.tiers;
+  return {
+    tiers: t ? t.levels.map((l) => l.name) : [],
+    tierEscalation: t ? { onDue: t.escalate.on_due, afterReopens: t.escalate.after_reopens, atFs: t.escalate.at_fs } : { onDue: false, afterReopens: 0, atFs: 0 },
+    afterHumanClose: { action: config.faults.after_human_close.action, quietForMs: config.faults.after_human_close.quiet_for },
   };
 }
 

@@ -25,7 +25,7 @@ test('faultdesk fault resolve: the fault resolves, by the named person, with the
     const { stdout } = await cli('fault', 'resolve', id, '--reason', 'target retired', '--by', 'grace');
     expect(stdout).toMatch(new RegExp(`^${id}\\tresolved\\t`));
     const detail = (await (await fetch(`${daemon.url}/api/v1/faults/${id}`, { headers: admin })).json()) as { timeline: { entries: Array<{ event: string; by?: string; detail?: string }> } };
-    expect(detail.timeline.entries).toContainEqual(expect.objectContaining({ event: 'resolved_by_hand', by: 'grace', detail: 'Resolved by grace (api): target retired' }));
+    expect(detail.timeline.entries).toContainEqual(expect.objectContaining({ event: 'resolved_by_hand', by: 'grace', detail: 'Resolved by grace (cli): target retired' }));
     await expect(cli('fault', 'resolve', id, '--reason', 'again')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/409: fault .* is already resolved/) });
     await expect(cli('fault', 'resolve', 'nope', '--reason', 'x')).rejects.toMatchObject({ stderr: expect.stringMatching(/404: fault nope not found/) });
     await expect(cli('fault', 'resolve', id, '--reason', 'x', '--url', 'http://127.0.0.1:1')).rejects.toMatchObject({ stderr: expect.stringMatching(/cannot reach the daemon at http:\/\/127\.0\.0\.1:1/) });

@@ -21,7 +21,7 @@ export function daemonClient(config: Pick<Config, 'listen' | 'auth'>, url?: stri
       try {
         res = await fetch(`${base}${path}`, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', ...(authorization ? { Authorization: authorization } : {}) },
+          headers: { 'Content-Type': 'application/json', 'X-Faultdesk-Via': 'cli', ...(authorization ? { Authorization: authorization } : {}) },
           body: JSON.stringify(body),
         });
       } catch (err) {

@@ -4,6 +4,7 @@ export { UnitOfWork, type ClassifiedAlert, type MailPlanning, type Transition, t
 export { ticketSubject } from './subject';
 export {
   renderRecord,
+  humanLoopJson,
   renderComment,
   renderTicket,
   renderSubject,
@@ -19,7 +20,7 @@ export { faultIdent, labelText, timelineJson, type OperationKind, type Operation
 export { faultFromRow, faultToRow, alertIdent, type Fault, type AlertRecord, type MailLog, type MailSnapshot } from './fault';
 export type { FaultEvent, HumanEvent, TimerEvent, AlertEvent, Actor } from './events';
 export type { Intent, TicketIntent, MailIntent, TransitionName } from './intents';
-export { policyOf, type Policy } from './policy';
+export { policyOf, type Policy, type LoopSettings } from './policy';
 export { explainAlerts, type Explanation } from './explain';
 export { KnownAlerts, knownAlertsOptions, type KnownAlertsOptions } from './known-alerts';
 export { RepeatCache } from './repeat-cache';

@@ -3,6 +3,7 @@ import { faultKey, renderFields, severityOf, type Category, type FieldValue } fr
 import type { AlertRow, FaultRow } from '../store';
 import { draftFault } from './draft';
 import { agoText, dueText, formatTime, roughDuration } from './time-text';
+import type { TierSpan } from './fault';
 import { labelText, parseTimeline, type OperationKind, type OperationPayload } from './model';
 
 /** Alerts listed in a ticket body; the record attached to the ticket has them all. */
@@ -294,6 +295,20 @@ export interface FaultRecord {
   json: string;
 }
 
+/** What people did to a fault, as the API and the record show it. */
+export function humanLoopJson(fault: FaultRow) {
+  const tierHistory = (JSON.parse(fault.tier_history) as TierSpan[]).map((t) => ({ tier: t.tier, from: iso(t.from), to: t.to === null ? null : iso(t.to), reason: t.reason, ...(t.by ? { by: t.by } : {}) }));
+  return {
+    acknowledged: fault.acknowledged_at === null ? null : { by: fault.acknowledged_by, at: iso(fault.acknowledged_at) },
+    handled: fault.handled_at === null ? null : { by: fault.handled_by, at: iso(fault.handled_at) },
+    closedByHuman: fault.human_closed_at === null ? null : { by: fault.human_closed_by, at: iso(fault.human_closed_at), code: fault.close_code },
+    priorityPinned: fault.priority_pinned,
+    tier: fault.tier,
+    tierHistory,
+    followsTicket: fault.follows_ticket,
+  };
+}
+
 /** The fault record attached to the ticket: everything faultdesk knows of the fault. */
 export function renderRecord(fault: FaultRow, alerts: readonly AlertRow[], category: Category | undefined): FaultRecord {
   const ctx = ticketContext(fault, alerts, category);
@@ -316,8 +331,9 @@ export function renderRecord(fault: FaultRow, alerts: readonly AlertRow[], categ
     resolvedAt: fault.resolved_at === null ? null : iso(fault.resolved_at),
     diagnosis: { runbook: ctx.runbook || null, graph: ctx.graph || null, hints: ctx.hints },
     ticket: fault.ticket_id ? { system: fault.ticket_system, id: fault.ticket_id, status: fault.ticket_status } : null,
+    ...humanLoopJson(fault),
     alerts: views,
-    timeline: timeline.entries.map((e) => ({ at: iso(e.at), event: e.event, ...(e.detail ? { detail: e.detail } : {}) })),
+    timeline: timeline.entries.map((e) => ({ at: iso(e.at), event: e.event, ...(e.detail ? { detail: e.detail } : {}), ...(e.by ? { by: e.by } : {}) })),
     timelineOmitted: timeline.omitted,
   };
   const md: string[] = [
@@ -331,6 +347,15 @@ export function renderRecord(fault: FaultRow, alerts: readonly AlertRow[], categ
     `- Opened: ${ctx.openedAt}; due: ${ctx.dueAt}` +
       (fault.resolved_at === null ? '' : `; resolved: ${formatTime(fault.resolved_at)} (open for ${roughDuration(fault.resolved_at - fault.opened_at)})`),
   ];
+  if (fault.acknowledged_at !== null) md.push(`- Acknowledged by ${fault.acknowledged_by} at ${formatTime(fault.acknowledged_at)}`);
+  if (fault.handled_at !== null) md.push(`- Handled: ${fault.handled_by} solved the ticket at ${formatTime(fault.handled_at)} while alerts still fired`);
+  if (fault.human_closed_at !== null) md.push(`- Closed by ${fault.human_closed_by} at ${formatTime(fault.human_closed_at)}${fault.close_code ? ` (${fault.close_code})` : ''}`);
+  if (fault.priority_pinned) md.push(`- Priority set by a person: ${fault.priority_pinned}`);
+  if (fault.follows_ticket) md.push(`- Follows the closed ticket ${fault.follows_ticket}`);
+  const tiers = JSON.parse(fault.tier_history) as TierSpan[];
+  if (tiers.length > 0) {
+    md.push(`- Tier: ${fault.tier}; held by ${tiers.map((t) => `${t.tier} ${roughDuration((t.to ?? fault.updated_at) - t.from)}${t.by ? ` (moved by ${t.by})` : ''}`).join(', ')}`);
+  }
   if (ctx.runbook) md.push(`- Runbook: ${ctx.runbook}`);
   if (ctx.graph) md.push(`- Graph: ${ctx.graph}`);
   if (ctx.sourceLink) md.push(`- ${ctx.sourceLink.label}: ${ctx.sourceLink.url}`);
@@ -345,7 +370,7 @@ export function renderRecord(fault: FaultRow, alerts: readonly AlertRow[], categ
   }
   md.push('## Timeline', '');
   if (timeline.omitted > 0) md.push(`(${timeline.omitted} entries omitted)`);
-  for (const e of timeline.entries) md.push(`- ${formatTime(e.at)} ${e.event}${e.detail ? `: ${e.detail}` : ''}`);
+  for (const e of timeline.entries) md.push(`- ${formatTime(e.at)} ${e.event}${e.by ? ` by ${e.by}` : ''}${e.detail ? `: ${e.detail.replace(/\n/g, ' ')}` : ''}`);
   return { markdown: md.join('\n') + '\n', json: JSON.stringify(doc, null, 2) + '\n' };
 }
 

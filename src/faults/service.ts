@@ -8,6 +8,7 @@ import type { Alert, SourceName } from '../sources';
 import { withStoreRetry, type Repos, type Store } from '../store';
 import type { Actor, HumanEvent, TimerEvent } from './events';
 import type { StaleWindow } from './stale';
+import type { LoopSettings } from './policy';
 import { GroupCommit } from './group-commit';
 import type { RepeatCache } from './repeat-cache';
 import { UnitOfWork, type ClassifiedAlert, type MailPlanning, type Transition } from './unit-of-work';
@@ -35,6 +36,10 @@ export interface FaultServiceDeps {
   repeats?: RepeatCache;
   /** Fitted repair-time models for new faults. */
   estimates?: (category: string) => RepairTimeModel | undefined;
+  /** Tiers and what follows a person's close (read at each use: a reload changes them). */
+  loop?: () => LoopSettings;
+  /** The monitoring systems acknowledgements are written back to. */
+  writebackTargets?: readonly string[];
 }
 
 /** A request's alerts waiting to be written with the group they join. */
@@ -117,7 +122,7 @@ export class FaultService {
   }
 
   private uowDeps(engine: RuleEngine) {
-    return { engine, estimates: this.deps.estimates, mail: this.deps.mail };
+    return { engine, estimates: this.deps.estimates, mail: this.deps.mail, loop: this.deps.loop?.(), writebackTargets: this.deps.writebackTargets };
   }
 
   /** Writes the last-seen times of repeats answered from memory (see RepeatCache). */
@@ -168,6 +173,11 @@ export class FaultService {
   /** An operator resolves a fault by hand (its source will never send the recovery), with a reason on the timeline. */
   async resolveByHand(faultId: string, actor: Actor, reason: string): Promise<Transition[]> {
     return this.act(faultId, async (tx) => ({ type: 'resolve', ...actor, reason, firing: await tx.alerts.firingOf(faultId) }));
+  }
+
+  /** A timer event for the faults `find` names (e.g. write-backs due again); returns the transitions. */
+  tick(find: (tx: Repos) => Promise<string[]>, event: TimerEvent): Promise<Transition[]> {
+    return this.changeFaults(find, () => event);
   }
 
   /** A person's action on a fault (an operator's resolve; the human loop's events). Throws not_found for an unknown fault. */

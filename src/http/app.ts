@@ -23,6 +23,8 @@ export interface AppDeps extends IngestDeps {
   reload: () => Promise<ReloadResult>;
   estimates: RepairTimeEstimates;
   satisfaction: SatisfactionService;
+  /** The configured support tiers, in order (empty without tiers); a reload may change them. */
+  tiers: () => readonly string[];
 }
 
 /** The daemon's HTTP handler: the fast webhook route, and Express for everything else (its app and route table, for checks). */

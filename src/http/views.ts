@@ -1,4 +1,4 @@
-import { alertView, timelineJson } from '../faults';
+import { alertView, humanLoopJson, timelineJson } from '../faults';
 import type { AlertRow, FaultRow, LocalTicketRow, OutboxRow } from '../store';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -26,6 +26,7 @@ export function faultJson(f: FaultRow) {
     ticket: f.ticket_id ? { system: f.ticket_system, id: f.ticket_id, status: f.ticket_status, url: f.ticket_url } : null,
     ticketSystem: f.ticket_system,
     ticketError: f.ticket_error,
+    ...humanLoopJson(f),
   };
 }
 

@@ -1,14 +1,17 @@
-import { renderComment, renderRecord, renderTicket, ticketContext, type OperationKind, type OperationPayload, type TemplateFailure } from '../faults';
+import { renderComment, renderRecord, renderTicket, ticketContext, ticketSubject, type OperationKind, type OperationPayload, type TemplateFailure } from '../faults';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics';
-import { renderFields, type Category, type RuleEngine } from '../rules';
+import { renderFields, type Category, type FieldValue, type RuleEngine } from '../rules';
 import type { AlertRow, FaultRow, OutboxRow, Repos, Store } from '../store';
 import { TicketClosedError, TicketSystemError, type Attachment, type NewTicket, type TicketRef, type TicketSystem } from '../tickets';
 import type { OperationHandler } from './worker';
 
+/** Where a ticket system keeps the group a tier maps to. */
+const GROUP_FIELD: Record<string, string> = { zendesk: 'group_id', servicenow: 'assignment_group', local: 'group' };
+
 /** Operations that only add to a ticket: on a closed ticket there is nothing left to do. */
-const ADDS_TO_TICKET: ReadonlySet<OperationKind> = new Set(['update', 'escalate', 'comment', 'flapping', 'resolve']);
+const ADDS_TO_TICKET: ReadonlySet<OperationKind> = new Set(['update', 'escalate', 'comment', 'flapping', 'resolve', 'assign', 'close']);
 
 export interface TicketHandlerDeps {
   store: Store;
@@ -18,6 +21,8 @@ export interface TicketHandlerDeps {
   metrics: Metrics;
   /** Relative times in tickets ("due in 1h 17m") are told from its now. */
   clock: Clock;
+  /** The group of a support tier in this system (Zendesk group_id, ServiceNow assignment_group), if the config maps one. */
+  tierGroup?: (tier: string) => FieldValue | undefined;
 }
 
 /** How a fault's ticket_error that a broken template caused begins. */
@@ -88,12 +93,19 @@ export class TicketHandler implements OperationHandler {
     const ref: TicketRef = { id: fault.ticket_id, status: fault.ticket_status ?? 'open', url: fault.ticket_url ?? undefined };
     const comment = renderComment(kind, payload, fault, this.deps.clock.now());
     const idempotencyKey = `faultdesk-op-${op.id}`;
+    // A priority a person set on the ticket is theirs: faultdesk stops sending its own.
+    const priority = fault.priority_pinned ? {} : { priority: fault.priority, fs: fault.severity };
     try {
       switch (kind) {
-        case 'escalate':
+        case 'escalate': {
+          // What the fault is changed (WARNING became CRITICAL): so does the subject.
+          const alerts = await this.deps.store.repos.alerts.listByFault(fault.id);
+          const subject = ticketSubject(fault, alerts, category, this.deps.clock.now());
+          return await system.update(ref, { comment, idempotencyKey, ...priority, subject });
+        }
         case 'update':
           // An update carries the priority too: an escalation held during a downtime arrives with it.
-          return await system.update(ref, { comment, idempotencyKey, priority: fault.priority, fs: fault.severity });
+          return await system.update(ref, { comment, idempotencyKey, ...priority });
         case 'resolve': {
           const alerts = await this.deps.store.repos.alerts.listByFault(fault.id);
           return await system.resolve(ref, {
@@ -105,7 +117,13 @@ export class TicketHandler implements OperationHandler {
           });
         }
         case 'reopen':
-          return await system.reopen(ref, { comment, idempotencyKey, priority: fault.priority, fs: fault.severity });
+          return await system.reopen(ref, { comment, idempotencyKey, ...priority });
+        case 'assign': {
+          const group = fault.tier ? this.deps.tierGroup?.(fault.tier) : undefined;
+          return await system.update(ref, { comment, idempotencyKey, ...(group !== undefined ? { group } : {}) });
+        }
+        case 'close':
+          return await system.close(ref, { comment, idempotencyKey });
         default:
           return await system.update(ref, { comment, idempotencyKey });
       }
@@ -127,6 +145,9 @@ export class TicketHandler implements OperationHandler {
     const ticket = renderTicket(fault, alerts, category, { now: this.deps.clock.now() });
     rendering.rendered = true;
     rendering.failures.push(...ticket.failures);
+    const group = fault.tier ? this.deps.tierGroup?.(fault.tier) : undefined;
+    // The closed ticket this fault's continues (a recurrence after a person closed it), in this system.
+    const follows = fault.follows_ticket?.startsWith(`${this.deps.system.name}:`) ? fault.follows_ticket.slice(this.deps.system.name.length + 1) : undefined;
     return {
       faultId: fault.id,
       idempotencyKey: `faultdesk-${fault.id}-${op.id}`,
@@ -134,8 +155,9 @@ export class TicketHandler implements OperationHandler {
       body: ticket.body,
       priority: fault.priority,
       fs: fault.severity,
-      fields: ticket.fields,
+      fields: group === undefined ? ticket.fields : { ...ticket.fields, [GROUP_FIELD[this.deps.system.name] ?? 'group']: group },
       attachments: this.record(fault, category, alerts),
+      ...(follows ? { relatedTicketId: follows } : {}),
     };
   }
 

@@ -16,6 +16,17 @@ export type LocalTicketAttachmentInfo = Omit<Selectable<TicketAttachmentTable>, 
  * fake (src/store/memory/) that the core's unit tests use.
  */
 
+export interface FaultFilter {
+  state?: string;
+  category?: string;
+  /** Faults held by this support tier. */
+  tier?: string;
+  /** Only faults a person acknowledged (true) or did not (false). */
+  acknowledged?: boolean;
+  limit: number;
+  offset: number;
+}
+
 /** Faults, as the lifecycle and the read API need them. */
 export interface FaultStore {
   /** The current fault of each ident (locked until commit where replicas share the store). */
@@ -27,7 +38,7 @@ export interface FaultStore {
   /** Writes faults that exist, whole. */
   updateMany(rows: readonly FaultRow[]): Promise<void>;
   setTicket(id: string, ticket: { ticket_id?: string | null; ticket_status?: string | null; ticket_url?: string | null; ticket_error?: string | null }): Promise<void>;
-  list(filter: { state?: string; category?: string; limit: number; offset: number }): Promise<FaultRow[]>;
+  list(filter: FaultFilter): Promise<FaultRow[]>;
   listCurrentInState(state: string): Promise<FaultRow[]>;
   /** Resolved faults whose durations say how long repairs take (not the ones the stale sweep closed). */
   resolvedSince(since: number): Promise<Array<{ category: string; severity: number; opened_at: number; resolved_at: number | null }>>;

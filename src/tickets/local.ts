@@ -56,6 +56,10 @@ export class LocalTicketSystem implements TicketSystem {
     return this.change(ref, change, 'open');
   }
 
+  close(ref: TicketRef, change: TicketChange): Promise<TicketRef> {
+    return this.change(ref, change, 'closed');
+  }
+
   private async change(ref: TicketRef, change: TicketChange, status: string | undefined): Promise<TicketRef> {
     return this.store.transaction(async (tx) => {
       const id = Number(ref.id);
@@ -68,7 +72,14 @@ export class LocalTicketSystem implements TicketSystem {
       await tx.localTickets.addComment(id, change.comment, now, change.idempotencyKey ?? null);
       for (const a of change.attachments ?? []) await tx.localTickets.addAttachment(id, a, now);
       const next = status ?? row.status;
-      await tx.localTickets.update(id, { status: next, priority: change.priority ?? row.priority, updated_at: now });
+      await tx.localTickets.update(id, {
+        status: next,
+        priority: change.priority ?? row.priority,
+        ...(change.subject ? { subject: change.subject } : {}),
+        // The tier's group, as local tickets keep fields.
+        ...(change.group !== undefined ? { fields: JSON.stringify({ ...(JSON.parse(row.fields) as object), group: change.group }) } : {}),
+        updated_at: now,
+      });
       return { id: ref.id, status: next };
     });
   }

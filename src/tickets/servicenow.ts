@@ -167,7 +167,19 @@ export class ServiceNowTicketSystem implements TicketSystem {
   }
 
   async update(ref: TicketRef, change: TicketChange): Promise<TicketRef> {
-    return this.patch(ref, { work_notes: cut(change.comment, JOURNAL_MAX), ...(change.fs ? this.levels(change.fs) : {}) });
+    return this.patch(ref, {
+      work_notes: cut(change.comment, JOURNAL_MAX),
+      ...(change.fs ? this.levels(change.fs) : {}),
+      ...(change.subject ? { short_description: cut(change.subject, SHORT_DESCRIPTION_MAX) } : {}),
+      // The tier's assignment group, when a fault moves between tiers.
+      ...(change.group !== undefined ? { assignment_group: change.group } : {}),
+    });
+  }
+
+  /** Closed (state 7) with the configured close code: a person closed the fault through faultdesk. */
+  async close(ref: TicketRef, change: TicketChange): Promise<TicketRef> {
+    const notes = cut(change.comment, JOURNAL_MAX);
+    return this.patch(ref, { state: 7, work_notes: notes, close_code: stringField(change.fields?.close_code) ?? this.options.closeCode, close_notes: notes });
   }
 
   async resolve(ref: TicketRef, change: TicketChange & { solve: boolean }): Promise<TicketRef> {

@@ -46,6 +46,10 @@ export interface TicketChange {
   attachments?: Attachment[];
   /** The category's fields, rendered: some systems need them to resolve (close codes). */
   fields?: Record<string, FieldValue>;
+  /** The group of the support tier the fault moved to (Zendesk group_id, ServiceNow assignment_group). */
+  group?: FieldValue;
+  /** A new subject (an escalation changed what the fault is). */
+  subject?: string;
 }
 
 export type { FailureReason } from '../delivery';
@@ -92,6 +96,8 @@ export interface TicketSystem {
   resolve(ref: TicketRef, change: TicketChange & { solve: boolean }): Promise<TicketRef>;
   /** A comment and the open state; throws TicketClosedError for a closed ticket. */
   reopen(ref: TicketRef, change: TicketChange): Promise<TicketRef>;
+  /** A comment and the closed state: a person closed the fault through faultdesk. */
+  close(ref: TicketRef, change: TicketChange): Promise<TicketRef>;
   /** Customer satisfaction ratings given since `since` (ms), for systems that collect them. */
   satisfactionRatings?(since: number): Promise<PulledRating[]>;
 }

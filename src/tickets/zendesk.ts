@@ -181,13 +181,20 @@ export class ZendeskTicketSystem implements TicketSystem {
     return this.put(ref, change, { status: 'open' });
   }
 
+  /** Closed at once (Zendesk takes status closed through the API); a closed ticket can never be reopened. */
+  close(ref: TicketRef, change: TicketChange): Promise<TicketRef> {
+    return this.put(ref, change, { status: 'closed' });
+  }
+
   private async put(ref: TicketRef, change: TicketChange, extra: Record<string, unknown>): Promise<TicketRef> {
     const uploads = await this.upload(change.attachments ?? []);
     const ticket: Record<string, unknown> = {
+      ...(change.group !== undefined ? this.mapFields({ group_id: change.group }) : {}),
       ...extra,
       comment: { html_body: htmlComment(change.comment), public: false, ...(uploads.length ? { uploads } : {}) },
     };
     if (change.priority) ticket.priority = this.priority(change.priority);
+    if (change.subject) ticket.subject = cut(change.subject, ZENDESK_SUBJECT_MAX);
     try {
       const res = await this.api.request<{ ticket: ZendeskTicket }>({ method: 'PUT', path: `/api/v2/tickets/${ref.id}`, data: { ticket } });
       return this.ref(res.ticket);

@@ -44,6 +44,11 @@ class ScriptedSystem implements TicketSystem {
     this.calls.push(`reopen ${ref.id}`);
     return { ...ref, status: 'open' };
   }
+  async close(ref: TicketRef): Promise<TicketRef> {
+    this.fail(ref.id);
+    this.calls.push(`close ${ref.id}`);
+    return { ...ref, status: 'closed' };
+  }
   private fail(on: string) {
     const i = this.failures.findIndex((f) => f.on === on);
     if (i < 0) return;

@@ -125,7 +125,8 @@ describe('basic auth', () => {
       .query(WRITE_PARAMS)
       .reply(200, { result: { sys_id: 'inc1', state: '2' } });
     await bed.drain();
-    expect(body).toEqual({ work_notes: expect.stringMatching(/^Escalated: fault severity 5 → 9/), impact: 1, urgency: 1 });
+    // An escalation also renews the short description: what the fault is may have changed (issue 13 item 10).
+    expect(body).toEqual({ work_notes: expect.stringMatching(/^Escalated: fault severity 5 → 9/), impact: 1, urgency: 1, short_description: 'core-router is down on core-router-host' });
 
     bed.clock.advance(60_000);
     await bed.fire('core-router', { status: 'resolved' });

@@ -151,7 +151,8 @@ test('escalate, resolve (record again, solved), reopen, and a recurrence after t
     .put('/api/v2/tickets/77', (b) => ((put = b.ticket), true))
     .reply(200, { ticket: { id: 77, status: 'open' }, audit: {} });
   await bed.drain();
-  expect(put).toEqual({ comment: { html_body: expect.stringMatching(/^<p>Escalated: fault severity 5 → 9, priority now urgent\./), public: false }, priority: 'urgent' });
+  // An escalation also renews the subject: what the fault is may have changed (issue 13 item 10).
+  expect(put).toEqual({ comment: { html_body: expect.stringMatching(/^<p>Escalated: fault severity 5 → 9, priority now urgent\./), public: false }, priority: 'urgent', subject: 'checkout is down on checkout-host' });
 
   bed.clock.advance(60_000);
   await bed.fire('checkout', { status: 'resolved' });

@@ -1,7 +1,7 @@
 import express from 'express';
 import { z } from 'zod';
-import { conflict, notFound } from '../../errors';
-import type { FaultService } from '../../faults';
+import { conflict, invalid, notFound } from '../../errors';
+import type { FaultService, HumanEvent } from '../../faults';
 import type { RepairTimeEstimates } from '../../estimate';
 import type { SatisfactionService } from '../../feedback';
 import type { RuleEngine } from '../../rules';
@@ -13,6 +13,8 @@ import { admin, viewer, type Registrar } from './registrar';
 export interface FaultRouteDeps {
   store: Store;
   faults: FaultService;
+  /** The configured support tiers, in order (empty without tiers); a reload may change them. */
+  tiers: () => readonly string[];
   rules: () => RuleEngine;
   estimates: RepairTimeEstimates;
   satisfaction: SatisfactionService;
@@ -21,6 +23,8 @@ export interface FaultRouteDeps {
 const listQuery = z.strictObject({
   state: z.enum(['open', 'flapping', 'resolved']).optional(),
   category: z.string().optional(),
+  tier: z.string().min(1).optional(),
+  acknowledged: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   offset: z.coerce.number().int().min(0).default(0),
 });
@@ -29,6 +33,23 @@ const ratingBody = z.strictObject({ score: z.number().min(1).max(10), comment: z
 /** Who did it, when the credentials do not say (a shared admin token): shown on the timeline. */
 const by = z.string().trim().min(1).max(200).optional();
 const resolveBody = z.strictObject({ reason: z.string().trim().min(1).max(2_000), by });
+const text = z.string().trim().min(1).max(10_000);
+/** The on-call actions of the human loop, for faults whose tickets are local or anywhere else. */
+const actionBodies = {
+  ack: z.strictObject({ by, text: text.optional() }),
+  unack: z.strictObject({ by, text: text.optional() }),
+  comment: z.strictObject({ by, text }),
+  close: z.strictObject({ by, code: z.string().trim().min(1).max(200).optional(), text: text.optional() }),
+  assign: z.strictObject({ by, tier: z.string().trim().min(1).max(100) }),
+} as const;
+type Action = keyof typeof actionBodies;
+const VIAS = new Set(['cli', 'console']);
+
+/** Where a person's action came from, for the timeline: the CLI and the console say so; anything else is the API. */
+function viaOf(req: express.Request): string {
+  const said = req.get('X-Faultdesk-Via') ?? '';
+  return VIAS.has(said) ? said : 'api';
+}
 
 /** Faults, their repair-time estimates and satisfaction ratings. */
 export function faultRoutes(routes: Registrar, deps: FaultRouteDeps, jsonBody: express.RequestHandler): void {
@@ -36,7 +57,7 @@ export function faultRoutes(routes: Registrar, deps: FaultRouteDeps, jsonBody: e
 
   routes.get('/api/v1/faults', viewer, async (req, res) => {
     const q = parseQuery(listQuery, req);
-    const rows = await store.repos.faults.list({ state: q.state, category: q.category, limit: q.limit, offset: q.offset });
+    const rows = await store.repos.faults.list(q);
     res.json({ faults: rows.map(faultJson) });
   });
 
@@ -80,9 +101,37 @@ export function faultRoutes(routes: Registrar, deps: FaultRouteDeps, jsonBody: e
     const fault = await store.repos.faults.get(id);
     if (!fault) throw notFound(`fault ${id}`);
     if (fault.state === 'resolved') throw conflict(`fault ${id} is already resolved`);
-    await deps.faults.resolveByHand(id, { by: body.by ?? res.locals.principal?.name ?? 'anonymous', via: 'api' }, body.reason);
+    await deps.faults.resolveByHand(id, { by: body.by ?? res.locals.principal?.name ?? 'anonymous', via: viaOf(req) }, body.reason);
     res.json({ status: 'success', fault: faultJson((await store.repos.faults.get(id))!) });
   });
+
+  for (const action of Object.keys(actionBodies) as Action[]) {
+    routes.post(`/api/v1/faults/:id/${action}`, admin, jsonBody, async (req, res) => {
+      const body = parseBody(actionBodies[action] as z.ZodType<{ by?: string; text?: string; code?: string; tier?: string }>, req.body ?? {});
+      const id = String(req.params.id);
+      const actor = { by: body.by ?? res.locals.principal?.name ?? 'anonymous', via: viaOf(req) };
+      const tiers = deps.tiers();
+      if (action === 'assign' && !tiers.includes(body.tier as string)) {
+        throw invalid('invalid body', [{ path: 'tier', message: tiers.length ? `must be one of the tiers: ${tiers.join(', ')}` : 'no tiers are configured' }]);
+      }
+      const event = ((): HumanEvent => {
+        switch (action) {
+          case 'ack':
+            return { type: 'acknowledge', ...actor, ...(body.text ? { text: body.text } : {}) };
+          case 'unack':
+            return { type: 'unacknowledge', ...actor, ...(body.text ? { text: body.text } : {}) };
+          case 'comment':
+            return { type: 'comment', ...actor, text: body.text as string };
+          case 'close':
+            return { type: 'close', ...actor, ...(body.code ? { code: body.code } : {}), ...(body.text ? { text: body.text } : {}) };
+          case 'assign':
+            return { type: 'assign', ...actor, tier: body.tier as string };
+        }
+      })();
+      await deps.faults.act(id, async () => event);
+      res.json({ status: 'success', fault: faultJson((await store.repos.faults.get(id))!) });
+    });
+  }
 
   routes.get('/api/v1/satisfaction', viewer, async (_req, res) => {
     res.json(await deps.satisfaction.summary());

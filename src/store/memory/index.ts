@@ -156,7 +156,13 @@ function memoryRepos(current: () => Tables): Repos {
         if (f) Object.assign(f, ticket);
       },
       list: async (filter) =>
-        faultsWhere((f) => (!filter.state || f.state === filter.state) && (!filter.category || f.category === filter.category))
+        faultsWhere(
+          (f) =>
+            (!filter.state || f.state === filter.state) &&
+            (!filter.category || f.category === filter.category) &&
+            (!filter.tier || f.tier === filter.tier) &&
+            (filter.acknowledged === undefined || (f.acknowledged_at !== null) === filter.acknowledged),
+        )
           .sort((a, b) => b.opened_at - a.opened_at || (a.id < b.id ? -1 : 1))
           .slice(filter.offset, filter.offset + filter.limit),
       listCurrentInState: async (state) => faultsWhere((f) => f.current === 1 && f.state === state),

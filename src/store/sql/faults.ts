@@ -36,6 +36,8 @@ export function sqlFaultStore(db: Db, { locking }: SqlOptions): FaultStore {
       let q = db.selectFrom('faults').selectAll();
       if (filter.state) q = q.where('state', '=', filter.state);
       if (filter.category) q = q.where('category', '=', filter.category);
+      if (filter.tier) q = q.where('tier', '=', filter.tier);
+      if (filter.acknowledged !== undefined) q = q.where('acknowledged_at', filter.acknowledged ? 'is not' : 'is', null);
       return q.orderBy('opened_at', 'desc').orderBy('id').limit(filter.limit).offset(filter.offset).execute();
     },
     listCurrentInState: (state) => db.selectFrom('faults').selectAll().where('current', '=', 1).where('state', '=', state).execute(),
