@@ -42,6 +42,7 @@ export function testFault(over: Partial<Fault> = {}): Fault {
     tierHistory: [],
     reopenCount: 0,
     followsTicket: null,
+    ticketSeen: {},
     ...over,
   };
 }

@@ -327,12 +327,73 @@ class Decider {
         this.changed = true;
         this.entry(f, { event: 'reopened_by_human', by });
         return;
+      case 'ticket_changed':
+        this.ticketChanged(f, event);
+        return;
       case 'priority':
         if (f.priorityPinned === event.priority) return;
         f.priorityPinned = event.priority;
         this.changed = true;
         this.entry(f, { event: 'priority_set', detail: event.priority, by });
         return;
+    }
+  }
+
+  /**
+   * What people changed in the ticket, told by comparing what its system says now with what it
+   * said before: the same change heard twice (a webhook and a poll) is acted on once.
+   */
+  private ticketChanged(f: Fault, event: Extract<HumanEvent, { type: 'ticket_changed' }>): void {
+    const seen = f.ticketSeen;
+    const { by, via } = event;
+    const actor = { by, via };
+    if (event.own) return this.remember(f, event);
+    if (event.comment) this.human({ type: 'comment', text: event.comment.text, by: event.comment.author ?? by, via });
+    if (event.status !== undefined && event.status !== seen.status) {
+      const wasDone = seen.status === 'solved' || seen.status === 'closed' || f.handled !== null;
+      switch (event.status) {
+        case 'closed':
+        case 'cancelled':
+          this.human({ type: 'close', ...actor, ...(event.closeCode ? { code: event.closeCode } : {}) });
+          break;
+        case 'solved':
+          if (event.wontFix) this.human({ type: 'close', ...actor, code: event.closeCode ?? "won't fix" });
+          // faultdesk solved it itself when the alerts resolved (an echo that came without its actor).
+          else if (!(f.state === 'resolved' && f.ticketWanted === 'solved')) this.human({ type: 'solve', ...actor });
+          break;
+        case 'working':
+        case 'waiting':
+          if (wasDone) this.human({ type: 'reopen', ...actor });
+          this.acknowledge(f, by, via);
+          break;
+        default:
+          break;
+      }
+    }
+    if (event.assignee && event.assignee !== seen.assignee) this.acknowledge(f, by, via);
+    if (event.group !== undefined && event.group !== seen.group) {
+      if (event.tier && event.tier !== f.tier) this.moveTier(f, event.tier, 'reassigned', by, false);
+      else if (!event.tier && seen.group !== undefined && event.group !== null) {
+        this.entry(f, { event: 'reassigned', detail: `group ${event.group}`, by });
+      }
+    }
+    if (event.priority !== undefined && seen.priority !== undefined && event.priority !== seen.priority) {
+      this.human({ type: 'priority', priority: event.priority, ...actor });
+    }
+    this.remember(f, event);
+  }
+
+  /** Remembers what the ticket system says the ticket is now. */
+  private remember(f: Fault, event: Extract<HumanEvent, { type: 'ticket_changed' }>): void {
+    const seen = f.ticketSeen;
+    const next = { ...seen };
+    if (event.status !== undefined) next.status = event.status;
+    if (event.assignee !== undefined) next.assignee = event.assignee;
+    if (event.group !== undefined) next.group = event.group;
+    if (event.priority !== undefined) next.priority = event.priority;
+    if (JSON.stringify(next) !== JSON.stringify(seen)) {
+      f.ticketSeen = next;
+      this.changed = true;
     }
   }
 
@@ -410,6 +471,7 @@ class Decider {
       tierHistory: policy.startTier === null ? [] : [{ tier: policy.startTier, from: now, to: null, reason: 'start' }],
       reopenCount: 0,
       followsTicket: event.follows ?? null,
+      ticketSeen: {},
     };
     this.f = f;
     this.changed = true;

@@ -51,6 +51,24 @@ export type HumanEvent = Actor &
     | { type: 'close'; code?: string; text?: string }
     | { type: 'reopen'; text?: string }
     | { type: 'priority'; priority: string }
+    /**
+     * What a ticket system says its ticket is now (a webhook or a poll): decide() compares it with
+     * what it heard before and acts on what people changed. `tier` is the tier the group maps to;
+     * `wontFix` says the resolution is one the config lists as won't fix.
+     */
+    | {
+        type: 'ticket_changed';
+        status?: string;
+        assignee?: string | null;
+        group?: string | null;
+        tier?: string;
+        priority?: string;
+        closeCode?: string;
+        wontFix?: boolean;
+        comment?: { text: string; author?: string };
+        /** faultdesk's own API user made the change (an echo): remembered, never acted on. */
+        own?: boolean;
+      }
     /** An operator resolves a fault by hand (a source that never sends its recovery). */
     | { type: 'resolve'; reason: string; firing: AlertRecord[] }
   );

@@ -104,6 +104,16 @@ export interface Fault {
   reopenCount: number;
   /** The closed ticket its ticket continues. */
   followsTicket: { system: string; id: string } | null;
+  /** What faultdesk last heard of its ticket from the ticket system, to tell what people changed. */
+  ticketSeen: TicketSeen;
+}
+
+/** A ticket's state as its system last told it (absent: not heard yet). */
+export interface TicketSeen {
+  status?: string;
+  assignee?: string | null;
+  group?: string | null;
+  priority?: string;
 }
 
 /** An alert of a fault, as stored (labels and annotations stay JSON text: that is what a repeat is compared by). */
@@ -175,6 +185,7 @@ export function faultFromRow(row: FaultRow): Fault {
     tierHistory: JSON.parse(row.tier_history) as TierSpan[],
     reopenCount: row.reopen_count,
     followsTicket: row.follows_ticket === null ? null : splitTicket(row.follows_ticket),
+    ticketSeen: JSON.parse(row.ticket_seen) as TicketSeen,
   };
 }
 
@@ -236,6 +247,7 @@ export function faultToRow(f: Fault): FaultRow {
     tier_history: JSON.stringify(f.tierHistory),
     reopen_count: f.reopenCount,
     follows_ticket: f.followsTicket ? `${f.followsTicket.system}:${f.followsTicket.id}` : null,
+    ticket_seen: JSON.stringify(f.ticketSeen),
   };
 }
 

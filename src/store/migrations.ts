@@ -250,6 +250,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await add('tier_history', 'text', (c) => c.notNull().defaultTo('[]'));
         await add('reopen_count', 'integer', (c) => c.notNull().defaultTo(0));
         await add('follows_ticket', 'text');
+        await add('ticket_seen', 'text', (c) => c.notNull().defaultTo('{}'));
         await db.schema.createIndex('faults_tier').on('faults').columns(['tier', 'current', 'state']).execute();
         await db.schema
           .createTable('inbound_seen')

@@ -68,6 +68,8 @@ export interface FaultTable {
   reopen_count: number;
   /** The closed ticket this fault's ticket continues ("system:id"). */
   follows_ticket: string | null;
+  /** What faultdesk last heard of its ticket (status, assignee, group, priority; JSON), to tell what people changed. */
+  ticket_seen: string;
 }
 
 export interface RepairTimeFitTable {

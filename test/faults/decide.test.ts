@@ -299,3 +299,32 @@ test('the tier history says who held the fault, and for how long', () => {
     { tier: 'L3', from: T0 + 30 * MIN, to: null, by: 'grace@acme', reason: 'reassigned' },
   ]);
 });
+
+// What a ticket system says of its ticket (a webhook or a poll), compared with what it said before.
+const seenOpen = { ticket: zendesk, ticketSeen: { status: 'new', assignee: null, group: '11', priority: 'normal' } };
+type TicketRow = [string, Fault, Partial<Extract<FaultEvent, { type: 'ticket_changed' }>>, Partial<ReturnType<typeof summary>>, Partial<Fault>?];
+const ticketRows: TicketRow[] = [
+  ['status open: a person took it (acknowledged)', fault({ ...seenOpen }), { status: 'working' }, { transitions: ['acknowledged'] }, { ticketSeen: { ...seenOpen.ticketSeen, status: 'working' } }],
+  ['the same change heard again (webhook, then poll): nothing twice', fault({ ...seenOpen, ...acked, ticketSeen: { ...seenOpen.ticketSeen, status: 'working' } }), { status: 'working' }, { transitions: [], intents: [] }],
+  ['an assignee set: acknowledged', fault({ ...seenOpen }), { assignee: 'grace@acme' }, { transitions: ['acknowledged'] }],
+  ['solved while alerts fire: handled', fault({ ...seenOpen }), { status: 'solved' }, { transitions: ['handled'] }],
+  ['solved as won\'t fix: closed by a person', fault({ ...seenOpen }), { status: 'solved', wontFix: true, closeCode: 'Not Solved (Too Costly)' }, { transitions: ['closed_by_human'] }, { humanClosed: { at: T0, by: 'grace@acme', code: 'Not Solved (Too Costly)' } }],
+  ['closed or cancelled: closed by a person', fault({ ...seenOpen }), { status: 'cancelled' }, { transitions: ['closed_by_human'] }],
+  ['solved by faultdesk itself when its alerts resolved: not a person\'s solve', fault({ ...seenOpen, state: 'resolved', resolvedAt: T0 - MIN, firingCount: 0, ticketWanted: 'solved' }), { status: 'solved' }, { transitions: [] }, { handled: null }],
+  ['reopened after a solve: handled no more, and acknowledged', fault({ ...seenOpen, ...handled, ticketSeen: { ...seenOpen.ticketSeen, status: 'solved' } }), { status: 'working' }, { transitions: ['acknowledged'] }, { handled: null }],
+  ['the group moved to another tier\'s: recorded, not fought', fault({ ...seenOpen, ...inTier('L1') }), { group: '33', tier: 'L3' }, { transitions: ['tier_changed'], intents: [] }, { tier: 'L3' }],
+  ['a priority a person changed is kept', fault({ ...seenOpen }), { priority: 'urgent' }, {}, { priorityPinned: 'urgent' }],
+  ['a comment by a person goes on the timeline', fault({ ...seenOpen }), { comment: { text: 'rebooting the switch', author: 'ada@acme' } }, { intents: [] }],
+  ['faultdesk\'s own change (an echo) is remembered, never acted on', fault({ ...seenOpen }), { status: 'solved', own: true }, { transitions: [], intents: [] }, { handled: null, ticketSeen: { ...seenOpen.ticketSeen, status: 'solved' } }],
+];
+
+test.each(ticketRows)('%s', (_name, before, change, expected, fields = {}) => {
+  const d = decide(before, { type: 'ticket_changed', by: 'grace@acme', via: 'zendesk', ...change }, tiered, T0);
+  expect(summary(d)).toMatchObject(expected);
+  if (Object.keys(fields).length > 0) expect(d.fault).toMatchObject(fields);
+});
+
+test('a person\'s comment heard from the ticket names its author on the timeline', () => {
+  const d = decide(fault({ ...seenOpen }), { type: 'ticket_changed', by: 'grace@acme', via: 'zendesk', comment: { text: 'rebooting the switch', author: 'ada@acme' } }, tiered, T0);
+  expect(d.fault?.timeline.entries).toEqual([{ at: T0, event: 'comment', detail: 'rebooting the switch', by: 'ada@acme' }]);
+});
