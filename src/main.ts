@@ -99,6 +99,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       faultsByCategoryAndState: () => store.repos.faults.countByCategoryAndState(),
       outboxBySystem: () => store.repos.outbox.statsBySystem(),
       overdue: () => store.repos.faults.countOverdue(clock.now()),
+      faultsByTier: () => store.repos.faults.countByTier(),
       satisfaction: () => satisfaction.summary(),
     },
   });

@@ -27,6 +27,8 @@ export interface StateReader {
   faultsByCategoryAndState(): Promise<Array<{ category: string; state: string; n: number }>>;
   outboxBySystem(): Promise<Array<{ system: string; depth: number; parked: number; oldestCreatedAt: number | null }>>;
   overdue?(): Promise<number>;
+  /** Live faults by the support tier that holds them (without tiers: none). */
+  faultsByTier?(): Promise<Array<{ tier: string; n: number }>>;
   satisfaction?(): Promise<{ overall: { css: number | null }; categories: Array<{ category: string; css: number }> }>;
 }
 
@@ -48,6 +50,7 @@ export interface Metrics {
   repairActual: Histogram<'category'>;
   configReloadTimestamp: Gauge;
   storeErrors: Counter<'operation'>;
+  tierEscalations: Counter<'tier'>;
 }
 
 export interface MetricsOptions {
@@ -157,6 +160,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       pendingReads.delete(reading);
     }
   }
+  const tierEscalations = new Counter({
+    name: 'faultdesk_tier_escalations_total',
+    help: 'Faults moved up a support tier by faultdesk (due time passed, reopened too often, FS threshold), by the tier they moved to.',
+    labelNames: ['tier'] as const,
+    registers: [registry],
+  });
   const templateErrors = new Counter({
     name: 'faultdesk_template_errors_total',
     help: 'Rule templates that failed while rendering a ticket or mail (a fallback was used), by category and template (subject, body, fields, runbook, graph, hints).',
@@ -242,6 +251,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
   new Gauge({
+    name: 'faultdesk_faults_by_tier',
+    help: 'Live faults by the support tier that holds them (with tiers configured).',
+    labelNames: ['tier'] as const,
+    registers: [registry],
+    async collect() {
+      if (!state?.faultsByTier) return;
+      const rows = await readState(state.faultsByTier);
+      this.reset();
+      for (const r of rows ?? []) this.set({ tier: r.tier }, r.n);
+    },
+  });
+  new Gauge({
     name: 'faultdesk_outbox_depth',
     help: 'Outbox operations not yet delivered (pending, in flight or parked), by system.',
     labelNames: ['system'] as const,
@@ -316,5 +337,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     repairEstimate,
     repairActual,
     storeErrors,
+    tierEscalations,
   };
 }

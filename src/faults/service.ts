@@ -219,6 +219,7 @@ export class FaultService {
       this.deps.metrics.faultTransitions.inc({ transition: t.transition });
       if (t.transition === 'opened') this.deps.metrics.repairEstimate.observe({ category: t.category }, t.estimateHours);
       if (t.transition === 'resolved' && !t.stale) this.deps.metrics.repairActual.observe({ category: t.category }, t.openHours);
+      if (t.transition === 'tier_escalated' && t.tier) this.deps.metrics.tierEscalations.inc({ tier: t.tier });
       this.deps.logger.info('fault transition', {
         fault: t.faultId,
         transition: t.transition,

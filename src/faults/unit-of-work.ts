@@ -37,6 +37,8 @@ export interface Transition {
   estimateHours: number;
   openHours: number;
   stale: boolean;
+  /** The tier that holds the fault after it. */
+  tier: string | null;
 }
 
 /** Decides which fault events become mails (src/notify); the faults stage only hands them over. */
@@ -258,6 +260,7 @@ export class UnitOfWork {
       estimateHours: f.repairTimeHours,
       openHours: (this.now - f.openedAt) / 3_600_000,
       stale: f.stale,
+      tier: f.tier,
     };
   }
 

@@ -48,6 +48,8 @@ export interface FaultStore {
   findByTicket(system: string, ticketId: string): Promise<FaultRow | undefined>;
   countByState(): Promise<Record<string, number>>;
   countByCategoryAndState(): Promise<Array<{ category: string; state: string; n: number }>>;
+  /** Live faults (current, not resolved) by their tier. */
+  countByTier(): Promise<Array<{ tier: string; n: number }>>;
 }
 
 /** The alerts of faults. */

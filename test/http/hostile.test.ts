@@ -104,3 +104,21 @@ test('a classic catastrophic-backtracking input against a rule regex answers at 
   expect(res.status).toBe(200);
   expect(Date.now() - started).toBeLessThan(5_000);
 });
+
+test('the human loop\'s actions: random bodies never give a 5xx, and a refused one changes nothing', async () => {
+  const id = ((await postJson(`${daemon.url}/api/v1/alerts/generic`, [{ status: 'firing', labels: { alertname: 'Hostile', instance: 'h1' } }])).json.faults as string[])[0]!;
+  const snapshot = async () => JSON.stringify(await daemon.store.repos.faults.get(id));
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom('ack', 'unack', 'comment', 'close', 'assign', 'resolve'), fc.oneof(fc.json(), fc.uint8Array({ maxLength: 500 }).map((b) => Buffer.from(b))), async (action, body) => {
+      const before = await snapshot();
+      const res = await fetch(`${daemon.url}/api/v1/faults/${id}/${action}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body as string | Buffer });
+      const text = await res.text();
+      expect(res.status).toBeLessThan(500);
+      if (res.status >= 400) {
+        expect(JSON.parse(text).error).toEqual(expect.any(String));
+        expect(await snapshot()).toBe(before);
+      }
+    }),
+    { numRuns: 150 },
+  );
+});

@@ -181,6 +181,11 @@ function memoryRepos(current: () => Tables): Repos {
         for (const f of t().faults.values()) if (f.current === 1) out[f.state] = (out[f.state] ?? 0) + 1;
         return out;
       },
+      countByTier: async () => {
+        const counts = new Map<string, number>();
+        for (const f of t().faults.values()) if (liveInCurrent(f) && f.tier !== null) counts.set(f.tier, (counts.get(f.tier) ?? 0) + 1);
+        return [...counts].map(([tier, n]) => ({ tier, n }));
+      },
       countByCategoryAndState: async () => {
         const counts = new Map<string, { category: string; state: string; n: number }>();
         for (const f of t().faults.values()) {

@@ -79,6 +79,17 @@ export function sqlFaultStore(db: Db, { locking }: SqlOptions): FaultStore {
         .execute();
       return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
     },
+    async countByTier() {
+      const rows = await db
+        .selectFrom('faults')
+        .select(['tier', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('current', '=', 1)
+        .where('state', '!=', 'resolved')
+        .where('tier', 'is not', null)
+        .groupBy('tier')
+        .execute();
+      return rows.map((r) => ({ tier: r.tier as string, n: Number(r.n) }));
+    },
     async countByCategoryAndState() {
       const rows = await db
         .selectFrom('faults')
