@@ -139,6 +139,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     clock,
     logger,
     onStoreError: () => metrics.storeErrors.inc({ operation: 'outbox' }),
+    // The store has one writer on SQLite: alerts first, tickets when they are stored.
+    yieldTo: (maxWaitMs) => faults.ingestIdle(maxWaitMs),
     handlers: [
       ...[...systems.values()].map(({ system, concurrency }) => ({
         handler: new TicketHandler({ store, system, rules, logger, metrics, clock, tierGroup: (tier) => tierGroup(current(), system.name, tier) }),

@@ -9,13 +9,14 @@ export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname)
 /**
  * Starts the daemon with the shipped rules and config/faultdesk.yaml, plus `extraConfig`
  * (YAML text appended to a copy of it; later keys win). BENCH_NODE_ARGS adds node flags (profiling).
+ * `root` runs another checkout's build (a baseline measured side by side).
  */
-export async function startDaemon({ port, extraConfig = '', env = {} }) {
+export async function startDaemon({ port, extraConfig = '', env = {}, root: from = root }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'faultdesk-bench-'));
   const configFile = path.join(dir, 'faultdesk.yaml');
-  writeFileSync(configFile, `rules: ${JSON.stringify(path.join(root, 'rules'))}\n${extraConfig}\n`);
+  writeFileSync(configFile, `rules: ${JSON.stringify(path.join(from, 'rules'))}\n${extraConfig}\n`);
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
-  const proc = start(process.execPath, [...nodeArgs, path.join(root, 'dist/cli.js'), 'run', '--config', configFile], {
+  const proc = start(process.execPath, [...nodeArgs, path.join(from, 'dist/cli.js'), 'run', '--config', configFile], {
     cwd: dir,
     env: {
       ...process.env,

@@ -9,6 +9,7 @@
 export class GroupCommit<T> {
   private waiting: Array<{ request: T; resolve: () => void; reject: (err: unknown) => void }> = [];
   private writing = false;
+  private idlers: Array<() => void> = [];
 
   constructor(
     private readonly write: (group: readonly T[]) => Promise<void>,
@@ -54,6 +55,25 @@ export class GroupCommit<T> {
       }
     } finally {
       this.writing = false;
+      for (const idle of this.idlers.splice(0)) idle();
     }
+  }
+
+  /** Whether requests are being written or wait to be. */
+  get busy(): boolean {
+    return this.writing || this.waiting.length > 0;
+  }
+
+  /** Resolves when nothing is being written, or after `maxWaitMs` at the latest. */
+  whenIdle(maxWaitMs: number): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, maxWaitMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.idlers.push(done);
+    });
   }
 }

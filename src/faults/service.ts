@@ -125,6 +125,15 @@ export class FaultService {
     return { engine, estimates: this.deps.estimates, mail: this.deps.mail, loop: this.deps.loop?.(), writebackTargets: this.deps.writebackTargets };
   }
 
+  /**
+   * Resolves once no alerts are being written, or after `maxWaitMs`: the outbox
+   * workers wait for it before they take the writer, so that in a storm the
+   * alerts are stored first and the tickets catch up after.
+   */
+  ingestIdle(maxWaitMs: number): Promise<void> {
+    return this.groups.whenIdle(maxWaitMs);
+  }
+
   /** Writes the last-seen times of repeats answered from memory (see RepeatCache). */
   flushTouches(): Promise<number> {
     return this.deps.repeats?.flush() ?? Promise.resolve(0);

@@ -22,7 +22,17 @@ export interface NewOperation {
  * row names its fault (a foreign key) when its line is a fault's.
  */
 export async function enqueue(outbox: Pick<OutboxStore, 'insert'>, op: NewOperation, now: number): Promise<number> {
-  const row: NewOutboxRow = {
+  return outbox.insert(rowOf(op, now));
+}
+
+/** Many operations, in order, in as few statements as the store can: a batch's operations. */
+export async function enqueueMany(outbox: Pick<OutboxStore, 'insertMany'>, ops: readonly NewOperation[], now: number): Promise<void> {
+  if (ops.length > 0) await outbox.insertMany(ops.map((op) => rowOf(op, now)));
+}
+
+/** The row of an operation: built here and nowhere else. */
+function rowOf(op: NewOperation, now: number): NewOutboxRow {
+  return {
     line: lineName(op.line),
     fault_id: 'fault' in op.line ? op.line.fault : null,
     system: op.system,
@@ -36,7 +46,6 @@ export async function enqueue(outbox: Pick<OutboxStore, 'insert'>, op: NewOperat
     created_at: now,
     updated_at: now,
   };
-  return outbox.insert(row);
 }
 
 /** A change to the outbox that a batch decided: a new operation, a waiting one rewritten, or one folded away. */
@@ -45,18 +54,22 @@ export type OutboxChange =
   | { type: 'rewrite'; id: number; payload: object; nextAttemptAt: number }
   | { type: 'withdraw'; id: number };
 
-/** Applies a batch's outbox changes in order; returns how many new operations are due now. */
-export async function applyOutboxChanges(outbox: Pick<OutboxStore, 'insert' | 'replacePayload' | 'delete'>, changes: readonly OutboxChange[], now: number): Promise<number> {
-  let dueNow = 0;
+/**
+ * Applies a batch's outbox changes: rewrites and withdrawals, then every new
+ * operation in one insert, in the order they were planned (so each line keeps
+ * its order). Returns how many new operations are due now.
+ */
+export async function applyOutboxChanges(
+  outbox: Pick<OutboxStore, 'insertMany' | 'replacePayload' | 'delete'>,
+  changes: readonly OutboxChange[],
+  now: number,
+): Promise<number> {
+  const inserts: NewOperation[] = [];
   for (const change of changes) {
-    if (change.type === 'insert') {
-      await enqueue(outbox, change.op, now);
-      if (change.op.nextAttemptAt <= now) dueNow += 1;
-    } else if (change.type === 'rewrite') {
-      await outbox.replacePayload(change.id, JSON.stringify(change.payload), change.nextAttemptAt, now);
-    } else {
-      await outbox.delete(change.id);
-    }
+    if (change.type === 'insert') inserts.push(change.op);
+    else if (change.type === 'rewrite') await outbox.replacePayload(change.id, JSON.stringify(change.payload), change.nextAttemptAt, now);
+    else await outbox.delete(change.id);
   }
-  return dueNow;
+  await enqueueMany(outbox, inserts, now);
+  return inserts.filter((op) => op.nextAttemptAt <= now).length;
 }

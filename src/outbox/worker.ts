@@ -37,8 +37,16 @@ export interface OutboxWorkerDeps {
   options: OutboxWorkerOptions;
   /** Counts a failure of the store itself (a claim or a completion that could not be written). */
   onStoreError?: () => void;
+  /**
+   * Waits (at most the time given) while something more urgent uses the store: alerts being
+   * stored, which must answer their senders fast. Workers claim only after it.
+   */
+  yieldTo?: (maxWaitMs: number) => Promise<void>;
   random?: () => number;
 }
+
+/** The longest a worker waits for ingest before it claims anyway: tickets are late in a storm, never starved. */
+const YIELD_MAX_MS = 2_000;
 
 /**
  * Delivers one system's outbox operations: in order per fault, faults in
@@ -108,6 +116,7 @@ export class OutboxWorker {
       while (!this.stopped) {
         this.again = false;
         const free = concurrency - inFlight.size;
+        if (free > 0) await this.deps.yieldTo?.(YIELD_MAX_MS);
         const claimed = free > 0 ? await this.claim(free) : [];
         for (const op of claimed) {
           const delivery: Promise<void> = this.deliver(op)

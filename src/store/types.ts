@@ -72,6 +72,8 @@ export interface AlertStore {
 /** The outbox: durable operations for ticket systems and e-mail, in ordering lines. */
 export interface OutboxStore {
   insert(row: NewOutboxRow): Promise<number>;
+  /** Inserts many, in order (their ids follow that order), in as few statements as the parameter limit allows. */
+  insertMany(rows: readonly NewOutboxRow[]): Promise<void>;
   /** Operations of these faults' lines not yet taken by a worker, oldest first. */
   pendingOfFaults(faultIds: readonly string[]): Promise<OutboxRow[]>;
   replacePayload(id: number, payload: string, nextAttemptAt: number, now: number): Promise<void>;

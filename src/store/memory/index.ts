@@ -266,6 +266,13 @@ function memoryRepos(current: () => Tables): Repos {
           t().outbox.set(id, { ...row, fault_id: row.fault_id ?? null, id } as OutboxRow);
           return id;
         },
+        insertMany: async (rows) => {
+          for (const row of rows) {
+            if (row.fault_id !== null && row.fault_id !== undefined && !t().faults.has(row.fault_id)) throw new Error('FOREIGN KEY constraint failed: outbox.fault_id');
+            const id = ++t().ids.outbox;
+            t().outbox.set(id, { ...row, fault_id: row.fault_id ?? null, id } as OutboxRow);
+          }
+        },
         pendingOfFaults: async (faultIds) => {
           const wanted = new Set(faultIds);
           return rows().filter((o) => o.fault_id !== null && wanted.has(o.fault_id) && o.state === 'pending').map(copy);

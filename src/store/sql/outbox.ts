@@ -31,6 +31,10 @@ export function sqlOutboxStore(db: Db, { locking }: SqlOptions): OutboxStore {
       const r = await db.insertInto('outbox').values(row).returning('id').executeTakeFirstOrThrow();
       return Number(r.id);
     },
+    async insertMany(rows) {
+      // Twelve columns a row: keep each statement under SQLite's parameter limit.
+      for (let i = 0; i < rows.length; i += 2_000) await db.insertInto('outbox').values(rows.slice(i, i + 2_000)).execute();
+    },
     async pendingOfFaults(faultIds) {
       const out: OutboxRow[] = [];
       for (const part of chunks(faultIds)) {
