@@ -23,6 +23,7 @@ import { RuleReloader, type ReloadResult } from './reload';
 import { createSources, SOURCE_NAMES } from './sources';
 import { openStore, type Store } from './store';
 import { createTicketSystems } from './tickets';
+import { inboundKeys, inboundSettings } from './tickets/inbound/settings';
 
 export interface Daemon {
   /** The address the HTTP server listens on (port 0 in the config gives a free one). */
@@ -165,6 +166,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     repeats,
     estimates: estimates.model,
     loop: () => loopSettings(current()),
+    inbound: () => inboundSettings(current()),
     onOperationsQueued: () => outbox.wake(),
   });
   const scheduler = new Scheduler(logger, registry, (name, work) => store.jobs.runOnce(name, clock.now(), work));
@@ -195,6 +197,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     isReady: () => ready,
     onRetry: () => outbox.wake(),
     tiers: () => loopSettings(current()).tiers,
+    inbound: () => inboundKeys(current()),
   });
   const { host, port } = splitListen(config.listen);
   const open = access.secured ? [] : openEndpoints();
