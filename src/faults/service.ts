@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { RepairTimeModel } from '../estimate';
 import { notFound } from '../errors';
@@ -49,6 +50,12 @@ export interface FaultServiceDeps {
 
 /** What became of a change heard from a ticket system; a small fixed set, so it can be a metric label. */
 export type TicketEventOutcome = 'applied' | 'duplicate' | 'own' | 'unknown_ticket';
+
+/** Names a comment heard from a ticket: its own id when the system gives one, else its ticket and text. */
+function commentKey(event: TicketEvent): string {
+  const c = event.comment!;
+  return c.id ? `${event.system}:comment:${c.id}` : `${event.system}:comment:${event.ticketId}:${createHash('sha256').update(c.text).digest('base64url')}`;
+}
 
 /** A request's alerts waiting to be written with the group they join. */
 interface PendingIngest {
@@ -245,7 +252,9 @@ export class FaultService {
         const row = byId && byId.ticket_system === event.system && byId.ticket_id === event.ticketId ? byId : await tx.faults.findByTicket(event.system, event.ticketId);
         if (!row) return none('unknown_ticket');
         if (!(await tx.inbound.remember(event.changeId, now))) return none('duplicate');
-        const human = toTicketChanged(event, faultFromRow(row), settings);
+        // A trigger or business rule sends the latest comment with every update: each comment is taken once.
+        const heard = event.comment && !(await tx.inbound.remember(commentKey(event), now)) ? { ...event, comment: undefined } : event;
+        const human = toTicketChanged(heard, faultFromRow(row), settings);
         const uow = await UnitOfWork.forFaults(tx, now, this.uowDeps(engine), [row.id]);
         uow.applyToFault(row.id, human, engine.rules.fallback);
         const saved = await uow.save();

@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { FakeZendesk } from '../fake-zendesk';
 import { sign } from '../../src/tickets/inbound/signature';
 import { ticketTestbed, type TicketTestbed } from '../tickets/setup';
@@ -9,6 +11,7 @@ import { ticketTestbed, type TicketTestbed } from '../tickets/setup';
 // posts the signed events, as Zendesk does.
 
 const SECRET = 'zd-signing-secret-0123456789';
+const TRIGGER_BODY = readFileSync(path.join(__dirname, '../../config/integrations/zendesk/trigger-body.json'), 'utf8');
 const RULES = `
 categories:
   - name: svc
@@ -85,7 +88,7 @@ describe('event subscriptions', () => {
     const again = await zd.deliver(comment, { invocationId: answers[2]!.invocationId });
     expect(again.status).toBe(200);
     expect(JSON.parse(again.body)).toEqual({ status: 'success', changes: ['duplicate'] });
-    // Another delivery of the same comment (a new invocation): the change id is the comment's, so still once.
+    // Another delivery of the same event (a new invocation): the same change, so still once.
     expect(JSON.parse((await zd.deliver(comment)).body)).toEqual({ status: 'success', changes: ['duplicate'] });
     v = await view(id);
     expect(v.timeline.entries.filter((e) => e.event === 'comment')).toHaveLength(1);
@@ -137,12 +140,16 @@ describe('event subscriptions', () => {
 
   test('a trigger webhook with the shipped body: a person solves it as won\'t fix', async () => {
     const { id, ticket } = await openFault();
-    const body = triggerBody({ id: ticket, external_id: id, status: 'Solved', tags: 'network wont_fix', latest_comment: 'known issue, replacing the switch next week' });
+    const body = triggerBody({ id: ticket, external_id: id, status: 'Solved', tags: 'network wont_fix', latest_comment: 'known issue: "replacing" the switch next week' });
     const res = await zd.deliver(body);
     expect(res.status).toBe(200);
     const v = await view(id);
     expect(v.closedByHuman).toMatchObject({ by: 'grace@acme.example', code: 'wont_fix' });
     expect(v.timeline.entries.map((e) => e.event)).toEqual(expect.arrayContaining(['comment', 'closed_by_human']));
+    // The trigger sends the latest comment with every update: it goes on the timeline once.
+    bed.clock.advance(MIN);
+    await zd.deliver(triggerBody({ id: ticket, external_id: id, status: 'Solved', tags: 'network wont_fix', latest_comment: 'known issue: "replacing" the switch next week', updated_at: new Date(bed.clock.now()).toISOString() }));
+    expect((await view(id)).timeline.entries.filter((e) => e.event === 'comment')).toHaveLength(1);
     // A ticket of no fault of ours (the trigger fires for every ticket): 200, nothing.
     expect(JSON.parse((await zd.deliver(triggerBody({ id: 4242, status: 'Open' }))).body)).toEqual({ status: 'success', changes: ['unknown_ticket'] });
   });
@@ -150,7 +157,7 @@ describe('event subscriptions', () => {
   test('bad input, signed: 400 with the field paths, nothing stored; random bodies never a 5xx', async () => {
     const { id, ticket } = await openFault();
     const before = JSON.stringify(await bed.daemon.store.repos.faults.get(id));
-    const bad = await zd.deliver(triggerBody({ id: ticket, status: 'Exploded', updated_at: 'yesterday' }));
+    const bad = await zd.deliver(triggerBody({ id: ticket, status: 'Exploded', updated_at: '' }));
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).errors.map((e: { path: string }) => e.path).sort()).toEqual(['ticket.status', 'ticket.updated_at']);
     const sub = await zd.deliver({ type: 'zen:event-type:ticket.status_changed', id: 'x', time: 'now', detail: { id: 'abc' } });
@@ -169,24 +176,29 @@ describe('event subscriptions', () => {
   });
 });
 
-function triggerBody(t: { id: number; external_id?: string; status: string; tags?: string; latest_comment?: string; updated_at?: string }) {
-  return {
-    faultdesk: 'zendesk-trigger/1',
-    ticket: {
-      id: String(t.id),
-      external_id: t.external_id ?? '',
-      status: t.status,
-      priority: 'High',
-      assignee: 'grace@acme.example',
-      group_id: '',
-      group: '',
-      tags: t.tags ?? '',
-      updated_at: t.updated_at ?? new Date(bed.clock.now()).toISOString(),
-      latest_comment: t.latest_comment ?? '',
-      latest_comment_author: 'Grace Hopper',
-    },
-    current_user: { id: '7', email: 'grace@acme.example', name: 'Grace Hopper' },
+/** The shipped trigger body (config/integrations/zendesk/trigger-body.json) as Zendesk renders it for an update. */
+function triggerBody(t: { id: number; external_id?: string; status: string; tags?: string; latest_comment?: string; updated_at?: string }): string {
+  const values: Record<string, string> = {
+    'ticket.id': String(t.id),
+    'ticket.external_id': t.external_id ?? '',
+    'ticket.status': t.status,
+    'ticket.priority': 'High',
+    'ticket.assignee.email': 'grace@acme.example',
+    'ticket.group.id': '',
+    'ticket.group.name': '',
+    'ticket.tags': t.tags ?? '',
+    'ticket.updated_at_with_timestamp': t.updated_at ?? new Date(bed.clock.now()).toISOString(),
+    'ticket.latest_comment': t.latest_comment ?? '',
+    'ticket.latest_comment.author.name': 'Grace Hopper',
+    'current_user.id': '7',
+    'current_user.email': 'grace@acme.example',
+    'current_user.name': 'Grace Hopper',
   };
+  // Zendesk escapes a placeholder's value for the JSON it stands in.
+  return TRIGGER_BODY.replace(/\{\{([\w.]+)\}\}/g, (_m, name: string) => {
+    if (!(name in values)) throw new Error(`the test does not render {{${name}}}`);
+    return JSON.stringify(values[name]).slice(1, -1);
+  });
 }
 
 describe('end to end: a person closes the ticket as won\'t fix, the alert fires again', () => {

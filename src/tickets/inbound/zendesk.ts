@@ -83,7 +83,7 @@ function fromEventSubscription(body: z.infer<typeof eventSubscription>): TicketE
       ticketId,
       ...(d.external_id ? { faultId: d.external_id } : {}),
       // One update can send several events (a status change and a comment): each is a change of its own.
-      changeId: c?.id ? `zendesk:comment:${c.id}` : `zendesk:ticket:${ticketId}:${d.updated_at ?? body.time}:${kind}`,
+      changeId: `zendesk:ticket:${ticketId}:${d.updated_at ?? body.time}:${kind}`,
       at,
       ...(d.actor_id ? { actor: { id: d.actor_id } } : c?.author ? { actor: author(c.author) } : {}),
       ...(d.status !== undefined ? { status: d.status } : {}),
@@ -118,10 +118,11 @@ const trigger = z.strictObject({
     status,
     priority: priority.optional(),
     assignee: optionalText(1000),
-    group_id: z.union([id, z.literal(''), z.literal('-')]).optional(),
+    group_id: optionalText(40),
     group: optionalText(1000),
     tags: z.string().max(65_536).optional(),
-    updated_at: time,
+    // Rendered by Zendesk; it names the update, so it is kept as it is even when it is no ISO time.
+    updated_at: z.string().trim().min(1).max(100),
     latest_comment: z.string().max(65_536).optional(),
     latest_comment_author: optionalText(1000),
   }),
@@ -132,14 +133,15 @@ function fromTrigger(body: z.infer<typeof trigger>): TicketEvent {
   const t = body.ticket;
   const u = body.current_user;
   const actor = { ...(u.id ? { id: u.id } : {}), ...(u.email ? { email: u.email } : {}), ...(u.name ? { name: u.name } : {}) };
-  const group = t.group_id === '' || t.group_id === '-' || t.group_id === undefined ? undefined : t.group_id;
+  const group = t.group_id !== undefined && /^\d{1,20}$/.test(t.group_id) ? t.group_id : undefined;
+  const at = Date.parse(t.updated_at);
   const commentText = t.latest_comment?.trim();
   return {
     system: 'zendesk',
     ticketId: t.id,
     ...(t.external_id ? { faultId: t.external_id } : {}),
     changeId: `zendesk:ticket:${t.id}:${t.updated_at}`,
-    at: Date.parse(t.updated_at),
+    at: Number.isNaN(at) ? 0 : at,
     ...(Object.keys(actor).length > 0 ? { actor } : {}),
     status: t.status,
     // The trigger names the assignee by e-mail; empty: nobody.
