@@ -48,6 +48,8 @@ export function toTicketChanged(event: TicketEvent, fault: FaultView, settings: 
     (event.closeCode !== undefined && wontFixList.has(lower(event.closeCode))) || (event.tags ?? []).some((t) => wontFixList.has(lower(t)));
   const closeCode = event.closeCode ?? (wontFix ? (event.tags ?? []).find((t) => wontFixList.has(lower(t))) : undefined);
   const tier = event.group ? (settings.tierOfGroup(event.group) ?? (event.groupName ? settings.tierOfGroup(event.groupName) : undefined)) : undefined;
+  // The latest journal entry a business rule sends may be faultdesk's own comment: never a person's.
+  const comment = event.comment && !isOwnActor({ name: event.comment.author }, settings.ownUsers) ? event.comment : undefined;
   const priority = actor === undefined && event.priority !== undefined && settings.systemPriority?.(fault.priority) === event.priority ? undefined : event.priority;
   return {
     type: 'ticket_changed',
@@ -60,7 +62,7 @@ export function toTicketChanged(event: TicketEvent, fault: FaultView, settings: 
     ...(priority !== undefined ? { priority } : {}),
     ...(closeCode !== undefined ? { closeCode } : {}),
     ...(wontFix ? { wontFix } : {}),
-    ...(event.comment ? { comment: { text: event.comment.text, ...(event.comment.author ? { author: event.comment.author } : {}) } } : {}),
+    ...(comment ? { comment: { text: comment.text, ...(comment.author ? { author: comment.author } : {}) } } : {}),
     ...(own ? { own } : {}),
   };
 }
