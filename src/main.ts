@@ -12,6 +12,7 @@ import { isLoopback, splitListen } from './http/listen';
 import type { RouteEntry } from './http/routes/registrar';
 import { AccessControl } from './http/auth';
 import { Scheduler, type Job } from './jobs';
+import { TicketPoller, type ServiceNowPolled, type ZendeskPolled } from './jobs/ticket-poll';
 import { RepairTimeEstimates } from './estimate';
 import { SatisfactionService } from './feedback';
 import { createLogger, type Logger } from './log';
@@ -177,6 +178,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     { name: 'stale_sweep', schedule: config.jobs.stale_sweep, run: () => faults.sweepStale(staleWindows(current().faults)) },
     { name: 'fit_repair_time', schedule: config.jobs.fit_repair_time, run: () => estimates.refit((c) => rules().category(c)?.repairTime.b) },
     ...(zendesk ? [{ name: 'satisfaction_pull', schedule: config.jobs.satisfaction_pull, run: () => satisfaction.pullZendesk(zendesk) }] : []),
+    ...ticketPollJob(config, { store, faults, metrics, logger, clock, systems }),
   ];
 
   let ready = false;
@@ -272,6 +274,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger.info('faultdesk stopped');
     },
   };
+}
+
+/** The human loop's poll (and the pruning of the changes heard), when a ticket system is listened to. */
+function ticketPollJob(
+  config: Config,
+  deps: Omit<ConstructorParameters<typeof TicketPoller>[0], 'zendesk' | 'servicenow'> & { systems: ReturnType<typeof createTicketSystems> },
+): Job[] {
+  const z = config.tickets.zendesk?.inbound;
+  const s = config.tickets.servicenow?.inbound;
+  if (!z && !s) return [];
+  const poller = new TicketPoller({
+    ...deps,
+    // The connectors are these classes when their systems are configured (src/tickets/registry.ts).
+    zendesk: z?.poll ? (deps.systems.get('zendesk')?.system as unknown as ZendeskPolled | undefined) : undefined,
+    servicenow: s?.poll ? (deps.systems.get('servicenow')?.system as unknown as ServiceNowPolled | undefined) : undefined,
+  });
+  return [{ name: 'ticket_poll', schedule: config.jobs.ticket_poll, run: () => poller.run() }];
 }
 
 /** The group a support tier maps to in a ticket system, if the config says. */

@@ -31,7 +31,8 @@ function glideDateTime(ms) {
 
 /**
  * The parts of an encoded query this fake understands: `field=value`,
- * `fieldINa,b`, `fieldNOT INa,b`, `fieldSTARTSWITHx`, joined by `^`, and
+ * `fieldINa,b`, `fieldNOT INa,b`, `fieldSTARTSWITHx`, `fieldISNOTEMPTY`, `field>x`,
+ * `field>=x` (as text: date-times compare so), joined by `^`, and
  * `ORDERBYfield` / `ORDERBYDESCfield`.
  */
 function parseQuery(query, ignored) {
@@ -45,6 +46,7 @@ function parseQuery(query, ignored) {
     else if ((m = /^(\w+)NOT IN(.*)$/.exec(part))) conditions.push((r) => !m[2].split(',').includes(String(r[m[1]] ?? '')));
     else if ((m = /^(\w+)IN(.*)$/.exec(part))) conditions.push((r) => m[2].split(',').includes(String(r[m[1]] ?? '')));
     else if ((m = /^(\w+)STARTSWITH(.*)$/.exec(part))) conditions.push((r) => String(r[m[1]] ?? '').startsWith(m[2]));
+    else if ((m = /^(\w+)ISNOTEMPTY$/.exec(part))) conditions.push((r) => String(r[m[1]] ?? '') !== '');
     else if ((m = /^(\w+)>=(.*)$/.exec(part))) conditions.push((r) => String(r[m[1]] ?? '') >= m[2]);
     else if ((m = /^(\w+)>(.*)$/.exec(part))) conditions.push((r) => String(r[m[1]] ?? '') > m[2]);
     else if ((m = /^(\w+)=(.*)$/.exec(part))) conditions.push((r) => String(r[m[1]] ?? '') === m[2]);
@@ -152,7 +154,8 @@ class FakeServiceNow {
         })
         .map((x) => x.r);
       const limit = req.query.sysparm_limit !== undefined ? Number(req.query.sysparm_limit) : 10000;
-      res.json({ result: rows.slice(0, limit).map((r) => view(r, req.query.sysparm_fields)) });
+      const offset = req.query.sysparm_offset !== undefined ? Number(req.query.sysparm_offset) : 0;
+      res.json({ result: rows.slice(offset, offset + limit).map((r) => view(r, req.query.sysparm_fields)) });
     });
 
     app.get(`${TABLE}/:id`, (req, res) => {

@@ -19,7 +19,25 @@ export interface FaultView {
   ticketWanted: 'open' | 'solved';
   ticketSeen: TicketSeen;
   priority: string;
+  /** The ticket's status as the system answered faultdesk's own last write (its word: Zendesk open, ServiceNow 2 …). */
+  ticket: { status: string | null };
 }
+
+/** The systems' status words in faultdesk's (see TicketEvent.status). */
+const STATUS_WORDS: Record<string, TicketEvent['status']> = {
+  new: 'new',
+  open: 'working',
+  pending: 'waiting',
+  hold: 'waiting',
+  solved: 'solved',
+  closed: 'closed',
+  '1': 'new',
+  '2': 'working',
+  '3': 'waiting',
+  '6': 'solved',
+  '7': 'closed',
+  '8': 'cancelled',
+};
 
 export type TicketChanged = Extract<HumanEvent, { type: 'ticket_changed' }>;
 
@@ -36,13 +54,13 @@ export function isOwnActor(actor: TicketEvent['actor'], ownUsers: readonly strin
  * A change heard from a ticket system as the `ticket_changed` event decide() acts on: the group
  * named by its tier, a resolution in the won't-fix list marked so, and faultdesk's own changes
  * marked as echoes. A poll that cannot name who made a change (Zendesk show_many) hears
- * faultdesk's own writes too: a reopen faultdesk asked for and the priority faultdesk sets are
- * taken as its own.
+ * faultdesk's own writes too: the status its own last write left and the priority it sets are
+ * not taken as a person's (the rest of the change still is).
  */
 export function toTicketChanged(event: TicketEvent, fault: FaultView, settings: InboundSettings): TicketChanged {
   const actor = event.actor;
   const by = actor?.email ?? actor?.name ?? actor?.id ?? event.comment?.author ?? event.system;
-  const own = isOwnActor(actor, settings.ownUsers) || (actor === undefined && isOwnWrite(event, fault));
+  const own = isOwnActor(actor, settings.ownUsers);
   const wontFixList = new Set(settings.wontFix.map(lower));
   const wontFix =
     (event.closeCode !== undefined && wontFixList.has(lower(event.closeCode))) || (event.tags ?? []).some((t) => wontFixList.has(lower(t)));
@@ -50,12 +68,14 @@ export function toTicketChanged(event: TicketEvent, fault: FaultView, settings: 
   const tier = event.group ? (settings.tierOfGroup(event.group) ?? (event.groupName ? settings.tierOfGroup(event.groupName) : undefined)) : undefined;
   // The latest journal entry a business rule sends may be faultdesk's own comment: never a person's.
   const comment = event.comment && !isOwnActor({ name: event.comment.author }, settings.ownUsers) ? event.comment : undefined;
+  const ownStatus = fault.ticket.status === null ? undefined : STATUS_WORDS[fault.ticket.status.toLowerCase()];
+  const status = actor === undefined && event.status !== undefined && event.status === ownStatus ? undefined : event.status;
   const priority = actor === undefined && event.priority !== undefined && settings.systemPriority?.(fault.priority) === event.priority ? undefined : event.priority;
   return {
     type: 'ticket_changed',
     by,
     via: event.system,
-    ...(event.status !== undefined ? { status: event.status } : {}),
+    ...(status !== undefined ? { status } : {}),
     ...(event.assignee !== undefined ? { assignee: event.assignee } : {}),
     ...(event.group !== undefined ? { group: event.group } : {}),
     ...(tier !== undefined ? { tier } : {}),
@@ -65,11 +85,4 @@ export function toTicketChanged(event: TicketEvent, fault: FaultView, settings: 
     ...(comment ? { comment: { text: comment.text, ...(comment.author ? { author: comment.author } : {}) } } : {}),
     ...(own ? { own } : {}),
   };
-}
-
-/** Without an actor: the ticket went from solved or closed back to open after faultdesk asked for exactly that (its own reopen). */
-function isOwnWrite(event: TicketEvent, fault: FaultView): boolean {
-  const wasDone = fault.ticketSeen.status === 'solved' || fault.ticketSeen.status === 'closed';
-  const nowOpen = event.status === 'working' || event.status === 'new';
-  return wasDone && nowOpen && fault.ticketWanted === 'open';
 }

@@ -9,7 +9,7 @@ const settings: InboundSettings = {
   tierOfGroup: (g) => ({ '11': 'L1', '33': 'L3' })[g],
   systemPriority: (p) => ({ urgent: 'urgent', high: 'high', normal: 'normal', low: 'low' })[p],
 };
-const open: FaultView = { ticketWanted: 'open', ticketSeen: { status: 'new' }, priority: 'high' };
+const open: FaultView = { ticketWanted: 'open', ticketSeen: { status: 'new' }, priority: 'high', ticket: { status: 'new' } };
 const base: TicketEvent = { system: 'zendesk', ticketId: '35436', changeId: 'c1', at: 0, actor: { id: '7', email: 'grace@acme.example' } };
 
 type Row = [string, Partial<TicketEvent>, FaultView, Record<string, unknown>, string[]?];
@@ -26,10 +26,12 @@ const rows: Row[] = [
   ['faultdesk\'s own user by id', { status: 'solved', actor: { id: '900' } }, open, { own: true }],
   ['a comment keeps its author', { comment: { text: 'rebooting', author: 'ada@acme.example' } }, open, { comment: { text: 'rebooting', author: 'ada@acme.example' } }],
   ['faultdesk\'s own comment sent along with a person\'s change: left out', { status: 'working', comment: { text: 'Update: 2 alerts firing', author: 'faultdesk@acme.example' } }, open, { status: 'working' }, ['comment', 'own']],
-  ['no actor, solved → open after faultdesk asked to reopen: its own write', { actor: undefined, status: 'working' }, { ...open, ticketSeen: { status: 'solved' } }, { own: true, by: 'zendesk' }],
+  ['no actor, the status faultdesk\'s own reopen left: not a person\'s', { actor: undefined, status: 'working', assignee: null }, { ...open, ticketSeen: { status: 'solved' }, ticket: { status: 'open' } }, { by: 'zendesk', assignee: null }, ['status', 'own']],
   ['faultdesk\'s own comment sent along with a person\'s change: left out', { status: 'working', comment: { text: 'Update: 2 alerts firing', author: 'faultdesk@acme.example' } }, open, { status: 'working' }, ['comment', 'own']],
-  ['no actor, solved → open while faultdesk wants it solved: a person reopened it', { actor: undefined, status: 'working' }, { ...open, ticketWanted: 'solved', ticketSeen: { status: 'solved' } }, { status: 'working' }, ['own']],
+  ['no actor, reopened while faultdesk left it solved: a person reopened it', { actor: undefined, status: 'working' }, { ...open, ticketSeen: { status: 'solved' }, ticket: { status: 'solved' } }, { status: 'working' }, ['own']],
   ['no actor, new → open: a person took it', { actor: undefined, status: 'working' }, open, { status: 'working' }, ['own']],
+  ['no actor, a ServiceNow state faultdesk left: not a person\'s', { actor: undefined, system: 'servicenow', status: 'working' }, { ...open, ticket: { status: '2' } }, {}, ['status']],
+  ['with an actor, the status faultdesk left is still theirs', { status: 'working' }, { ...open, ticket: { status: 'open' } }, { status: 'working' }],
   ['no actor, the priority faultdesk sets: not a person\'s', { actor: undefined, priority: 'high' }, open, {}, ['priority']],
   ['no actor, another priority: a person\'s', { actor: undefined, priority: 'urgent' }, open, { priority: 'urgent' }],
   ['with an actor, the same priority is still theirs', { priority: 'high' }, open, { priority: 'high' }],
