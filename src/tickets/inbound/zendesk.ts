@@ -50,7 +50,8 @@ const detail = z.looseObject({
   priority: z.union([priority, z.null()]).optional(),
   tags: z.array(z.string().max(1000)).max(1000).optional(),
   updated_at: time.optional(),
-  actor_id: z.union([id, z.null()]).optional(),
+  // Zendesk names changes made by no person (a trigger, the system) with ids such as -1: kept as they come.
+  actor_id: z.union([z.string().trim().max(40), z.number().int(), z.null()]).transform((v) => (v === null || v === '' ? null : String(v))).optional(),
 });
 
 const comment = z.looseObject({
