@@ -56,7 +56,7 @@ export interface Metrics {
 }
 
 /** Why a ticket system's webhook was refused. */
-export const INBOUND_REJECTIONS = ['missing_signature', 'bad_signature', 'stale', 'not_configured', 'malformed', 'invalid'] as const;
+export const INBOUND_REJECTIONS = ['missing_signature', 'bad_signature', 'stale', 'not_configured', 'malformed', 'invalid', 'too_large'] as const;
 /** What became of a change heard from a ticket system (see FaultService.onTicketEvents). */
 export const INBOUND_OUTCOMES = ['applied', 'duplicate', 'own', 'unknown_ticket'] as const;
 
@@ -175,7 +175,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const inboundRejected = new Counter({
     name: 'faultdesk_inbound_rejected_total',
-    help: 'Ticket system webhooks refused (human loop), by system and reason: missing_signature, bad_signature, stale (outside the replay window), not_configured, malformed, invalid.',
+    help: 'Ticket system webhooks refused (human loop), by system and reason: missing_signature, bad_signature, stale (outside the replay window), not_configured, malformed, invalid, too_large.',
     labelNames: ['system', 'reason'] as const,
     registers: [registry],
   });

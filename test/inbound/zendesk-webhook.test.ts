@@ -164,6 +164,8 @@ describe('event subscriptions', () => {
     expect(sub.status).toBe(400);
     expect(JSON.parse(sub.body).errors.map((e: { path: string }) => e.path).sort()).toEqual(['detail.id', 'time']);
     expect((await zd.deliver('{"not json')).status).toBe(400);
+    expect((await zd.deliver(JSON.stringify({ junk: 'x'.repeat(6 * 1024 * 1024) }))).status).toBe(413);
+    expect(await metric('faultdesk_inbound_rejected_total')).toMatch(/system="zendesk",reason="too_large"} 1/);
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.json(), fc.jsonValue().map((v) => JSON.stringify({ faultdesk: 'zendesk-trigger/1', ticket: v }))), async (raw) => {
         const res = await zd.deliver(raw);

@@ -60,8 +60,14 @@ const WEBHOOKS: readonly SystemWebhook[] = [
  * answered 200 and change nothing.
  */
 export function inboundRoutes(routes: Registrar, deps: InboundRouteDeps): void {
-  const rawBody = express.raw({ type: () => true, limit: deps.maxBodyBytes });
+  const parseRaw = express.raw({ type: () => true, limit: deps.maxBodyBytes });
   for (const hook of WEBHOOKS) {
+    // A body too large (or cut off) is refused before the route: counted here too.
+    const rawBody: express.RequestHandler = (req, res, next) =>
+      parseRaw(req, res, (err?: unknown) => {
+        if (err) deps.metrics.inboundRejected.inc({ system: hook.system, reason: (err as { type?: string }).type === 'entity.too.large' ? 'too_large' : 'malformed' });
+        next(err);
+      });
     const refuse = (reason: (typeof import('../../metrics').INBOUND_REJECTIONS)[number], error: AppError): never => {
       deps.metrics.inboundRejected.inc({ system: hook.system, reason });
       throw error;
