@@ -57,6 +57,7 @@ export interface Metrics {
 
 /** Why a ticket system's webhook was refused. */
 export const INBOUND_REJECTIONS = ['missing_signature', 'bad_signature', 'stale', 'not_configured', 'malformed', 'invalid', 'too_large'] as const;
+export type InboundRejection = (typeof INBOUND_REJECTIONS)[number];
 /** What became of a change heard from a ticket system (see FaultService.onTicketEvents). */
 export const INBOUND_OUTCOMES = ['applied', 'duplicate', 'own', 'unknown_ticket'] as const;
 

@@ -1,8 +1,8 @@
 import express from 'express';
 import type { Clock } from '../../clock';
-import { AppError, invalid, malformed } from '../../errors';
-import type { FaultService } from '../../faults';
-import type { Metrics } from '../../metrics';
+import { AppError, invalid, malformed, unavailable } from '../../errors';
+import type { FaultService, TicketEventOutcome } from '../../faults';
+import type { InboundRejection, Metrics } from '../../metrics';
 import { parseServiceNowWebhook } from '../../tickets/inbound/servicenow';
 import { verifySignature } from '../../tickets/inbound/signature';
 import type { TicketEvent } from '../../tickets/inbound/types';
@@ -68,7 +68,7 @@ export function inboundRoutes(routes: Registrar, deps: InboundRouteDeps): void {
         if (err) deps.metrics.inboundRejected.inc({ system: hook.system, reason: (err as { type?: string }).type === 'entity.too.large' ? 'too_large' : 'malformed' });
         next(err);
       });
-    const refuse = (reason: (typeof import('../../metrics').INBOUND_REJECTIONS)[number], error: AppError): never => {
+    const refuse = (reason: InboundRejection, error: AppError): never => {
       deps.metrics.inboundRejected.inc({ system: hook.system, reason });
       throw error;
     };
@@ -98,7 +98,13 @@ export function inboundRoutes(routes: Registrar, deps: InboundRouteDeps): void {
       if (!parsed.ok) refuse('invalid', invalid(`invalid ${hook.system} event`, parsed.errors));
       const { events } = parsed as Extract<Parsed, { ok: true }>;
       const delivery = hook.deliveryHeader ? req.get(hook.deliveryHeader)?.trim().slice(0, 200) : undefined;
-      const outcomes = await deps.faults.onTicketEvents(events, delivery ? { deliveryKey: `${hook.system}:delivery:${delivery}` } : {});
+      let outcomes: TicketEventOutcome[];
+      try {
+        outcomes = await deps.faults.onTicketEvents(events, delivery ? { deliveryKey: `${hook.system}:delivery:${delivery}` } : {});
+      } catch (err) {
+        // Nothing was committed; the ticket system delivers again (Zendesk retries a non-2xx).
+        throw unavailable('the change could not be stored; retry later', err);
+      }
       for (const outcome of outcomes) deps.metrics.inboundChanges.inc({ system: hook.system, via: 'webhook', outcome });
       res.json({ status: 'success', changes: outcomes });
     });
