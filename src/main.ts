@@ -25,6 +25,8 @@ import { createSources, SOURCE_NAMES } from './sources';
 import { openStore, type Store } from './store';
 import { createTicketSystems } from './tickets';
 import { inboundKeys, inboundSettings } from './tickets/inbound/settings';
+import { OwnUsers } from './tickets/inbound/own-users';
+import type { ZendeskTicketSystem } from './tickets/zendesk';
 
 export interface Daemon {
   /** The address the HTTP server listens on (port 0 in the config gives a free one). */
@@ -154,6 +156,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ],
   });
   const mail = config.email ? new MailPlanner(config.email, metrics) : undefined;
+  // Zendesk's event subscriptions name people by id: faultdesk asks Zendesk which id is its own.
+  const zendeskListened = config.tickets.zendesk?.inbound ? (systems.get('zendesk')?.system as ZendeskTicketSystem | undefined) : undefined;
+  const ownUsers = new OwnUsers(zendeskListened ? { zendesk: () => zendeskListened.me() } : {}, logger);
   // SQLite has one writer, this process, so what it committed is what is stored: repeats can be
   // answered from memory. PostgreSQL replicas change each other's faults, so every delivery reads.
   const repeats = store.dialect === 'sqlite' ? new RepeatCache(store, logger, config.faults.stale_after) : undefined;
@@ -167,7 +172,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     repeats,
     estimates: estimates.model,
     loop: () => loopSettings(current()),
-    inbound: () => inboundSettings(current()),
+    inbound: () => inboundSettings(current(), (system) => ownUsers.of(system)),
     onOperationsQueued: () => outbox.wake(),
   });
   const scheduler = new Scheduler(logger, registry, (name, work) => store.jobs.runOnce(name, clock.now(), work));
@@ -178,7 +183,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     { name: 'stale_sweep', schedule: config.jobs.stale_sweep, run: () => faults.sweepStale(staleWindows(current().faults)) },
     { name: 'fit_repair_time', schedule: config.jobs.fit_repair_time, run: () => estimates.refit((c) => rules().category(c)?.repairTime.b) },
     ...(zendesk ? [{ name: 'satisfaction_pull', schedule: config.jobs.satisfaction_pull, run: () => satisfaction.pullZendesk(zendesk) }] : []),
-    ...ticketPollJob(config, { store, faults, metrics, logger, clock, systems }),
+    ...ticketPollJob(config, { store, faults, metrics, logger, clock, systems, prepare: (system) => ownUsers.learn(system) }),
   ];
 
   let ready = false;
@@ -200,6 +205,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onRetry: () => outbox.wake(),
     tiers: () => loopSettings(current()).tiers,
     inbound: () => inboundKeys(current()),
+    inboundPrepare: (system) => ownUsers.learn(system),
   });
   const { host, port } = splitListen(config.listen);
   const open = access.secured ? [] : openEndpoints();

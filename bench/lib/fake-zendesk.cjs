@@ -59,6 +59,8 @@ class FakeZendesk {
     this.url = '';
     this.webhook = undefined;
     this.lastStamp = 0;
+    /** The id /api/v2/users/me answers with. */
+    this.apiUserId = 900;
     /** The time webhooks are signed with and tickets stamped with (tests with a manual clock set it). */
     this.clock = () => Date.now();
   }
@@ -144,6 +146,11 @@ class FakeZendesk {
     app.get('/api/v2/tickets', (req, res) => {
       Object.assign(req.call, { faultId: req.query.external_id, kind: 'lookup' });
       res.json({ tickets: this.tickets.filter((t) => t.external_id === req.query.external_id) });
+    });
+    // The API user faultdesk authenticates as (any credentials: this fake checks none).
+    app.get('/api/v2/users/me', (req, res) => {
+      req.call.kind = 'me';
+      res.json({ user: { id: this.apiUserId, email: 'faultdesk@acme.example', role: 'agent' } });
     });
     app.get('/api/v2/tickets/show_many', (req, res) => {
       const ids = String(req.query.ids || '').split(',').filter((x) => x !== '');

@@ -39,7 +39,7 @@ export interface FakeCall {
   at: number;
   /** The fault the call was about (the ticket's external_id), for ticket calls. */
   faultId?: string;
-  kind?: 'create' | 'lookup' | 'read' | 'show_many' | 'resolve' | 'reopen' | 'escalate' | 'update' | 'flapping' | 'comment';
+  kind?: 'create' | 'lookup' | 'read' | 'show_many' | 'me' | 'resolve' | 'reopen' | 'escalate' | 'update' | 'flapping' | 'comment';
   /** The status it was failed with, while `failing` was set. */
   failed?: number;
   /** The HTTP status it was answered with (none when the connection was dropped). */
@@ -64,6 +64,8 @@ export declare class FakeZendesk {
   url: string;
   /** Where humanChange posts its events, and the signing secret. */
   webhook: { url: string; secret: string } | undefined;
+  /** The id GET /api/v2/users/me answers with (faultdesk's API user). */
+  apiUserId: number;
   /** The time webhooks are signed with and tickets stamped with. */
   clock: () => number;
   start(): Promise<void>;

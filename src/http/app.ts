@@ -28,6 +28,8 @@ export interface AppDeps extends IngestDeps {
   tiers: () => readonly string[];
   /** The keys ticket systems sign their webhooks with (absent for a system: it is not listened to). */
   inbound?: () => Partial<Record<'zendesk' | 'servicenow', InboundKeys>>;
+  /** Called before a ticket system's changes are applied (see InboundRouteDeps.prepare). */
+  inboundPrepare?: (system: 'zendesk' | 'servicenow') => Promise<void>;
 }
 
 /** The daemon's HTTP handler: the fast webhook route, and Express for everything else (its app and route table, for checks). */
@@ -67,7 +69,7 @@ export function createApp(deps: AppDeps, ingest: Ingest = createIngest(deps)): {
   alertRoutes(routes, deps, ingest);
   explainRoutes(routes, { ...deps, maxBodyBytes: config.http.max_body_bytes });
   faultRoutes(routes, deps, jsonBody);
-  inboundRoutes(routes, { ...deps, inbound: deps.inbound ?? (() => ({})), maxBodyBytes: config.http.max_body_bytes });
+  inboundRoutes(routes, { ...deps, inbound: deps.inbound ?? (() => ({})), maxBodyBytes: config.http.max_body_bytes, prepare: deps.inboundPrepare });
   ticketRoutes(routes, deps.store);
   outboxRoutes(routes, deps);
   systemRoutes(routes, deps);

@@ -26,6 +26,8 @@ export interface TicketPollDeps {
   /** Set for each system whose config says inbound.poll. */
   zendesk?: ZendeskPolled;
   servicenow?: ServiceNowPolled;
+  /** Called before a system's changes are applied (learns faultdesk's own user there); never throws. */
+  prepare?: (system: TicketEvent['system']) => Promise<void>;
   /** How long the ids of changes heard are kept (a change heard again after that would be applied again). */
   keepSeenMs?: number;
 }
@@ -113,6 +115,7 @@ export class TicketPoller {
 
   private async hand(system: TicketEvent['system'], events: ReadonlyArray<TicketEvent | undefined>): Promise<number> {
     const known = events.filter((e): e is TicketEvent => e !== undefined);
+    if (known.length > 0) await this.deps.prepare?.(system);
     if (events.length > known.length) this.deps.logger.warn('ticket poll: records that do not parse were skipped', { system, skipped: events.length - known.length });
     const outcomes: TicketEventOutcome[] = await this.deps.faults.onTicketEvents(known);
     for (const outcome of outcomes) this.deps.metrics.inboundChanges.inc({ system, via: 'poll', outcome });

@@ -41,7 +41,6 @@ tickets:
     inbound:
       secret_file: ${dir}/zd-secret
       wont_fix: [wont_fix]
-      own_users: ['900']
 faults:
   after_human_close: { ${afterHumanClose}, quiet_for: 2h }
 `,
@@ -98,12 +97,17 @@ describe('event subscriptions', () => {
     expect(zd.calls.filter((c) => c.method === 'PUT')).toEqual([]);
   });
 
-  test('faultdesk\'s own change echoed back (its API user) is remembered, never acted on', async () => {
+  test('faultdesk\'s own change echoed back (its API user, whose id it asked Zendesk for) is remembered, never acted on', async () => {
     const { id, ticket } = await openFault();
     const t = zd.tickets.find((x) => x.id === ticket)!;
     t.status = 'solved';
     const echo = await zd.deliver(zd.eventBody(t, 'status_changed', { previous: 'NEW', current: 'SOLVED' }, { id: 900 }));
     expect(JSON.parse(echo.body)).toEqual({ status: 'success', changes: ['own'] });
+    // Asked once, before the first change it read.
+    expect(zd.calls.filter((c) => c.kind === 'me')).toHaveLength(1);
+    await zd.deliver(zd.eventBody(t, 'priority_changed', { previous: null, current: 'URGENT' }, { id: 900 }));
+    expect(zd.calls.filter((c) => c.kind === 'me')).toHaveLength(1);
+    expect((await bed.daemon.store.repos.faults.get(id))!.priority_pinned).toBeNull();
     const v = await view(id);
     expect(v.handled).toBeNull();
     expect(v.closedByHuman).toBeNull();

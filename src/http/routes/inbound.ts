@@ -25,6 +25,8 @@ export interface InboundRouteDeps {
   /** Read at each request: a reload may change the secrets. */
   inbound: () => Partial<Record<System, InboundKeys>>;
   maxBodyBytes: number;
+  /** Called before a system's changes are applied (learns faultdesk's own user there); never throws. */
+  prepare?: (system: System) => Promise<void>;
 }
 
 interface SystemWebhook {
@@ -98,6 +100,7 @@ export function inboundRoutes(routes: Registrar, deps: InboundRouteDeps): void {
       if (!parsed.ok) refuse('invalid', invalid(`invalid ${hook.system} event`, parsed.errors));
       const { events } = parsed as Extract<Parsed, { ok: true }>;
       const delivery = hook.deliveryHeader ? req.get(hook.deliveryHeader)?.trim().slice(0, 200) : undefined;
+      if (events.length > 0) await deps.prepare?.(hook.system);
       let outcomes: TicketEventOutcome[];
       try {
         outcomes = await deps.faults.onTicketEvents(events, delivery ? { deliveryKey: `${hook.system}:delivery:${delivery}` } : {});

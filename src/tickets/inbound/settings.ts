@@ -18,14 +18,14 @@ export function inboundKeys(config: Pick<Config, 'tickets'>): Partial<Record<Sys
 const ZENDESK_PRIORITIES = new Set(['low', 'normal', 'high', 'urgent']);
 
 /** How to read each listened-to system's changes: its won't-fix words, faultdesk's own user there, its groups' tiers. */
-export function inboundSettings(config: Pick<Config, 'tickets' | 'tiers'>): Partial<Record<System, InboundSettings>> {
+export function inboundSettings(config: Pick<Config, 'tickets' | 'tiers'>, learned: (system: System) => readonly string[] = () => []): Partial<Record<System, InboundSettings>> {
   const out: Partial<Record<System, InboundSettings>> = {};
   const levels = config.tiers?.levels ?? [];
   const z = config.tickets.zendesk;
   if (z?.inbound) {
     out.zendesk = {
       wontFix: z.inbound.wont_fix,
-      ownUsers: [...(z.email ? [z.email] : []), ...z.inbound.own_users],
+      ownUsers: [...(z.email ? [z.email] : []), ...z.inbound.own_users, ...learned('zendesk')],
       tierOfGroup: (group) => levels.find((l) => l.zendesk_group_id !== undefined && String(l.zendesk_group_id) === group)?.name,
       // What the connector sends for a priority word (src/tickets/zendesk.ts).
       systemPriority: (word) => z.priorities[word] ?? (ZENDESK_PRIORITIES.has(word) ? word : 'normal'),
@@ -35,7 +35,7 @@ export function inboundSettings(config: Pick<Config, 'tickets' | 'tiers'>): Part
   if (s?.inbound) {
     out.servicenow = {
       wontFix: s.inbound.wont_fix,
-      ownUsers: [...(s.username ? [s.username] : []), ...s.inbound.own_users],
+      ownUsers: [...(s.username ? [s.username] : []), ...s.inbound.own_users, ...learned('servicenow')],
       tierOfGroup: (group) => levels.find((l) => l.servicenow_assignment_group === group)?.name,
     };
   }
