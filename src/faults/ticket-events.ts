@@ -55,7 +55,8 @@ export function isOwnActor(actor: TicketEvent['actor'], ownUsers: readonly strin
  * named by its tier, a resolution in the won't-fix list marked so, and faultdesk's own changes
  * marked as echoes. A poll that cannot name who made a change (Zendesk show_many) hears
  * faultdesk's own writes too: the status its own last write left and the priority it sets are
- * not taken as a person's (the rest of the change still is).
+ * not taken as a person's (the rest of the change still is); nor, from anyone, is the priority
+ * faultdesk itself sets.
  */
 export function toTicketChanged(event: TicketEvent, fault: FaultView, settings: InboundSettings): TicketChanged {
   const actor = event.actor;
@@ -70,7 +71,9 @@ export function toTicketChanged(event: TicketEvent, fault: FaultView, settings: 
   const comment = event.comment && !isOwnActor({ name: event.comment.author }, settings.ownUsers) ? event.comment : undefined;
   const ownStatus = fault.ticket.status === null ? undefined : STATUS_WORDS[fault.ticket.status.toLowerCase()];
   const status = actor === undefined && event.status !== undefined && event.status === ownStatus ? undefined : event.status;
-  const priority = actor === undefined && event.priority !== undefined && settings.systemPriority?.(fault.priority) === event.priority ? undefined : event.priority;
+  // The priority faultdesk itself sets is never taken as a person's pin: a poll names nobody, and a
+  // change that brings it along may come after faultdesk's own change went unheard.
+  const priority = event.priority !== undefined && settings.systemPriority?.(fault.priority) === event.priority ? undefined : event.priority;
   return {
     type: 'ticket_changed',
     by,

@@ -34,7 +34,8 @@ const rows: Row[] = [
   ['with an actor, the status faultdesk left is still theirs', { status: 'working' }, { ...open, ticket: { status: 'open' } }, { status: 'working' }],
   ['no actor, the priority faultdesk sets: not a person\'s', { actor: undefined, priority: 'high' }, open, {}, ['priority']],
   ['no actor, another priority: a person\'s', { actor: undefined, priority: 'urgent' }, open, { priority: 'urgent' }],
-  ['with an actor, the same priority is still theirs', { priority: 'high' }, open, { priority: 'high' }],
+  ['with an actor, the priority faultdesk sets is still not a pin (its own change may have gone unheard)', { priority: 'high' }, open, {}, ['priority']],
+  ['with an actor, another priority is theirs', { priority: 'low' }, open, { priority: 'low' }],
 ];
 
 test.each(rows)('%s', (_name, change, fault, expected, absent = []) => {

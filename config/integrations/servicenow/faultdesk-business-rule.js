@@ -8,7 +8,9 @@
  *   faultdesk.inbound.url     https://faultdesk.example.com/api/v1/tickets/servicenow/events
  *   faultdesk.inbound.secret  the shared secret, base64 (openssl rand -base64 32); the same text goes
  *                             in faultdesk's tickets.servicenow.inbound.secret_file
- * and optionally faultdesk.api_user (faultdesk's own user name): its own changes are not sent.
+ *
+ * faultdesk's own changes are sent too: faultdesk knows them by sys_updated_by and only remembers
+ * them, so that what it knows of the incident stays current.
  *
  * Each post is signed: X-Faultdesk-Signature = base64 HMAC-SHA256(key, timestamp + body), with
  * X-Faultdesk-Timestamp the epoch milliseconds it was signed at; faultdesk refuses anything else.
@@ -23,8 +25,6 @@
   var correlation = current.getValue('correlation_id');
   if (!correlation) return;
   var updatedBy = current.getValue('sys_updated_by');
-  var apiUser = gs.getProperty('faultdesk.api_user', '');
-  if (apiUser && updatedBy === apiUser) return; // faultdesk's own change: nothing to tell it
 
   var body = {
     faultdesk: 'servicenow-business-rule/1',
