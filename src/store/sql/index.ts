@@ -5,6 +5,7 @@ import { sqlFaultStore } from './faults';
 import { sqlFitStore, sqlSatisfactionStore } from './feedback';
 import { sqlInboundStore } from './inbound';
 import { sqlMailStore, sqlOutboxStore } from './outbox';
+import { sqlRetentionStore } from './retention';
 import { sqlLocalTicketStore } from './tickets';
 
 /** Every stage's store over one executor: the root connection or a transaction. */
@@ -18,5 +19,6 @@ export function sqlRepos(db: Db, options: SqlOptions): Repos {
     fits: sqlFitStore(db),
     satisfaction: sqlSatisfactionStore(db),
     inbound: sqlInboundStore(db),
+    retention: sqlRetentionStore(db),
   };
 }
