@@ -31,6 +31,17 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-unused-vars': ['error', { caughtErrors: 'none' }] },
   },
   {
+    // Runs inside ServiceNow as a business rule (the global scope's ES5 engine), with the globals an instance gives it.
+    files: ['config/integrations/servicenow/*.js'],
+    languageOptions: {
+      parser: espree,
+      ecmaVersion: 5,
+      sourceType: 'script',
+      globals: { current: 'readonly', previous: 'readonly', gs: 'readonly', GlideRecord: 'readonly', GlideDateTime: 'readonly', GlideCertificateEncryption: 'readonly', sn_ws: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-unused-vars': ['error', { args: 'none' }] },
+  },
+  {
     files: ['**/*.mjs'],
     languageOptions: { sourceType: 'module', globals: globals.node },
   },

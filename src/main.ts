@@ -12,6 +12,7 @@ import { isLoopback, splitListen } from './http/listen';
 import type { RouteEntry } from './http/routes/registrar';
 import { AccessControl } from './http/auth';
 import { Scheduler, type Job } from './jobs';
+import { TicketPoller, type ServiceNowPolled, type ZendeskPolled } from './jobs/ticket-poll';
 import { purgeExpired } from './jobs/retention';
 import { RepairTimeEstimates } from './estimate';
 import { SatisfactionService } from './feedback';
@@ -24,6 +25,9 @@ import { RuleReloader, type ReloadResult } from './reload';
 import { createSources, SOURCE_NAMES } from './sources';
 import { openStore, type Store } from './store';
 import { createTicketSystems } from './tickets';
+import { inboundKeys, inboundSettings } from './tickets/inbound/settings';
+import { OwnUsers } from './tickets/inbound/own-users';
+import type { ZendeskTicketSystem } from './tickets/zendesk';
 
 export interface Daemon {
   /** The address the HTTP server listens on (port 0 in the config gives a free one). */
@@ -154,6 +158,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     ],
   });
   const mail = config.email ? new MailPlanner(config.email, metrics) : undefined;
+  // Zendesk's event subscriptions name people by id: faultdesk asks Zendesk which id is its own.
+  const zendeskListened = config.tickets.zendesk?.inbound ? (systems.get('zendesk')?.system as ZendeskTicketSystem | undefined) : undefined;
+  const ownUsers = new OwnUsers(zendeskListened ? { zendesk: () => zendeskListened.me() } : {}, logger);
   // SQLite has one writer, this process, so what it committed is what is stored: repeats can be
   // answered from memory. PostgreSQL replicas change each other's faults, so every delivery reads.
   const repeats = store.dialect === 'sqlite' ? new RepeatCache(store, logger, config.faults.stale_after) : undefined;
@@ -167,6 +174,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     repeats,
     estimates: estimates.model,
     loop: () => loopSettings(current()),
+    inbound: () => inboundSettings(current(), (system) => ownUsers.of(system)),
     onOperationsQueued: () => outbox.wake(),
   });
   const scheduler = new Scheduler(logger, registry, (name, work) => store.jobs.runOnce(name, clock.now(), work));
@@ -190,6 +198,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         }),
     },
     ...(zendesk ? [{ name: 'satisfaction_pull', schedule: config.jobs.satisfaction_pull, run: () => satisfaction.pullZendesk(zendesk) }] : []),
+    ...ticketPollJob(config, { store, faults, metrics, logger, clock, systems, prepare: (system) => ownUsers.learn(system) }),
   ];
 
   let ready = false;
@@ -210,6 +219,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     isReady: () => ready,
     onRetry: () => outbox.wake(),
     tiers: () => loopSettings(current()).tiers,
+    inbound: () => inboundKeys(current()),
+    inboundPrepare: (system) => ownUsers.learn(system),
   });
   const { host, port } = splitListen(config.listen);
   const open = access.secured ? [] : openEndpoints();
@@ -284,6 +295,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger.info('faultdesk stopped');
     },
   };
+}
+
+/** The human loop's poll (and the pruning of the changes heard), when a ticket system is listened to. */
+function ticketPollJob(
+  config: Config,
+  deps: Omit<ConstructorParameters<typeof TicketPoller>[0], 'zendesk' | 'servicenow'> & { systems: ReturnType<typeof createTicketSystems> },
+): Job[] {
+  const z = config.tickets.zendesk?.inbound;
+  const s = config.tickets.servicenow?.inbound;
+  if (!z && !s) return [];
+  const poller = new TicketPoller({
+    ...deps,
+    // The connectors are these classes when their systems are configured (src/tickets/registry.ts).
+    zendesk: z?.poll ? (deps.systems.get('zendesk')?.system as unknown as ZendeskPolled | undefined) : undefined,
+    servicenow: s?.poll ? (deps.systems.get('servicenow')?.system as unknown as ServiceNowPolled | undefined) : undefined,
+  });
+  return [{ name: 'ticket_poll', schedule: config.jobs.ticket_poll, run: () => poller.run() }];
 }
 
 /** The group a support tier maps to in a ticket system, if the config says. */

@@ -53,8 +53,16 @@ export interface Metrics {
   configReloadTimestamp: Gauge;
   storeErrors: Counter<'operation'>;
   tierEscalations: Counter<'tier'>;
+  inboundRejected: Counter<'system' | 'reason'>;
+  inboundChanges: Counter<'system' | 'via' | 'outcome'>;
   retentionDeleted: Counter<'kind'>;
 }
+
+/** Why a ticket system's webhook was refused. */
+export const INBOUND_REJECTIONS = ['missing_signature', 'bad_signature', 'stale', 'not_configured', 'malformed', 'invalid', 'too_large'] as const;
+export type InboundRejection = (typeof INBOUND_REJECTIONS)[number];
+/** What became of a change heard from a ticket system (see FaultService.onTicketEvents). */
+export const INBOUND_OUTCOMES = ['applied', 'duplicate', 'own', 'unknown_ticket'] as const;
 
 export interface MetricsOptions {
   registry?: Registry;
@@ -169,6 +177,22 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['tier'] as const,
     registers: [registry],
   });
+  const inboundRejected = new Counter({
+    name: 'faultdesk_inbound_rejected_total',
+    help: 'Ticket system webhooks refused (human loop), by system and reason: missing_signature, bad_signature, stale (outside the replay window), not_configured, malformed, invalid, too_large.',
+    labelNames: ['system', 'reason'] as const,
+    registers: [registry],
+  });
+  const inboundChanges = new Counter({
+    name: 'faultdesk_inbound_changes_total',
+    help: 'Ticket changes heard from ticket systems (human loop), by system, how (webhook, poll) and outcome: applied, duplicate (heard before), own (faultdesk\'s echo), unknown_ticket.',
+    labelNames: ['system', 'via', 'outcome'] as const,
+    registers: [registry],
+  });
+  for (const system of ['zendesk', 'servicenow']) {
+    for (const reason of INBOUND_REJECTIONS) inboundRejected.inc({ system, reason }, 0);
+    for (const via of ['webhook', 'poll']) for (const outcome of INBOUND_OUTCOMES) inboundChanges.inc({ system, via, outcome }, 0);
+  }
   const templateErrors = new Counter({
     name: 'faultdesk_template_errors_total',
     help: 'Rule templates that failed while rendering a ticket or mail (a fallback was used), by category and template (subject, body, fields, runbook, graph, hints).',
@@ -359,6 +383,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     repairActual,
     storeErrors,
     tierEscalations,
+    inboundRejected,
+    inboundChanges,
     retentionDeleted,
   };
 }

@@ -31,7 +31,8 @@ function glideDateTime(ms) {
 
 /**
  * The parts of an encoded query this fake understands: `field=value`,
- * `fieldINa,b`, `fieldNOT INa,b`, `fieldSTARTSWITHx`, joined by `^`, and
+ * `fieldINa,b`, `fieldNOT INa,b`, `fieldSTARTSWITHx`, `fieldISNOTEMPTY`, `field>x`,
+ * `field>=x` (as text: date-times compare so), joined by `^`, and
  * `ORDERBYfield` / `ORDERBYDESCfield`.
  */
 function parseQuery(query, ignored) {
@@ -45,6 +46,9 @@ function parseQuery(query, ignored) {
     else if ((m = /^(\w+)NOT IN(.*)$/.exec(part))) conditions.push((r) => !m[2].split(',').includes(String(r[m[1]] ?? '')));
     else if ((m = /^(\w+)IN(.*)$/.exec(part))) conditions.push((r) => m[2].split(',').includes(String(r[m[1]] ?? '')));
     else if ((m = /^(\w+)STARTSWITH(.*)$/.exec(part))) conditions.push((r) => String(r[m[1]] ?? '').startsWith(m[2]));
+    else if ((m = /^(\w+)ISNOTEMPTY$/.exec(part))) conditions.push((r) => String(r[m[1]] ?? '') !== '');
+    else if ((m = /^(\w+)>=(.*)$/.exec(part))) conditions.push((r) => String(r[m[1]] ?? '') >= m[2]);
+    else if ((m = /^(\w+)>(.*)$/.exec(part))) conditions.push((r) => String(r[m[1]] ?? '') > m[2]);
     else if ((m = /^(\w+)=(.*)$/.exec(part))) conditions.push((r) => String(r[m[1]] ?? '') === m[2]);
     else ignored.push(part);
   }
@@ -54,6 +58,7 @@ function parseQuery(query, ignored) {
 class FakeServiceNow {
   constructor({ username = 'faultdesk', password = 'secret' } = {}) {
     this.auth = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    this.username = username;
     /** Incidents as the instance stores them (every value a string), plus `journal` and `attachments`. */
     this.incidents = [];
     /** Every call: method, path, time, and for incident calls the fault (correlation_id) and what it did. */
@@ -109,6 +114,8 @@ class FakeServiceNow {
           number: `INC${String(++this.numbers).padStart(7, '0')}`,
           sys_created_on: glideDateTime(now),
           sys_updated_on: glideDateTime(now),
+          sys_updated_by: this.username,
+          sys_mod_count: '0',
           journal: [],
           attachments: [],
         });
@@ -147,7 +154,8 @@ class FakeServiceNow {
         })
         .map((x) => x.r);
       const limit = req.query.sysparm_limit !== undefined ? Number(req.query.sysparm_limit) : 10000;
-      res.json({ result: rows.slice(0, limit).map((r) => view(r, req.query.sysparm_fields)) });
+      const offset = req.query.sysparm_offset !== undefined ? Number(req.query.sysparm_offset) : 0;
+      res.json({ result: rows.slice(offset, offset + limit).map((r) => view(r, req.query.sysparm_fields)) });
     });
 
     app.get(`${TABLE}/:id`, (req, res) => {
@@ -173,6 +181,8 @@ class FakeServiceNow {
       }
       for (const k of ['work_notes', 'comments']) if (body[k]) next.journal = [...incident.journal, { field: k, text: String(body[k]) }];
       next.sys_updated_on = glideDateTime(this.clock());
+      next.sys_updated_by = this.username;
+      next.sys_mod_count = String(Number(incident.sys_mod_count || 0) + 1);
       Object.assign(incident, next);
       res.json({ result: view(incident, req.query.sysparm_fields) });
     });
@@ -196,6 +206,24 @@ class FakeServiceNow {
   /** Incidents of one fault (correlation_id) that are still being worked on: not resolved, closed or canceled. */
   live(faultId) {
     return this.incidents.filter((i) => i.correlation_id === faultId && !['6', '7', '8'].includes(i.state));
+  }
+
+  /**
+   * A person changes an incident in the UI (`change`: field values; `work_notes` or `comments`
+   * adds a journal entry): the record is stamped as the instance stamps it (sys_updated_by,
+   * sys_updated_on, sys_mod_count). Returns the incident.
+   */
+  humanChange(sysId, change, user) {
+    const incident = this.incidents.find((i) => i.sys_id === sysId);
+    if (!incident) throw new Error(`no incident ${sysId}`);
+    for (const [k, v] of Object.entries(change)) {
+      if (k === 'work_notes' || k === 'comments') incident.journal = [...incident.journal, { field: k, text: String(v), created_by: user }];
+      else incident[k] = v === null ? '' : String(v);
+    }
+    incident.sys_updated_by = user;
+    incident.sys_updated_on = glideDateTime(this.clock());
+    incident.sys_mod_count = String(Number(incident.sys_mod_count || 0) + 1);
+    return incident;
   }
 
   async stop() {

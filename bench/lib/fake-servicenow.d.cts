@@ -8,7 +8,10 @@ export interface FakeIncident {
   description?: string;
   sys_created_on: string;
   /** Work notes and comments, oldest first. */
-  journal: Array<{ field: 'work_notes' | 'comments'; text: string }>;
+  journal: Array<{ field: 'work_notes' | 'comments'; text: string; created_by?: string }>;
+  sys_updated_on?: string;
+  sys_updated_by?: string;
+  sys_mod_count?: string;
   attachments: Array<{ sys_id: string; file_name: string; size_bytes: string }>;
   [field: string]: unknown;
 }
@@ -39,7 +42,11 @@ export declare class FakeServiceNow {
   createFaults: CreateFault[];
   failing: { status: number; retryAfter?: string } | undefined;
   url: string;
+  /** The time records are stamped with. */
+  clock: () => number;
   start(): Promise<void>;
   live(faultId: string): FakeIncident[];
+  /** A person changes an incident in the UI (journal fields add an entry); stamped as the instance stamps it. */
+  humanChange(sysId: string, change: Record<string, string | null>, user: string): FakeIncident;
   stop(): Promise<void>;
 }

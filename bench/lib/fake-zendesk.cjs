@@ -16,6 +16,11 @@
 // `{ holdUntilNextCreate: true }` commits only when the next create arrives,
 // just before that one (a slow insert that lands between a client's look-up
 // and its second create).
+// Webhooks: with `webhook` set to { url, secret }, `humanChange` plays a person changing a ticket in
+// the agent UI: the ticket changes and each kind of change is posted to the URL as an event
+// subscription delivers it (zen:event-type:ticket.*), signed as Zendesk signs (base64
+// HMAC-SHA256 of timestamp + body, X-Zendesk-Webhook-* headers).
+const { createHmac, randomUUID } = require('node:crypto');
 const express = require('express');
 const { DomUtils, parseDocument } = require('htmlparser2');
 
@@ -52,6 +57,12 @@ class FakeZendesk {
     this.idempotency = new Map();
     this.server = undefined;
     this.url = '';
+    this.webhook = undefined;
+    this.lastStamp = 0;
+    /** The id /api/v2/users/me answers with. */
+    this.apiUserId = 900;
+    /** The time webhooks are signed with and tickets stamped with (tests with a manual clock set it). */
+    this.clock = () => Date.now();
   }
 
   async start() {
@@ -107,6 +118,11 @@ class FakeZendesk {
           status: 'new',
           subject: t.subject,
           created_at: new Date().toISOString(),
+          updated_at: this.stamp(),
+          assignee_id: null,
+          group_id: t.group_id === undefined ? null : Number(t.group_id),
+          priority: t.priority || null,
+          tags: t.tags || [],
           comments: [commentText(t.comment)],
         };
         this.tickets.push(ticket);
@@ -131,6 +147,17 @@ class FakeZendesk {
       Object.assign(req.call, { faultId: req.query.external_id, kind: 'lookup' });
       res.json({ tickets: this.tickets.filter((t) => t.external_id === req.query.external_id) });
     });
+    // The API user faultdesk authenticates as (any credentials: this fake checks none).
+    app.get('/api/v2/users/me', (req, res) => {
+      req.call.kind = 'me';
+      res.json({ user: { id: this.apiUserId, email: 'faultdesk@acme.example', role: 'agent' } });
+    });
+    app.get('/api/v2/tickets/show_many', (req, res) => {
+      const ids = String(req.query.ids || '').split(',').filter((x) => x !== '');
+      Object.assign(req.call, { kind: 'show_many', ids });
+      if (ids.length > 100) return res.status(400).json({ error: 'InvalidEndpoint', description: 'at most 100 ids' });
+      res.json({ tickets: ids.map(find).filter(Boolean) });
+    });
     app.get('/api/v2/tickets/:id', (req, res) => {
       const t = find(req.params.id);
       Object.assign(req.call, { faultId: t && t.created_for, kind: 'read' });
@@ -149,6 +176,9 @@ class FakeZendesk {
         return;
       }
       if (req.body.ticket.status) t.status = req.body.ticket.status;
+      if (req.body.ticket.priority) t.priority = req.body.ticket.priority;
+      if (req.body.ticket.group_id !== undefined) t.group_id = req.body.ticket.group_id;
+      t.updated_at = this.stamp();
       if (req.body.ticket.external_id !== undefined) t.external_id = req.body.ticket.external_id;
       if (req.body.ticket.comment) t.comments.push(commentText(req.body.ticket.comment));
       res.json({ ticket: t });
@@ -157,6 +187,86 @@ class FakeZendesk {
       this.server = app.listen(0, '127.0.0.1', () => resolve());
     });
     this.url = `http://127.0.0.1:${this.server.address().port}`;
+  }
+
+  /** A ticket's updated_at: whole seconds as Zendesk gives them, always later than the last one. */
+  stamp() {
+    const now = Math.max(Math.floor(this.clock() / 1000) * 1000, (this.lastStamp || 0) + 1000);
+    this.lastStamp = now;
+    return new Date(now).toISOString().replace('.000Z', 'Z');
+  }
+
+  /**
+   * A person changes a ticket in the agent UI (`change`: status, assignee_id, group_id, priority,
+   * tags, comment) as `actor` ({ id, email, name }); each kind of change is posted to `webhook.url`
+   * as a signed event subscription (when `webhook` is set). Resolves to the answers, in order.
+   */
+  async humanChange(ticketId, change, actor) {
+    const t = this.tickets.find((x) => x.id === Number(ticketId));
+    if (!t) throw new Error(`no ticket ${ticketId}`);
+    const events = [];
+    for (const field of ['status', 'assignee_id', 'group_id', 'priority', 'tags']) {
+      if (change[field] === undefined) continue;
+      const previous = t[field];
+      t[field] = change[field];
+      const type = { status: 'status_changed', assignee_id: 'agent_assignment_changed', group_id: 'group_assignment_changed', priority: 'priority_changed', tags: 'tags_changed' }[field];
+      events.push({ type, event: { previous: upper(field, previous), current: upper(field, change[field]) } });
+    }
+    if (change.comment !== undefined) {
+      t.comments.push(change.comment);
+      events.push({ type: 'comment_added', event: { comment: { id: String(900000 + t.comments.length), body: change.comment, is_public: false, author: { id: String(actor.id), name: actor.name || actor.email, is_staff: true } } } });
+    }
+    t.updated_at = this.stamp();
+    const answers = [];
+    if (!this.webhook) return answers; // no webhook: a poll will find the change
+    for (const e of events) answers.push(await this.deliver(this.eventBody(t, e.type, e.event, actor)));
+    return answers;
+  }
+
+  /** An event subscription's body for a ticket as it is now. */
+  eventBody(t, type, event, actor) {
+    return {
+      type: `zen:event-type:ticket.${type}`,
+      account_id: 12345,
+      id: randomUUID(),
+      time: new Date(this.clock()).toISOString(),
+      zendesk_event_version: '2022-11-06',
+      subject: `zen:ticket:${t.id}`,
+      detail: {
+        actor_id: String(actor.id),
+        assignee_id: t.assignee_id === null ? null : String(t.assignee_id),
+        external_id: t.external_id,
+        group_id: t.group_id === null ? null : String(t.group_id),
+        id: String(t.id),
+        priority: t.priority ? String(t.priority).toUpperCase() : null,
+        status: t.status.toUpperCase(),
+        subject: t.subject,
+        tags: t.tags,
+        updated_at: t.updated_at,
+      },
+      event,
+    };
+  }
+
+  /** Posts a body to the webhook as Zendesk does; `opts` may set the invocation id, timestamp or secret (to replay or forge). */
+  async deliver(body, opts = {}) {
+    const raw = typeof body === 'string' ? body : JSON.stringify(body);
+    const timestamp = opts.timestamp || new Date(this.clock()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const signature = createHmac('sha256', opts.secret || this.webhook.secret).update(timestamp + raw).digest('base64');
+    const invocation = opts.invocationId || String(Math.floor(Math.random() * 1e15));
+    const res = await fetch(this.webhook.url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Zendesk-Webhook-Signature': signature,
+        'X-Zendesk-Webhook-Signature-Timestamp': timestamp,
+        'X-Zendesk-Webhook-Id': '01GDXYD7ZTWYP2PQ5JNN1AVZ9Q',
+        'X-Zendesk-Webhook-Invocation-Id': invocation,
+        'X-Zendesk-Account-Id': '12345',
+      },
+      body: raw,
+    });
+    return { status: res.status, body: await res.text(), invocationId: invocation, raw, timestamp };
   }
 
   /** Tickets created per fault (the external_id they were created with). */
@@ -178,6 +288,13 @@ class FakeZendesk {
     this.server.closeAllConnections();
     await closed;
   }
+}
+
+/** Event subscriptions say statuses and priorities in capitals, ids as strings. */
+function upper(field, value) {
+  if (value === null || value === undefined) return null;
+  if (field === 'status' || field === 'priority') return String(value).toUpperCase();
+  return Array.isArray(value) ? value : String(value);
 }
 
 module.exports = { FakeZendesk };

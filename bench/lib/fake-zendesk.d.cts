@@ -8,6 +8,29 @@ export interface FakeTicket {
   created_at: string;
   /** Each comment as an agent reads it (html_body rendered to text). */
   comments: string[];
+  updated_at: string;
+  assignee_id: number | string | null;
+  group_id: number | string | null;
+  priority: string | null;
+  tags: string[];
+}
+
+/** A person's change in the agent UI (see FakeZendesk.humanChange). */
+export interface HumanChange {
+  status?: string;
+  assignee_id?: number | string | null;
+  group_id?: number | string | null;
+  priority?: string;
+  tags?: string[];
+  comment?: string;
+}
+
+export interface Delivery {
+  status: number;
+  body: string;
+  invocationId: string;
+  raw: string;
+  timestamp: string;
 }
 
 export interface FakeCall {
@@ -16,7 +39,7 @@ export interface FakeCall {
   at: number;
   /** The fault the call was about (the ticket's external_id), for ticket calls. */
   faultId?: string;
-  kind?: 'create' | 'lookup' | 'read' | 'resolve' | 'reopen' | 'escalate' | 'update' | 'flapping' | 'comment';
+  kind?: 'create' | 'lookup' | 'read' | 'show_many' | 'me' | 'resolve' | 'reopen' | 'escalate' | 'update' | 'flapping' | 'comment';
   /** The status it was failed with, while `failing` was set. */
   failed?: number;
   /** The HTTP status it was answered with (none when the connection was dropped). */
@@ -39,7 +62,16 @@ export declare class FakeZendesk {
   failing: { status: number; retryAfter?: string } | undefined;
   createFaults: CreateFault[];
   url: string;
+  /** Where humanChange posts its events, and the signing secret. */
+  webhook: { url: string; secret: string } | undefined;
+  /** The id GET /api/v2/users/me answers with (faultdesk's API user). */
+  apiUserId: number;
+  /** The time webhooks are signed with and tickets stamped with. */
+  clock: () => number;
   start(): Promise<void>;
+  humanChange(ticketId: number | string, change: HumanChange, actor: { id: number | string; email?: string; name?: string }): Promise<Delivery[]>;
+  eventBody(ticket: FakeTicket, type: string, event: Record<string, unknown>, actor: { id: number | string }): Record<string, unknown>;
+  deliver(body: unknown, opts?: { invocationId?: string; timestamp?: string; secret?: string }): Promise<Delivery>;
   creates(): Map<string, number>;
   live(faultId: string): FakeTicket[];
   stop(): Promise<void>;

@@ -54,6 +54,24 @@ const apiLimits = {
   requests_per_minute: z.number().int().min(1).max(100_000).default(200),
 };
 
+/**
+ * Hearing what people do with the tickets (the human loop): signed webhooks, and/or polling for
+ * daemons the ticket system cannot reach. Absent: faultdesk does not listen to this system.
+ */
+const inbound = z.strictObject({
+    /** The shared secret requests are signed with (Zendesk: the webhook's signing secret). */
+    secret: z.string().min(1).optional(),
+    secret_file: z.string().min(1).optional(),
+    /** A signed request whose timestamp is further than this from now is refused (replays). */
+    replay_window: durationMs.default(300_000),
+    /** Also poll the tickets of live faults (jobs.ticket_poll), for a daemon the system cannot reach. */
+    poll: z.boolean().default(false),
+    /** Resolutions that mean "won't fix": a ticket solved with one is closed by a person (never reopened). */
+    wont_fix: z.array(z.string().min(1)).default([]),
+    /** faultdesk's own API user(s) besides the configured one: their changes are echoes, ignored. */
+    own_users: z.array(z.string().min(1)).default([]),
+  });
+
 const zendesk = z
   .strictObject({
     url: z.url(),
@@ -67,6 +85,8 @@ const zendesk = z
     fields: z.record(z.string(), fieldSpec).default({}),
     /** faultdesk priority words → Zendesk priorities, for bands that use other words. */
     priorities: z.record(z.string(), z.enum(['low', 'normal', 'high', 'urgent'])).default({}),
+    /** Webhooks from Zendesk (POST /api/v1/tickets/zendesk/events) and/or polling; wont_fix lists tags. */
+    inbound: inbound.optional(),
   })
   .refine((z1) => Boolean((z1.email && (z1.token || z1.token_file)) || z1.oauth_token || z1.oauth_token_file), {
     message: 'set email and token (or token_file) for API-token auth, or oauth_token (or oauth_token_file)',
@@ -102,6 +122,8 @@ const servicenow = z
       ]),
     /** Resolving needs a close code on most instances; the choice values differ per instance. */
     close_code: z.string().min(1).default('Solved (Permanently)'),
+    /** The business rule's posts (POST /api/v1/tickets/servicenow/events) and/or polling; wont_fix lists close codes. */
+    inbound: inbound.optional(),
   })
   .refine((s1) => (s1.oauth ? s1.oauth.grant === 'client_credentials' || Boolean(s1.username && (s1.password || s1.password_file)) : Boolean(s1.username && (s1.password || s1.password_file))), {
     message: 'set username and password (or password_file) for basic auth, or oauth with client_id and client_secret (the password grant needs username and password too)',
@@ -321,6 +343,8 @@ export const configSchema = z.strictObject({
       at_risk: cronExpression.default('*/30 * * * * *'),
       stale_sweep: cronExpression.default('*/5 * * * *'),
       satisfaction_pull: cronExpression.default('*/15 * * * *'),
+      /** Reads changes of the tickets of live faults, for systems with tickets.<system>.inbound.poll. */
+      ticket_poll: cronExpression.default('*/1 * * * *'),
       retention: cronExpression.default('41 * * * *'),
     })
     .prefault({}),

@@ -1,4 +1,5 @@
-export { FaultService, type FaultServiceDeps, type IngestResult } from './service';
+export { FaultService, type FaultServiceDeps, type IngestResult, type TicketEventOutcome } from './service';
+export { toTicketChanged, isOwnActor, type InboundSettings } from './ticket-events';
 export { decide, type Decision, type AlertWrite } from './decide';
 export { UnitOfWork, type ClassifiedAlert, type MailPlanning, type Transition, type AppliedAlert } from './unit-of-work';
 export { ticketSubject } from './subject';

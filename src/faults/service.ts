@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { RepairTimeModel } from '../estimate';
 import { notFound } from '../errors';
@@ -11,6 +12,9 @@ import type { StaleWindow } from './stale';
 import type { LoopSettings } from './policy';
 import { GroupCommit } from './group-commit';
 import type { RepeatCache } from './repeat-cache';
+import type { TicketEvent } from '../tickets/inbound/types';
+import { faultFromRow } from './fault';
+import { toTicketChanged, type InboundSettings } from './ticket-events';
 import { UnitOfWork, type ClassifiedAlert, type MailPlanning, type Transition } from './unit-of-work';
 
 export interface IngestResult {
@@ -40,6 +44,17 @@ export interface FaultServiceDeps {
   loop?: () => LoopSettings;
   /** The monitoring systems acknowledgements are written back to. */
   writebackTargets?: readonly string[];
+  /** How to read each listened-to ticket system's changes (read at each use: a reload changes them). */
+  inbound?: () => Partial<Record<TicketEvent['system'], InboundSettings>>;
+}
+
+/** What became of a change heard from a ticket system; a small fixed set, so it can be a metric label. */
+export type TicketEventOutcome = 'applied' | 'duplicate' | 'own' | 'unknown_ticket';
+
+/** Names a comment heard from a ticket: its own id when the system gives one, else its ticket and text. */
+function commentKey(event: TicketEvent): string {
+  const c = event.comment!;
+  return c.id ? `${event.system}:comment:${c.id}` : `${event.system}:comment:${event.ticketId}:${createHash('sha256').update(c.text).digest('base64url')}`;
 }
 
 /** A request's alerts waiting to be written with the group they join. */
@@ -201,6 +216,55 @@ export class FaultService {
     );
     if (!found) throw notFound(`fault ${faultId}`);
     return transitions;
+  }
+
+  /**
+   * Changes heard from a ticket system (a webhook delivery or a poll), each applied to its fault in
+   * a transaction of its own that also records the change's id (and the delivery's, when given): a
+   * change heard twice, by a retried delivery or by a webhook and a poll, is applied once. A ticket
+   * of no fault of ours (a trigger fires for every ticket) is ignored.
+   */
+  async onTicketEvents(events: readonly TicketEvent[], options: { deliveryKey?: string } = {}): Promise<TicketEventOutcome[]> {
+    const outcomes: TicketEventOutcome[] = [];
+    let deliveryKey = options.deliveryKey;
+    for (const event of events) {
+      outcomes.push(await this.onTicketEvent(event, deliveryKey));
+      deliveryKey = undefined; // recorded with the first change (or found before it)
+    }
+    if (deliveryKey !== undefined && events.length === 0) {
+      const key = deliveryKey;
+      await withStoreRetry(this.deps.store, () => this.deps.store.repos.inbound.remember(key, this.deps.clock.now()));
+    }
+    return outcomes;
+  }
+
+  private async onTicketEvent(event: TicketEvent, deliveryKey: string | undefined): Promise<TicketEventOutcome> {
+    const engine = this.deps.rules();
+    const { store } = this.deps;
+    const settings = this.deps.inbound?.()[event.system] ?? { wontFix: [], ownUsers: [], tierOfGroup: () => undefined };
+    const { outcome, transitions, dueNow } = await withStoreRetry(store, () =>
+      store.transaction(async (tx) => {
+        const none = (outcome: TicketEventOutcome) => ({ outcome, transitions: [] as Transition[], dueNow: 0 });
+        const now = this.deps.clock.now();
+        if (deliveryKey !== undefined && !(await tx.inbound.remember(deliveryKey, now))) return none('duplicate');
+        const byId = event.faultId ? await tx.faults.get(event.faultId) : undefined;
+        // The fault the ticket belongs to: named by the ticket's external id, but only while that ticket is the fault's.
+        const row = byId && byId.ticket_system === event.system && byId.ticket_id === event.ticketId ? byId : await tx.faults.findByTicket(event.system, event.ticketId);
+        if (!row) return none('unknown_ticket');
+        if (!(await tx.inbound.remember(event.changeId, now))) return none('duplicate');
+        // A trigger or business rule sends the latest comment with every update: each comment is taken once.
+        const heard = event.comment && !(await tx.inbound.remember(commentKey(event), now)) ? { ...event, comment: undefined } : event;
+        const human = toTicketChanged(heard, faultFromRow(row), settings);
+        const uow = await UnitOfWork.forFaults(tx, now, this.uowDeps(engine), [row.id]);
+        uow.applyToFault(row.id, human, engine.rules.fallback);
+        const saved = await uow.save();
+        return { outcome: (human.own ? 'own' : 'applied') as TicketEventOutcome, transitions: uow.transitions, dueNow: saved.dueNow };
+      }),
+    );
+    if (transitions.length > 0) this.deps.repeats?.forget();
+    this.report(transitions);
+    if (dueNow > 0 || transitions.length > 0) this.deps.onOperationsQueued?.();
+    return outcome;
   }
 
   /** Loads faults by id, applies an event to each in one unit of work, and commits it with its operations and mails. */

@@ -10,6 +10,7 @@ import { createFastIngestRoute, createIngest, type Ingest, type IngestDeps } fro
 import { alertRoutes } from './routes/alerts';
 import { explainRoutes } from './routes/explain';
 import { faultRoutes } from './routes/faults';
+import { inboundRoutes, type InboundKeys } from './routes/inbound';
 import { outboxRoutes } from './routes/outbox';
 import { createRegistrar, type RouteEntry } from './routes/registrar';
 import { systemRoutes } from './routes/system';
@@ -25,6 +26,10 @@ export interface AppDeps extends IngestDeps {
   satisfaction: SatisfactionService;
   /** The configured support tiers, in order (empty without tiers); a reload may change them. */
   tiers: () => readonly string[];
+  /** The keys ticket systems sign their webhooks with (absent for a system: it is not listened to). */
+  inbound?: () => Partial<Record<'zendesk' | 'servicenow', InboundKeys>>;
+  /** Called before a ticket system's changes are applied (see InboundRouteDeps.prepare). */
+  inboundPrepare?: (system: 'zendesk' | 'servicenow') => Promise<void>;
 }
 
 /** The daemon's HTTP handler: the fast webhook route, and Express for everything else (its app and route table, for checks). */
@@ -64,6 +69,7 @@ export function createApp(deps: AppDeps, ingest: Ingest = createIngest(deps)): {
   alertRoutes(routes, deps, ingest);
   explainRoutes(routes, { ...deps, maxBodyBytes: config.http.max_body_bytes });
   faultRoutes(routes, deps, jsonBody);
+  inboundRoutes(routes, { ...deps, inbound: deps.inbound ?? (() => ({})), maxBodyBytes: config.http.max_body_bytes, prepare: deps.inboundPrepare });
   ticketRoutes(routes, deps.store);
   outboxRoutes(routes, deps);
   systemRoutes(routes, deps);

@@ -27,7 +27,12 @@ export type Access =
   /** A source's webhook: that source's credentials, or admin's. */
   | { kind: 'source'; source: SourceName }
   /** viewer: reads and explain (admin also); admin: everything. */
-  | { kind: 'role'; role: Role };
+  | { kind: 'role'; role: Role }
+  /**
+   * A ticket system's webhook: the request's HMAC signature (checked by the route, over the raw
+   * body, with the secret of tickets.<system>.inbound) is its credential, not an Authorization header.
+   */
+  | { kind: 'signed'; system: 'zendesk' | 'servicenow' };
 
 /** Who made a request, for the timeline and the log. */
 export interface Principal {
@@ -99,6 +104,7 @@ export class AccessControl {
   /** The caller, or throws the 401/403 to answer. */
   check(access: Access, req: IncomingMessage): Principal {
     if (access.kind === 'public') return { role: 'anonymous', name: 'anonymous' };
+    if (access.kind === 'signed') return { role: 'source', name: access.system };
     if (access.kind === 'metrics' && !hasCredentials(this.auth.metrics)) return { role: 'anonymous', name: 'anonymous' };
     if (!this.secured && access.kind !== 'metrics') return { role: 'admin', name: 'anonymous' };
     const principal = this.identify(access, req);
@@ -131,6 +137,7 @@ export class AccessControl {
 }
 
 function realm(access: Access): string {
+  if (access.kind === 'signed') return `faultdesk ${access.system}`;
   return access.kind === 'source' ? `faultdesk ${access.source}` : access.kind === 'role' ? `faultdesk ${access.role}` : 'faultdesk metrics';
 }
 

@@ -155,6 +155,21 @@ export interface SatisfactionStore {
   lastPulled(source: string): Promise<number | undefined>;
 }
 
+/**
+ * What the human loop has heard from the ticket systems: the changes and deliveries already
+ * applied (so a retried webhook, or a poll of a change a webhook brought, does nothing twice), and
+ * where each poller got to.
+ */
+export interface InboundStore {
+  /** Records a key (a change id, a delivery's invocation id); false when it was recorded before. */
+  remember(key: string, at: number): Promise<boolean>;
+  /** Forgets keys recorded before `before`; how many. */
+  forget(before: number): Promise<number>;
+  /** A poller's cursor, as it last saved it. */
+  cursor(name: string): Promise<string | undefined>;
+  saveCursor(name: string, value: string, at: number): Promise<void>;
+}
+
 /** Scheduled jobs shared by replicas. */
 export interface JobStore {
   /**
@@ -193,6 +208,7 @@ export interface Repos {
   localTickets: LocalTicketStore;
   fits: FitStore;
   satisfaction: SatisfactionStore;
+  inbound: InboundStore;
   retention: RetentionStore;
 }
 

@@ -195,6 +195,25 @@ export class ServiceNowTicketSystem implements TicketSystem {
     return result;
   }
 
+  /**
+   * faultdesk's incidents (a correlation id set) updated at or after `since` (ServiceNow's
+   * "YYYY-MM-DD HH:MM:SS", UTC), oldest first, for the human loop's poll: `fields` of each.
+   */
+  async updatedSince(since: string, fields: readonly string[], limit: number, offset = 0): Promise<unknown[]> {
+    const res = await this.api.request<{ result?: unknown[] }>({
+      method: 'GET',
+      path: TABLE,
+      params: {
+        sysparm_query: `correlation_idISNOTEMPTY^sys_updated_on>=${since}^ORDERBYsys_updated_on`,
+        sysparm_fields: fields.join(','),
+        sysparm_exclude_reference_link: 'true',
+        sysparm_limit: limit,
+        sysparm_offset: offset,
+      },
+    });
+    return Array.isArray(res.result) ? res.result : [];
+  }
+
   async reopen(ref: TicketRef, change: TicketChange): Promise<TicketRef> {
     const res = await this.api.request<{ result: Incident }>({ method: 'GET', path: `${TABLE}/${ref.id}`, params: { sysparm_fields: RETURNED } });
     const state = String(res.result.state);

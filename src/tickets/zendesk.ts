@@ -207,6 +207,20 @@ export class ZendeskTicketSystem implements TicketSystem {
     }
   }
 
+  /** The user faultdesk authenticates as (its changes are echoes to the human loop). */
+  async me(): Promise<{ id: string; email?: string }> {
+    const res = await this.api.request<{ user?: { id?: number | string; email?: string } }>({ method: 'GET', path: '/api/v2/users/me' });
+    if (res.user?.id === undefined || res.user.id === null) throw new TicketSystemError('zendesk GET /api/v2/users/me: no user in the answer', 'bad_request', false);
+    return { id: String(res.user.id), ...(res.user.email ? { email: res.user.email } : {}) };
+  }
+
+  /** Tickets by id as Zendesk shows them now (at most 100 ids a request), for the human loop's poll. */
+  async showMany(ids: readonly string[]): Promise<unknown[]> {
+    if (ids.length === 0) return [];
+    const res = await this.api.request<{ tickets?: unknown[] }>({ method: 'GET', path: '/api/v2/tickets/show_many', params: { ids: ids.slice(0, 100).join(',') } });
+    return Array.isArray(res.tickets) ? res.tickets : [];
+  }
+
   /** Ratings received (good or bad) since `since`, following Zendesk's pages (at most 20). */
   async satisfactionRatings(since: number): Promise<PulledRating[]> {
     const out: PulledRating[] = [];

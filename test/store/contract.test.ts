@@ -150,4 +150,22 @@ describe.each(kinds)('the %s store', (_kind, open) => {
     await store.repos.fits.insert({ category: 'svc', a: 2, b: 1, samples: 4, rmse_hours: 0.1, fitted_at: T0 + 1 });
     expect((await store.repos.fits.latest()).map((f) => f.a)).toEqual([2]);
   });
+
+  test('inbound: a change is remembered once, a failed transaction forgets it, cursors survive', async () => {
+    expect(await store.repos.inbound.remember('zendesk:ticket:1:a', T0)).toBe(true);
+    expect(await store.repos.inbound.remember('zendesk:ticket:1:a', T0 + 5)).toBe(false);
+    await expect(
+      store.transaction(async (tx) => {
+        expect(await tx.inbound.remember('zendesk:ticket:1:b', T0)).toBe(true);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await store.repos.inbound.remember('zendesk:ticket:1:b', T0 + 10)).toBe(true);
+    expect(await store.repos.inbound.forget(T0 + 1)).toBe(1);
+    expect(await store.repos.inbound.remember('zendesk:ticket:1:a', T0 + 20)).toBe(true);
+    expect(await store.repos.inbound.cursor('servicenow')).toBeUndefined();
+    await store.repos.inbound.saveCursor('servicenow', '2026-11-24 10:00:00', T0);
+    await store.transaction((tx) => tx.inbound.saveCursor('servicenow', '2026-11-24 10:05:00', T0 + 1));
+    expect(await store.repos.inbound.cursor('servicenow')).toBe('2026-11-24 10:05:00');
+  });
 });

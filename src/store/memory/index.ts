@@ -21,6 +21,8 @@ interface Tables {
   attachments: Map<number, LocalTicketAttachmentInfo & { content: string }>;
   fits: FitRow[];
   ratings: Array<RatingRow & { id: number }>;
+  inboundSeen: Map<string, number>;
+  cursors: Map<string, { value: string; updated_at: number }>;
   ids: { alert: number; outbox: number; ticket: number; comment: number; attachment: number; rating: number };
 }
 
@@ -36,6 +38,8 @@ function emptyTables(): Tables {
     attachments: new Map(),
     fits: [],
     ratings: [],
+    inboundSeen: new Map(),
+    cursors: new Map(),
     ids: { alert: 0, outbox: 0, ticket: 0, comment: 0, attachment: 0, rating: 0 },
   };
 }
@@ -51,6 +55,8 @@ function copyTables(t: Tables): Tables {
     attachments: copyMap(t.attachments),
     fits: t.fits.map((f) => ({ ...f })),
     ratings: t.ratings.map((r) => ({ ...r })),
+    inboundSeen: new Map(t.inboundSeen),
+    cursors: copyMap(t.cursors),
     ids: { ...t.ids },
   };
 }
@@ -436,6 +442,23 @@ function memoryRepos(current: () => Tables): Repos {
       lastPulled: async (source) => {
         const times = t().ratings.filter((r) => r.source === source).map((r) => r.rated_at);
         return times.length ? Math.max(...times) : undefined;
+      },
+    },
+
+    inbound: {
+      remember: async (key, at) => {
+        if (t().inboundSeen.has(key)) return false;
+        t().inboundSeen.set(key, at);
+        return true;
+      },
+      forget: async (before) => {
+        let n = 0;
+        for (const [key, at] of t().inboundSeen) if (at < before && t().inboundSeen.delete(key)) n += 1;
+        return n;
+      },
+      cursor: async (name) => t().cursors.get(name)?.value,
+      saveCursor: async (name, value, at) => {
+        t().cursors.set(name, { value, updated_at: at });
       },
     },
 

@@ -3,6 +3,7 @@ import { sqlAlertStore } from './alerts';
 import type { Db, SqlOptions } from './common';
 import { sqlFaultStore } from './faults';
 import { sqlFitStore, sqlSatisfactionStore } from './feedback';
+import { sqlInboundStore } from './inbound';
 import { sqlMailStore, sqlOutboxStore } from './outbox';
 import { sqlRetentionStore } from './retention';
 import { sqlLocalTicketStore } from './tickets';
@@ -17,6 +18,7 @@ export function sqlRepos(db: Db, options: SqlOptions): Repos {
     localTickets: sqlLocalTicketStore(db),
     fits: sqlFitStore(db),
     satisfaction: sqlSatisfactionStore(db),
+    inbound: sqlInboundStore(db),
     retention: sqlRetentionStore(db),
   };
 }

@@ -37,6 +37,8 @@ export interface TicketEvent {
   assignee?: string | null;
   /** The group after the change (Zendesk group_id, ServiceNow assignment_group sys_id or name). */
   group?: string | null;
+  /** The group's name, when the system sent it besides its id (a tier may be configured by either). */
+  groupName?: string;
   /** The priority after the change, in the system's words (Zendesk low…urgent, ServiceNow 1–5). */
   priority?: string;
   /** A comment people added with this change. */
