@@ -23,6 +23,7 @@ import { RuleReloader, type ReloadResult } from './reload';
 import { createSources, SOURCE_NAMES } from './sources';
 import { openStore, type Store } from './store';
 import { createTicketSystems } from './tickets';
+import { createWritebackHandlers, renewSilences } from './writeback';
 
 export interface Daemon {
   /** The address the HTTP server listens on (port 0 in the config gives a free one). */
@@ -134,6 +135,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     leaseMs: config.outbox.lease,
     backoff: { initialMs: config.outbox.backoff_initial, maxMs: config.outbox.backoff_max },
   });
+  // One outbox system per monitoring system written back to (writeback:), named after its source.
+  const writebacks = createWritebackHandlers(config.writeback, { store, clock, logger, registry, axios: options.axios });
   const outbox = new Outbox({
     store,
     clock,
@@ -149,6 +152,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ...(config.email
         ? [{ handler: new (loadMailHandler())({ config: config.email, store, rules, metrics, clock, transport: options.mailTransport }), options: workerOptions(config.email.concurrency) }]
         : []),
+      ...writebacks.map((handler) => ({ handler, options: workerOptions(config.outbox.concurrency) })),
     ],
   });
   const mail = config.email ? new MailPlanner(config.email, metrics) : undefined;
@@ -165,20 +169,26 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     repeats,
     estimates: estimates.model,
     loop: () => loopSettings(current()),
+    writebackTargets: writebacks.map((h) => h.system),
     onOperationsQueued: () => outbox.wake(),
   });
   const scheduler = new Scheduler(logger, registry, (name, work) => store.jobs.runOnce(name, clock.now(), work));
   const zendesk = systems.get('zendesk')?.system;
+  const silenceFor = config.writeback?.alertmanager?.silence_for;
   const jobs: Job[] = [
     { name: 'settle_flapping', schedule: config.jobs.settle_flapping, run: () => faults.settleFlapping() },
     { name: 'at_risk', schedule: config.jobs.at_risk, run: () => faults.escalateAtRisk() },
     { name: 'stale_sweep', schedule: config.jobs.stale_sweep, run: () => faults.sweepStale(staleWindows(current().faults)) },
     { name: 'fit_repair_time', schedule: config.jobs.fit_repair_time, run: () => estimates.refit((c) => rules().category(c)?.repairTime.b) },
     ...(zendesk ? [{ name: 'satisfaction_pull', schedule: config.jobs.satisfaction_pull, run: () => satisfaction.pullZendesk(zendesk) }] : []),
+    ...(silenceFor !== undefined
+      ? [{ name: 'writeback_renew', schedule: config.jobs.writeback_renew, run: () => faults.tick((tx) => renewSilences(tx, clock.now(), silenceFor), { type: 'writeback_due' }) }]
+      : []),
   ];
 
   let ready = false;
-  const access = new AccessControl(config.auth);
+  const agentToken = config.writeback?.nagios?.agent_token;
+  const access = new AccessControl({ ...config.auth, agents: agentToken ? { nagios: { bearer_token: agentToken } } : {} });
   const http = createHandler({
     config,
     access,
@@ -195,6 +205,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     isReady: () => ready,
     onRetry: () => outbox.wake(),
     tiers: () => loopSettings(current()).tiers,
+    nagiosAgent: agentToken !== undefined,
   });
   const { host, port } = splitListen(config.listen);
   const open = access.secured ? [] : openEndpoints();

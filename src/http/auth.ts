@@ -14,7 +14,11 @@ export interface AuthSettings {
   admin?: Credentials;
   viewer?: Credentials;
   metrics?: Credentials;
+  /** Agents on monitoring hosts that fetch write-back commands (writeback.nagios.agent_token). */
+  agents?: Partial<Record<AgentName, Credentials>>;
 }
+
+export type AgentName = 'nagios';
 
 export type Role = 'admin' | 'viewer';
 
@@ -27,11 +31,13 @@ export type Access =
   /** A source's webhook: that source's credentials, or admin's. */
   | { kind: 'source'; source: SourceName }
   /** viewer: reads and explain (admin also); admin: everything. */
-  | { kind: 'role'; role: Role };
+  | { kind: 'role'; role: Role }
+  /** An agent on a monitoring host: its own token, or admin's; never open, even with no other credential set. */
+  | { kind: 'agent'; agent: AgentName };
 
 /** Who made a request, for the timeline and the log. */
 export interface Principal {
-  role: 'admin' | 'viewer' | 'source' | 'metrics' | 'anonymous';
+  role: 'admin' | 'viewer' | 'source' | 'metrics' | 'agent' | 'anonymous';
   /** The basic-auth user name, else the role or source. */
   name: string;
 }
@@ -100,7 +106,7 @@ export class AccessControl {
   check(access: Access, req: IncomingMessage): Principal {
     if (access.kind === 'public') return { role: 'anonymous', name: 'anonymous' };
     if (access.kind === 'metrics' && !hasCredentials(this.auth.metrics)) return { role: 'anonymous', name: 'anonymous' };
-    if (!this.secured && access.kind !== 'metrics') return { role: 'admin', name: 'anonymous' };
+    if (!this.secured && access.kind !== 'metrics' && access.kind !== 'agent') return { role: 'admin', name: 'anonymous' };
     const principal = this.identify(access, req);
     if (!principal) throw unauthorized(realm(access));
     if (access.kind === 'role' && access.role === 'admin' && principal.role !== 'admin') throw forbidden('admin');
@@ -120,6 +126,8 @@ export class AccessControl {
         return as('source', this.auth.sources[access.source], access.source) ?? admin();
       case 'metrics':
         return as('metrics', this.auth.metrics, 'metrics') ?? admin() ?? viewer();
+      case 'agent':
+        return as('agent', this.auth.agents?.[access.agent], `${access.agent} agent`) ?? admin();
       case 'role': {
         const byHeader = admin() ?? viewer();
         return byHeader ?? this.lookup(req);
@@ -131,6 +139,7 @@ export class AccessControl {
 }
 
 function realm(access: Access): string {
+  if (access.kind === 'agent') return `faultdesk ${access.agent} agent`;
   return access.kind === 'source' ? `faultdesk ${access.source}` : access.kind === 'role' ? `faultdesk ${access.role}` : 'faultdesk metrics';
 }
 

@@ -9,6 +9,8 @@ import type {
   RatingRow,
   Repos,
   Store,
+  WritebackCommandRow,
+  WritebackRow,
 } from '../types';
 
 /** The tables of the in-memory store; rows are plain objects, copied in and out like a database would. */
@@ -21,7 +23,9 @@ interface Tables {
   attachments: Map<number, LocalTicketAttachmentInfo & { content: string }>;
   fits: FitRow[];
   ratings: Array<RatingRow & { id: number }>;
-  ids: { alert: number; outbox: number; ticket: number; comment: number; attachment: number; rating: number };
+  writebacks: Map<string, WritebackRow>;
+  commands: Map<number, WritebackCommandRow>;
+  ids: { alert: number; outbox: number; ticket: number; comment: number; attachment: number; rating: number; command: number };
 }
 
 const HOLDS_LINE = new Set(['pending', 'running', 'parked']);
@@ -36,7 +40,9 @@ function emptyTables(): Tables {
     attachments: new Map(),
     fits: [],
     ratings: [],
-    ids: { alert: 0, outbox: 0, ticket: 0, comment: 0, attachment: 0, rating: 0 },
+    writebacks: new Map(),
+    commands: new Map(),
+    ids: { alert: 0, outbox: 0, ticket: 0, comment: 0, attachment: 0, rating: 0, command: 0 },
   };
 }
 
@@ -51,6 +57,8 @@ function copyTables(t: Tables): Tables {
     attachments: copyMap(t.attachments),
     fits: t.fits.map((f) => ({ ...f })),
     ratings: t.ratings.map((r) => ({ ...r })),
+    writebacks: copyMap(t.writebacks),
+    commands: copyMap(t.commands),
     ids: { ...t.ids },
   };
 }
@@ -434,6 +442,51 @@ function memoryRepos(current: () => Tables): Repos {
       lastPulled: async (source) => {
         const times = t().ratings.filter((r) => r.source === source).map((r) => r.rated_at);
         return times.length ? Math.max(...times) : undefined;
+      },
+    },
+
+    writebacks: {
+      get: async (faultId, system) => {
+        const w = t().writebacks.get(`${faultId}|${system}`);
+        return w && copy(w);
+      },
+      listByFault: async (faultId) =>
+        [...t().writebacks.values()]
+          .filter((w) => w.fault_id === faultId)
+          .sort((a, b) => a.system.localeCompare(b.system))
+          .map(copy),
+      put: async (row) => {
+        t().writebacks.set(`${row.fault_id}|${row.system}`, copy(row));
+      },
+      renewalsDue: async (system, before, limit) =>
+        [...t().writebacks.values()]
+          .filter((w) => {
+            const f = t().faults.get(w.fault_id);
+            return w.system === system && w.active === 1 && w.active_until !== null && w.active_until < before && f !== undefined && liveInCurrent(f) && f.acknowledged_at !== null && f.human_closed_at === null;
+          })
+          .sort((a, b) => (a.active_until ?? 0) - (b.active_until ?? 0))
+          .slice(0, limit)
+          .map((w) => w.fault_id),
+      queueCommand: async (row) => {
+        const id = ++t().ids.command;
+        t().commands.set(id, { ...row, id, fetched_at: null, done_at: null });
+        return id;
+      },
+      fetchCommands: async (system, limit, now) => {
+        const rows = [...t().commands.values()].filter((c) => c.system === system && c.done_at === null).sort(byId).slice(0, limit);
+        for (const c of rows) c.fetched_at = now;
+        return rows.map(copy);
+      },
+      completeCommand: async (system, id, now) => {
+        const c = t().commands.get(id);
+        if (!c || c.system !== system) return 'unknown';
+        if (c.done_at !== null) return 'already';
+        c.done_at = now;
+        return 'confirmed';
+      },
+      commandBacklog: async (system) => {
+        const waiting = [...t().commands.values()].filter((c) => c.system === system && c.done_at === null);
+        return { waiting: waiting.length, oldestCreatedAt: waiting.length ? Math.min(...waiting.map((c) => c.created_at)) : null };
       },
     },
   };

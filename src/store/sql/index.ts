@@ -5,6 +5,7 @@ import { sqlFaultStore } from './faults';
 import { sqlFitStore, sqlSatisfactionStore } from './feedback';
 import { sqlMailStore, sqlOutboxStore } from './outbox';
 import { sqlLocalTicketStore } from './tickets';
+import { sqlWritebackStore } from './writebacks';
 
 /** Every stage's store over one executor: the root connection or a transaction. */
 export function sqlRepos(db: Db, options: SqlOptions): Repos {
@@ -16,5 +17,6 @@ export function sqlRepos(db: Db, options: SqlOptions): Repos {
     localTickets: sqlLocalTicketStore(db),
     fits: sqlFitStore(db),
     satisfaction: sqlSatisfactionStore(db),
+    writebacks: sqlWritebackStore(db),
   };
 }
