@@ -23,7 +23,7 @@ import { RuleReloader, type ReloadResult } from './reload';
 import { createSources, SOURCE_NAMES } from './sources';
 import { openStore, type Store } from './store';
 import { createTicketSystems } from './tickets';
-import { createWritebackHandlers, renewSilences } from './writeback';
+import { createWriteback, renewSilences, watchMutedAlerts } from './writeback';
 
 export interface Daemon {
   /** The address the HTTP server listens on (port 0 in the config gives a free one). */
@@ -136,7 +136,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     backoff: { initialMs: config.outbox.backoff_initial, maxMs: config.outbox.backoff_max },
   });
   // One outbox system per monitoring system written back to (writeback:), named after its source.
-  const writebacks = createWritebackHandlers(config.writeback, { store, clock, logger, registry, axios: options.axios });
+  const writeback = createWriteback(config.writeback, { store, clock, logger, registry, axios: options.axios });
+  const writebacks = writeback.handlers;
   const outbox = new Outbox({
     store,
     clock,
@@ -175,14 +176,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const scheduler = new Scheduler(logger, registry, (name, work) => store.jobs.runOnce(name, clock.now(), work));
   const zendesk = systems.get('zendesk')?.system;
   const silenceFor = config.writeback?.alertmanager?.silence_for;
+  // Silences of acknowledged faults are extended; their muted alerts are asked for, since Alertmanager sends nothing of them.
+  const renewAndWatch = async (target: NonNullable<typeof writeback.alertmanager>, forMs: number) => {
+    await faults.tick((tx) => renewSilences(tx, clock.now(), forMs), { type: 'writeback_due' });
+    await watchMutedAlerts({ store, target, clock, logger, ingest: (alerts) => faults.ingest('alertmanager', alerts) });
+  };
   const jobs: Job[] = [
     { name: 'settle_flapping', schedule: config.jobs.settle_flapping, run: () => faults.settleFlapping() },
     { name: 'at_risk', schedule: config.jobs.at_risk, run: () => faults.escalateAtRisk() },
     { name: 'stale_sweep', schedule: config.jobs.stale_sweep, run: () => faults.sweepStale(staleWindows(current().faults)) },
     { name: 'fit_repair_time', schedule: config.jobs.fit_repair_time, run: () => estimates.refit((c) => rules().category(c)?.repairTime.b) },
     ...(zendesk ? [{ name: 'satisfaction_pull', schedule: config.jobs.satisfaction_pull, run: () => satisfaction.pullZendesk(zendesk) }] : []),
-    ...(silenceFor !== undefined
-      ? [{ name: 'writeback_renew', schedule: config.jobs.writeback_renew, run: () => faults.tick((tx) => renewSilences(tx, clock.now(), silenceFor), { type: 'writeback_due' }) }]
+    ...(writeback.alertmanager && silenceFor !== undefined
+      ? [{ name: 'writeback_renew', schedule: config.jobs.writeback_renew, run: () => renewAndWatch(writeback.alertmanager!, silenceFor) }]
       : []),
   ];
 

@@ -14,6 +14,16 @@ export interface AlertmanagerTargetOptions {
   axios?: AxiosInstance;
 }
 
+/** An alert as Alertmanager's API v2 lists it (GET /api/v2/alerts). */
+export interface ApiAlert {
+  fingerprint: string;
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+  startsAt?: string;
+  generatorURL?: string;
+  status?: { state?: string; silencedBy?: string[] };
+}
+
 /** An equality matcher of Alertmanager's API v2. */
 export interface Matcher {
   name: string;
@@ -106,6 +116,20 @@ export class AlertmanagerTarget implements WritebackTarget {
         return { state: { ref: id, active: 0, active_until: now } };
       },
     };
+  }
+
+  /**
+   * Every alert the cluster holds now, by fingerprint: each peer is asked and
+   * the answers joined (a peer that just restarted may not have them all yet);
+   * undefined when no peer answered. Resolved alerts are not listed.
+   */
+  async currentAlerts(): Promise<Map<string, ApiAlert> | undefined> {
+    const answers = await Promise.allSettled(this.peers.map((p) => p.client.request<ApiAlert[]>({ method: 'GET', path: '/api/v2/alerts' })));
+    const ok = answers.filter((a): a is PromiseFulfilledResult<ApiAlert[]> => a.status === 'fulfilled' && Array.isArray(a.value));
+    if (ok.length === 0) return undefined;
+    const out = new Map<string, ApiAlert>();
+    for (const { value } of ok) for (const a of value) if (typeof a?.fingerprint === 'string' && !out.has(a.fingerprint)) out.set(a.fingerprint, a);
+    return out;
   }
 
   /**

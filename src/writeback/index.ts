@@ -17,6 +17,7 @@ export { ZabbixTarget, zabbixError, ZABBIX_ACTION } from './zabbix';
 export { NagiosTarget, acknowledgeCommands, cleanField, commandLine, writeCommandFile } from './nagios';
 export { WritebackHandler } from './handler';
 export { renewSilences } from './renew';
+export { watchMutedAlerts } from './muted-alerts';
 export type { WritebackTarget, WritebackContext, WritebackPlan, WritebackPayload } from './target';
 
 export type WritebackConfig = NonNullable<Config['writeback']>;
@@ -53,13 +54,15 @@ export interface WritebackDeps {
   axios?: AxiosInstance;
 }
 
-/** The outbox handlers of the configured write-back targets, with their metrics. */
-export function createWritebackHandlers(config: WritebackConfig | undefined, deps: WritebackDeps): OperationHandler[] {
+/** The outbox handlers of the configured write-back targets, with their metrics, and the Alertmanager target (its muted alerts are watched). */
+export function createWriteback(config: WritebackConfig | undefined, deps: WritebackDeps): { handlers: OperationHandler[]; alertmanager?: AlertmanagerTarget } {
   const targets = createTargets(config, deps.axios);
-  if (targets.length === 0) return [];
+  if (targets.length === 0) return { handlers: [] };
   const metrics = createWritebackMetrics(
     deps.registry,
     targets.map((t) => t.system),
   );
-  return targets.map((target) => new WritebackHandler({ store: deps.store, target, clock: deps.clock, logger: deps.logger, metrics, dryRun: config?.dry_run ?? false }));
+  const handlers = targets.map((target) => new WritebackHandler({ store: deps.store, target, clock: deps.clock, logger: deps.logger, metrics, dryRun: config?.dry_run ?? false }));
+  const alertmanager = targets.find((t): t is AlertmanagerTarget => t instanceof AlertmanagerTarget);
+  return { handlers, ...(alertmanager ? { alertmanager } : {}) };
 }

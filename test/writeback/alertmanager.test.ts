@@ -174,3 +174,34 @@ test('dry run: logs what would be written and calls nobody', async () => {
   expect(detail.writeback).toEqual([]);
   expect(nock.pendingMocks()).toEqual([]);
 });
+
+test('a muted alert resolves in Alertmanager, which tells nobody: the job asks the peers and the fault resolves', async () => {
+  await start(amWriteback());
+  const id = await openFault();
+  nock(AM1).post('/api/v2/silences').reply(200, { silenceID: 's-1' });
+  await act(id, 'ack');
+  const fingerprint = '666825508c4c5f74';
+  const job = daemon.jobs.find((j) => j.name === 'writeback_renew')!;
+  // Still held and muted by one peer (the other restarted and knows nothing): the fault stays open.
+  nock(AM1).get('/api/v2/alerts').reply(200, []);
+  nock(AM2)
+    .get('/api/v2/alerts')
+    .reply(200, [{ fingerprint, labels: { alertname: 'TargetDown', job: 'flaky', instance: '127.0.0.1:9999' }, annotations: {}, startsAt: '2026-11-24T16:25:24.046Z', status: { state: 'suppressed', silencedBy: ['s-1'] } }]);
+  await job.run();
+  await drain(daemon);
+  expect((await getJson<{ state: string }>(`${daemon.url}/api/v1/faults/${id}`)).state).toBe('open');
+  // No peer answers: nothing is concluded.
+  nock(AM1).get('/api/v2/alerts').replyWithError({ code: 'ECONNREFUSED', message: 'refused' });
+  nock(AM2).get('/api/v2/alerts').reply(503);
+  await job.run();
+  expect((await getJson<{ state: string }>(`${daemon.url}/api/v1/faults/${id}`)).state).toBe('open');
+  // Gone from both: resolved, and the silence is expired.
+  nock(AM1).get('/api/v2/alerts').reply(200, []);
+  nock(AM2).get('/api/v2/alerts').reply(200, []);
+  nock(AM1).delete('/api/v2/silence/s-1').reply(200);
+  await job.run();
+  await drain(daemon);
+  const detail = await getJson<Detail & { state: string }>(`${daemon.url}/api/v1/faults/${id}`);
+  expect(detail.state).toBe('resolved');
+  expect(detail.writeback[0]).toMatchObject({ ref: 's-1', active: false });
+});
