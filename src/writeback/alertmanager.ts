@@ -14,6 +14,9 @@ export interface AlertmanagerTargetOptions {
   axios?: AxiosInstance;
 }
 
+/** What Alertmanager says of a silence it does not have, or has expired already. */
+const GONE = /silence not found|already expired/i;
+
 /** An alert as Alertmanager's API v2 lists it (GET /api/v2/alerts). */
 export interface ApiAlert {
   fingerprint: string;
@@ -22,6 +25,13 @@ export interface ApiAlert {
   startsAt?: string;
   generatorURL?: string;
   status?: { state?: string; silencedBy?: string[] };
+}
+
+/** A silence as Alertmanager's API v2 shows it (GET /api/v2/silence/{id}). */
+interface ApiSilence {
+  id?: string;
+  startsAt?: string;
+  status?: { state?: string };
 }
 
 /** An equality matcher of Alertmanager's API v2. */
@@ -86,12 +96,20 @@ export class AlertmanagerTarget implements WritebackTarget {
     return {
       describe: `${extending ? `extend silence ${extending}` : 'create a silence'} {${what}} until ${body.endsAt}`,
       run: async () => {
+        let data: object = body;
+        if (extending) {
+          const current = await this.current(extending);
+          // A person expired faultdesk's silence in Alertmanager: they want to be paged again; faultdesk stops renewing it.
+          if (current?.status?.state === 'expired') return { state: { ref: extending, active: 0, active_until: now } };
+          // Alertmanager extends an active silence in place only when its start is unchanged.
+          if (current?.status?.state === 'active' && current.startsAt) data = { ...body, id: extending, startsAt: current.startsAt };
+        }
         let answer: { silenceID?: string };
         try {
-          answer = await this.onAnyPeer((c) => c.request({ method: 'POST', path: '/api/v2/silences', data: extending ? { ...body, id: extending } : body }));
+          answer = await this.onAnyPeer((c) => c.request({ method: 'POST', path: '/api/v2/silences', data }));
         } catch (err) {
-          // The silence to extend is gone (expired by someone, or the cluster lost it): make a new one.
-          if (!extending || !(err instanceof DeliveryError) || err.reason !== 'not_found') throw err;
+          // The silence to extend is gone (the cluster lost it): make a new one.
+          if (data === body || !(err instanceof DeliveryError) || err.reason !== 'not_found') throw err;
           answer = await this.onAnyPeer((c) => c.request({ method: 'POST', path: '/api/v2/silences', data: body }));
         }
         if (typeof answer?.silenceID !== 'string' || answer.silenceID === '') throw new DeliveryError('alertmanager answered without a silenceID', 'bad_request', false);
@@ -110,12 +128,22 @@ export class AlertmanagerTarget implements WritebackTarget {
         try {
           await this.onAnyPeer((c) => c.request({ method: 'DELETE', path: `/api/v2/silence/${encodeURIComponent(id)}` }));
         } catch (err) {
-          // Gone already (404), or expired already (Alertmanager answers 500 "already expired"): done either way.
-          if (!(err instanceof DeliveryError) || !(err.reason === 'not_found' || /already expired/i.test(err.message))) throw err;
+          // Gone: Alertmanager 0.25 answers an unknown id with 500 "silence not found" (404 in other versions). Done either way.
+          if (!(err instanceof DeliveryError) || !(err.reason === 'not_found' || GONE.test(err.message))) throw err;
         }
         return { state: { ref: id, active: 0, active_until: now } };
       },
     };
+  }
+
+  /** A silence as the cluster has it, or undefined when no peer knows it. */
+  private async current(id: string): Promise<ApiSilence | undefined> {
+    try {
+      return await this.onAnyPeer((c) => c.request<ApiSilence>({ method: 'GET', path: `/api/v2/silence/${encodeURIComponent(id)}` }));
+    } catch (err) {
+      if (err instanceof DeliveryError && (err.reason === 'not_found' || GONE.test(err.message))) return undefined;
+      throw err;
+    }
   }
 
   /**
@@ -133,8 +161,9 @@ export class AlertmanagerTarget implements WritebackTarget {
   }
 
   /**
-   * Sends to the first peer, and to the next while a peer cannot be reached or fails on its side;
-   * an answer about the request itself (400, 401, 404) is the cluster's answer and is not asked again.
+   * Sends to the first peer, and to the next while a peer cannot be reached or fails on its side
+   * (the last one's failure is the answer); an answer about the request itself (400, 401, 404) is
+   * the cluster's answer and is not asked again.
    */
   private async onAnyPeer<T>(call: (client: ApiClient) => Promise<T>): Promise<T> {
     let last: unknown;
@@ -142,9 +171,9 @@ export class AlertmanagerTarget implements WritebackTarget {
       try {
         return await call(peer.client);
       } catch (err) {
+        // A peer that does not know a silence yet (gossip takes a moment) answers 500: the next one may.
         last = err;
-        const expired = err instanceof DeliveryError && /already expired/i.test(err.message);
-        if (!(err instanceof DeliveryError) || !err.retryable || expired) throw err;
+        if (!(err instanceof DeliveryError) || !err.retryable) throw err;
       }
     }
     throw last;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { Daemon } from '../../src/main';
+import { AlertmanagerTarget } from '../../src/writeback';
 import { getJson, postJson, startTestDaemon, tempDir, testConfig, VIEWER, VIEWER_CREDENTIALS } from '../helpers';
 import { freePort } from '../process';
 import { startAlertmanagerPair, waitFor, type AlertmanagerPair } from './alertmanager-pair';
@@ -95,6 +96,22 @@ test('ack in faultdesk: the other peer shows the silence and mutes the alert; th
     return list.every((a) => a.status.state === 'suppressed') && list.length === 1 ? list : undefined;
   }, pair.logs);
   expect(alerts[0]!.status.silencedBy).toEqual([silence.id]);
+
+  // A renewal (what the writeback_renew job queues when less than half is left) extends this very
+  // silence in place: the same id, a later end, on both peers.
+  const target = new AlertmanagerTarget({ urls: [...pair.urls], silenceForMs: 1_200_000, timeoutMs: 5_000 });
+  const row = (await daemon.store.repos.faults.get(fault.id))!;
+  const alertRows = await daemon.store.repos.alerts.listByFault(fault.id);
+  const state = await daemon.store.repos.writebacks.get(fault.id, 'alertmanager');
+  const op = { id: 0, line: `fault:${fault.id}`, fault_id: fault.id, system: 'alertmanager', kind: 'acknowledge', payload: '{}', state: 'running', attempts: 1, next_attempt_at: 0, claimed_until: null, last_error: null, created_at: 0, updated_at: 0 };
+  const renewed = await target.plan({ op, action: 'acknowledge', payload: { by: 'grace@acme' }, fault: row, alerts: alertRows, state, now: Date.now() }).run();
+  expect(renewed.state).toMatchObject({ ref: silence.id, active: 1 });
+  for (const url of pair.urls) {
+    await waitFor(`the extended silence on ${url}`, async () => {
+      const s = (await getJson<Array<Silence & { endsAt: string }>>(`${url}/api/v2/silences`)).find((x) => x.id === silence.id);
+      return s && s.status.state === 'active' && Date.parse(s.endsAt) > Date.now() + 900_000 ? true : undefined;
+    }, pair.logs);
+  }
 
   // The alert resolves. Alertmanager sends nothing for a muted alert, its resolution included:
   // faultdesk's job (writeback_renew, run here by hand) asks the cluster instead.

@@ -82,7 +82,18 @@ test('an ack becomes a silence on the peer that answers; the renewal job extends
   expect(detail.writeback).toEqual([{ system: 'alertmanager', ref: 'a2b1c3d4-0000-4000-8000-000000000001', active: true, until: '2026-11-24T18:30:00.000Z', updatedAt: expect.any(String) }]);
   expect(detail.operations.filter((o) => o.system === 'alertmanager')).toEqual([expect.objectContaining({ kind: 'acknowledge', state: 'done' })]);
 
-  // Less than half of the silence is left: the job extends it, naming the silence.
+  // Less than half of the silence is left: the job extends it, naming the silence and keeping its start
+  // (Alertmanager extends an active silence in place only then).
+  nock(AM1).persist().get(/\/api\/v2\/silence\/.*/).replyWithError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
+  nock(AM2)
+    .persist()
+    .get('/api/v2/silence/a2b1c3d4-0000-4000-8000-000000000001')
+    .reply(200, { id: 'a2b1c3d4-0000-4000-8000-000000000001', startsAt: '2026-11-24T16:30:00.000Z', status: { state: 'active' } });
+  nock(AM1).persist().get('/api/v2/alerts').reply(200, []);
+  nock(AM2)
+    .persist()
+    .get('/api/v2/alerts')
+    .reply(200, [{ fingerprint: '666825508c4c5f74', labels: { alertname: 'TargetDown' }, status: { state: 'suppressed' } }]);
   const renew = daemon.jobs.find((j) => j.name === 'writeback_renew')!;
   clock.advance(HOUR - 60_000);
   await renew.run();
@@ -92,7 +103,8 @@ test('an ack becomes a silence on the peer that answers; the renewal job extends
   await renew.run();
   await drain(daemon);
   expect(posted).toHaveLength(2);
-  expect(posted[1]).toMatchObject({ id: 'a2b1c3d4-0000-4000-8000-000000000001', endsAt: '2026-11-24T19:31:00.000Z' });
+  expect(posted[1]).toMatchObject({ id: 'a2b1c3d4-0000-4000-8000-000000000001', startsAt: '2026-11-24T16:30:00.000Z', endsAt: '2026-11-24T19:31:00.000Z' });
+  expect((await getJson<{ state: string }>(`${daemon.url}/api/v1/faults/${id}`)).state).toBe('open');
 
   // The alert resolves: the silence is expired.
   let deleted = '';
@@ -112,7 +124,7 @@ test('an ack becomes a silence on the peer that answers; the renewal job extends
   expect(metrics).toMatch(/faultdesk_writeback_operations_total\{system="alertmanager",action="release",result="ok"\} 1\n/);
 });
 
-test('a silence that is gone by the time it is expired (404, or "already expired") counts as expired', async () => {
+test('a silence that is gone by the time it is expired (404, or 500 "silence not found") counts as expired', async () => {
   await start(amWriteback({ urls: [AM2] }));
   const id = await openFault();
   nock(AM2).post('/api/v2/silences').reply(200, { silenceID: 's-1' });
@@ -124,11 +136,27 @@ test('a silence that is gone by the time it is expired (404, or "already expired
 
   nock(AM2).post('/api/v2/silences').reply(200, { silenceID: 's-2' });
   await act(id, 'ack');
-  nock(AM2).delete('/api/v2/silence/s-2').reply(500, 'silence s-2 already expired');
+  // Alertmanager 0.25 answers an id it does not know with 500 "silence not found".
+  nock(AM2).delete('/api/v2/silence/s-2').reply(500, '"silence not found"');
   await act(id, 'unack');
   detail = await getJson<Detail>(`${daemon.url}/api/v1/faults/${id}`);
   expect(detail.writeback[0]).toMatchObject({ ref: 's-2', active: false });
   expect(detail.operations.filter((o) => o.system === 'alertmanager').every((o) => o.state === 'done')).toBe(true);
+});
+
+test('a person expired the silence in Alertmanager: faultdesk does not put it back', async () => {
+  await start(amWriteback({ urls: [AM2] }));
+  const id = await openFault();
+  nock(AM2).post('/api/v2/silences').reply(200, { silenceID: 's-1' });
+  await act(id, 'ack');
+  nock(AM2).get('/api/v2/silence/s-1').reply(200, { id: 's-1', startsAt: '2026-11-24T16:30:00.000Z', status: { state: 'expired' } });
+  nock(AM2).get('/api/v2/alerts').reply(200, [{ fingerprint: '666825508c4c5f74', labels: {}, status: { state: 'active' } }]);
+  clock.advance(HOUR + 1_000);
+  await daemon.jobs.find((j) => j.name === 'writeback_renew')!.run();
+  await drain(daemon);
+  const detail = await getJson<Detail>(`${daemon.url}/api/v1/faults/${id}`);
+  expect(detail.writeback[0]).toMatchObject({ ref: 's-1', active: false });
+  expect(nock.pendingMocks()).toEqual([]);
 });
 
 test('a 401 parks the write-back with its reason, visible in the outbox, and the ticket goes on regardless', async () => {
