@@ -7,7 +7,7 @@ import type { OperationHandler } from '../outbox/worker';
 import type { Store } from '../store';
 import { AlertmanagerTarget } from './alertmanager';
 import { WritebackHandler } from './handler';
-import { createWritebackMetrics } from './metrics';
+import { createWritebackMetrics, registerAgentBacklog } from './metrics';
 import { NagiosTarget } from './nagios';
 import type { WritebackTarget } from './target';
 import { ZabbixTarget } from './zabbix';
@@ -63,6 +63,7 @@ export function createWriteback(config: WritebackConfig | undefined, deps: Write
     targets.map((t) => t.system),
   );
   const handlers = targets.map((target) => new WritebackHandler({ store: deps.store, target, clock: deps.clock, logger: deps.logger, metrics, dryRun: config?.dry_run ?? false }));
+  if (config?.nagios && !config.nagios.command_file) registerAgentBacklog(deps.registry, 'nagios', deps.store, deps.clock);
   const alertmanager = targets.find((t): t is AlertmanagerTarget => t instanceof AlertmanagerTarget);
   return { handlers, ...(alertmanager ? { alertmanager } : {}) };
 }

@@ -1,4 +1,6 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Clock } from '../clock';
+import type { Store } from '../store';
 import type { FailureReason } from '../delivery';
 
 export interface WritebackMetrics {
@@ -28,4 +30,30 @@ export function createWritebackMetrics(registry: Registry, systems: readonly str
     for (const reason of REASONS) errors.inc({ system, reason }, 0);
   }
   return { operations, errors };
+}
+
+/**
+ * Commands waiting for the agent on a monitoring host, and the age of the oldest: an agent that
+ * stopped running shows as a growing age (alert on it). Read from the store at each scrape.
+ */
+export function registerAgentBacklog(registry: Registry, system: string, store: Store, clock: Clock): void {
+  new Gauge({
+    name: 'faultdesk_writeback_agent_commands_waiting',
+    help: 'Write-back commands queued for the agent on a monitoring host (Nagios) and not confirmed yet.',
+    labelNames: ['system'] as const,
+    registers: [registry],
+    async collect() {
+      this.set({ system }, (await store.repos.writebacks.commandBacklog(system)).waiting);
+    },
+  });
+  new Gauge({
+    name: 'faultdesk_writeback_agent_oldest_waiting_seconds',
+    help: 'Age of the oldest write-back command the agent on a monitoring host has not confirmed (0 when none waits).',
+    labelNames: ['system'] as const,
+    registers: [registry],
+    async collect() {
+      const { oldestCreatedAt } = await store.repos.writebacks.commandBacklog(system);
+      this.set({ system }, oldestCreatedAt === null ? 0 : Math.max(0, (clock.now() - oldestCreatedAt) / 1000));
+    },
+  });
 }

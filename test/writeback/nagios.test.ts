@@ -112,6 +112,9 @@ test('agent mode: the agent route needs its own token; the shipped agent writes 
   expect((await postJson(`${route}/abc/done`, {}, { Authorization: `Bearer ${AGENT_TOKEN}` })).status).toBe(400);
   expect((await postJson(`${route}/99/done`, {}, { Authorization: `Bearer ${AGENT_TOKEN}` })).status).toBe(404);
 
+  const metrics = () => fetch(`${daemon.url}/metrics`).then((r) => r.text());
+  expect(await metrics()).toMatch(/faultdesk_writeback_agent_commands_waiting\{system="nagios"\} 1\n/);
+
   const cmd = path.join(dir, 'nagios.cmd');
   writeFileSync(cmd, '');
   writeFileSync(path.join(dir, 'agent-token'), `${AGENT_TOKEN}\n`);
@@ -122,6 +125,8 @@ test('agent mode: the agent route needs its own token; the shipped agent writes 
   expect((await getJson<{ commands: unknown[] }>(route, { Authorization: `Bearer ${AGENT_TOKEN}` })).commands).toEqual([]);
   await run('sh', [AGENT], { env });
   expect(readFileSync(cmd, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+  expect(await metrics()).toMatch(/faultdesk_writeback_agent_commands_waiting\{system="nagios"\} 0\n/);
+  expect(await metrics()).toMatch(/faultdesk_writeback_agent_oldest_waiting_seconds\{system="nagios"\} 0\n/);
   // A confirmation sent twice is fine.
   expect((await postJson(`${route}/1/done`, {}, { Authorization: `Bearer ${AGENT_TOKEN}` })).status).toBe(200);
 });
