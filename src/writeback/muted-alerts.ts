@@ -25,6 +25,7 @@ export interface MutedAlertsDeps {
  */
 export async function watchMutedAlerts(deps: MutedAlertsDeps): Promise<number> {
   const { store, target, clock, logger } = deps;
+  // Every live acknowledged fault with an active silence, whenever it ends.
   const faultIds = await store.repos.writebacks.renewalsDue('alertmanager', Number.MAX_SAFE_INTEGER, BATCH);
   if (faultIds.length === 0) return 0;
   const current = await target.currentAlerts();
