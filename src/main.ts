@@ -23,7 +23,7 @@ import { RuleReloader, type ReloadResult } from './reload';
 import { createSources, SOURCE_NAMES } from './sources';
 import { openStore, type Store } from './store';
 import { createTicketSystems } from './tickets';
-import { createWriteback, renewSilences, watchMutedAlerts } from './writeback';
+import { createWriteback, MutedAlertsWatch, renewSilences } from './writeback';
 
 export interface Daemon {
   /** The address the HTTP server listens on (port 0 in the config gives a free one). */
@@ -177,9 +177,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const zendesk = systems.get('zendesk')?.system;
   const silenceFor = config.writeback?.alertmanager?.silence_for;
   // Silences of acknowledged faults are extended; their muted alerts are asked for, since Alertmanager sends nothing of them.
-  const renewAndWatch = async (target: NonNullable<typeof writeback.alertmanager>, forMs: number) => {
+  const muted = writeback.alertmanager
+    ? new MutedAlertsWatch({ store, target: writeback.alertmanager, clock, logger, ingest: (alerts) => faults.ingest('alertmanager', alerts) })
+    : undefined;
+  const renewAndWatch = async (forMs: number) => {
     await faults.tick((tx) => renewSilences(tx, clock.now(), forMs), { type: 'writeback_due' });
-    await watchMutedAlerts({ store, target, clock, logger, ingest: (alerts) => faults.ingest('alertmanager', alerts) });
+    await muted?.run();
   };
   const jobs: Job[] = [
     { name: 'settle_flapping', schedule: config.jobs.settle_flapping, run: () => faults.settleFlapping() },
@@ -188,7 +191,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     { name: 'fit_repair_time', schedule: config.jobs.fit_repair_time, run: () => estimates.refit((c) => rules().category(c)?.repairTime.b) },
     ...(zendesk ? [{ name: 'satisfaction_pull', schedule: config.jobs.satisfaction_pull, run: () => satisfaction.pullZendesk(zendesk) }] : []),
     ...(writeback.alertmanager && silenceFor !== undefined
-      ? [{ name: 'writeback_renew', schedule: config.jobs.writeback_renew, run: () => renewAndWatch(writeback.alertmanager!, silenceFor) }]
+      ? [{ name: 'writeback_renew', schedule: config.jobs.writeback_renew, run: () => renewAndWatch(silenceFor) }]
       : []),
   ];
 

@@ -17,7 +17,7 @@ export { ZabbixTarget, zabbixError, ZABBIX_ACTION } from './zabbix';
 export { NagiosTarget, acknowledgeCommands, cleanField, commandLine, writeCommandFile } from './nagios';
 export { WritebackHandler } from './handler';
 export { renewSilences } from './renew';
-export { watchMutedAlerts } from './muted-alerts';
+export { MutedAlertsWatch } from './muted-alerts';
 export type { WritebackTarget, WritebackContext, WritebackPlan, WritebackPayload } from './target';
 
 export type WritebackConfig = NonNullable<Config['writeback']>;

@@ -16,35 +16,57 @@ export interface MutedAlertsDeps {
   ingest: (alerts: Alert[]) => Promise<unknown>;
 }
 
+/** How long a fingerprint seen in the cluster is remembered after it was last seen. */
+const FORGET_AFTER_MS = 86_400_000;
+
 /**
  * Alertmanager sends nothing for a silenced alert, not even its resolution: while faultdesk's
  * silence mutes a fault's alerts, faultdesk asks the cluster for them instead. An alert the
- * cluster no longer holds has resolved; one it holds muted is still firing (and is refreshed, so
- * the stale sweep does not take a silenced fault for a source gone quiet). Returns how many alerts
- * it handed on.
+ * cluster held and holds no more has resolved; one it holds muted is still firing (and is
+ * refreshed, so the stale sweep does not take a silenced fault for a source gone quiet).
+ *
+ * Only alerts this watch has seen in the cluster are resolved by it: an alert that another
+ * Alertmanager (one not configured here) sends is never taken for resolved. One that resolves
+ * before the first look after a restart is left to the stale sweep.
  */
-export async function watchMutedAlerts(deps: MutedAlertsDeps): Promise<number> {
-  const { store, target, clock, logger } = deps;
-  // Every live acknowledged fault with an active silence, whenever it ends.
-  const faultIds = await store.repos.writebacks.renewalsDue('alertmanager', Number.MAX_SAFE_INTEGER, BATCH);
-  if (faultIds.length === 0) return 0;
-  const current = await target.currentAlerts();
-  if (!current) {
-    logger.info('no Alertmanager peer answered; muted alerts are looked at next time', { faults: faultIds.length });
-    return 0;
-  }
-  const now = clock.now();
-  const alerts: Alert[] = [];
-  for (const id of faultIds) {
-    for (const row of await store.repos.alerts.firingOf(id)) {
-      if (row.source !== 'alertmanager') continue;
-      const held = current.get(row.source_id);
-      if (!held) alerts.push(resolvedAlert(row, now));
-      else if (held.status?.state === 'suppressed') alerts.push(firingAlert(row, held, now));
+export class MutedAlertsWatch {
+  /** Fingerprints seen in the cluster, and when last. */
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly deps: MutedAlertsDeps) {}
+
+  /** One look; returns how many alerts it handed on. */
+  async run(): Promise<number> {
+    const { store, target, clock, logger } = this.deps;
+    // Every live acknowledged fault with an active silence, whenever it ends.
+    const faultIds = await store.repos.writebacks.renewalsDue('alertmanager', Number.MAX_SAFE_INTEGER, BATCH);
+    if (faultIds.length === 0) {
+      this.seen.clear();
+      return 0;
     }
+    const current = await target.currentAlerts();
+    if (!current) {
+      logger.info('no Alertmanager peer answered; muted alerts are looked at next time', { faults: faultIds.length });
+      return 0;
+    }
+    const now = clock.now();
+    for (const [fingerprint, at] of this.seen) if (now - at > FORGET_AFTER_MS) this.seen.delete(fingerprint);
+    const alerts: Alert[] = [];
+    for (const id of faultIds) {
+      for (const row of await store.repos.alerts.firingOf(id)) {
+        if (row.source !== 'alertmanager') continue;
+        const held = current.get(row.source_id);
+        if (held) {
+          this.seen.set(row.source_id, now);
+          if (held.status?.state === 'suppressed') alerts.push(firingAlert(row, held, now));
+        } else if (this.seen.delete(row.source_id)) {
+          alerts.push(resolvedAlert(row, now));
+        }
+      }
+    }
+    if (alerts.length > 0) await this.deps.ingest(alerts);
+    return alerts.length;
   }
-  if (alerts.length > 0) await deps.ingest(alerts);
-  return alerts.length;
 }
 
 function resolvedAlert(row: AlertRow, now: number): Alert {
