@@ -357,6 +357,11 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  /**
+   * How long a resolved fault is kept, with its alerts, timeline, delivered outbox rows and
+   * local ticket, after it resolved; 0 keeps everything. Nothing open or waiting is deleted.
+   */
+  retention: z.union([z.literal(0), z.literal('0').transform(() => 0), durationMs]).default(90 * 86_400_000),
   /** Cron schedules (node-cron syntax, an optional leading seconds field) of the scheduled jobs. */
   jobs: z
     .strictObject({
@@ -367,6 +372,7 @@ export const configSchema = z.strictObject({
       satisfaction_pull: cronExpression.default('*/15 * * * *'),
       /** Extends the Alertmanager silences of faults still acknowledged. */
       writeback_renew: cronExpression.default('*/30 * * * * *'),
+      retention: cronExpression.default('41 * * * *'),
     })
     .prefault({}),
   log: z

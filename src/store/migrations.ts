@@ -294,5 +294,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('writeback_commands_pending').on('writeback_commands').columns(['system', 'done_at', 'id']).execute();
       },
     },
+    '0011_retention': {
+      async up(db: Kysely<unknown>) {
+        // The retention purge finds the oldest resolved faults without reading the others.
+        await db.schema.createIndex('faults_resolved').on('faults').columns(['state', 'resolved_at']).execute();
+      },
+    },
   };
 }

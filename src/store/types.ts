@@ -187,6 +187,26 @@ export interface WritebackStore {
   commandBacklog(system: string): Promise<{ waiting: number; oldestCreatedAt: number | null }>;
 }
 
+/** What one batch of the retention purge deleted. */
+export interface PurgeCounts {
+  faults: number;
+  alerts: number;
+  outbox: number;
+  localTickets: number;
+}
+
+/** Deletes what is past retention; each call is one small batch for one short transaction. */
+export interface RetentionStore {
+  /**
+   * Deletes up to `limit` faults resolved before `before` (oldest first) with their alerts,
+   * outbox rows and local tickets (comments, attachments). A fault whose outbox still holds
+   * an undelivered or parked operation is kept; so is every fault not resolved.
+   */
+  purgeFaults(before: number, limit: number): Promise<PurgeCounts>;
+  /** Deletes up to `limit` delivered digest mails and heard ticket changes older than `before`; how many. */
+  purgeLoose(before: number, limit: number): Promise<number>;
+}
+
 /** The stores of every stage, over one executor: the root connection or a transaction. */
 export interface Repos {
   faults: FaultStore;
@@ -197,6 +217,7 @@ export interface Repos {
   fits: FitStore;
   satisfaction: SatisfactionStore;
   writebacks: WritebackStore;
+  retention: RetentionStore;
 }
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -210,6 +231,13 @@ export interface Store {
   transaction<T>(work: (tx: Repos) => Promise<T>): Promise<T>;
   /** True while the database answers. */
   ping(): Promise<boolean>;
+  /** The store's size on disk in bytes (SQLite pages in use and free; PostgreSQL faultdesk's tables and indexes). */
+  sizeBytes(): Promise<number>;
+  /**
+   * Gives up to `maxPages` freed pages back to the file system where the store can (a SQLite
+   * file made with incremental vacuum); the number of free pages left to give back.
+   */
+  compact(maxPages: number): Promise<number>;
   /** Whether an error is a lost race another attempt may win: unique conflicts, deadlocks, serialization. */
   isRetryable(err: unknown): boolean;
   close(): Promise<void>;

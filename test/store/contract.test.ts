@@ -168,6 +168,15 @@ describe.each(kinds)('the %s store', (_kind, open) => {
     expect(await store.repos.writebacks.commandBacklog('nagios')).toEqual({ waiting: 1, oldestCreatedAt: T0 + 1 });
   });
 
+  test('retention takes a fault\'s write-backs and agent commands with it', async () => {
+    await store.transaction((tx) => tx.faults.insertMany([fault('r1', { state: 'resolved', resolvedAt: T0 })]));
+    await store.repos.writebacks.put({ fault_id: 'r1', system: 'alertmanager', ref: 's-1', active: 0, active_until: T0, updated_at: T0 });
+    await store.repos.writebacks.queueCommand({ system: 'nagios', fault_id: 'r1', command: '[1] REMOVE_HOST_ACKNOWLEDGEMENT;h', created_at: T0 });
+    expect(await store.transaction((tx) => tx.retention.purgeFaults(T0 + 1, 10))).toMatchObject({ faults: 1 });
+    expect(await store.repos.writebacks.listByFault('r1')).toEqual([]);
+    expect(await store.repos.writebacks.commandBacklog('nagios')).toEqual({ waiting: 0, oldestCreatedAt: null });
+  });
+
   test('the outbox refuses an operation of a fault that does not exist', async () => {
     await expect(store.transaction((tx) => enqueue(tx.outbox, { line: { fault: 'nope' }, system: 'local', kind: 'create', payload: {}, nextAttemptAt: T0 }, T0))).rejects.toMatchObject({ message: expect.stringMatching(/foreign key/i) });
   });

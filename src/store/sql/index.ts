@@ -4,6 +4,7 @@ import type { Db, SqlOptions } from './common';
 import { sqlFaultStore } from './faults';
 import { sqlFitStore, sqlSatisfactionStore } from './feedback';
 import { sqlMailStore, sqlOutboxStore } from './outbox';
+import { sqlRetentionStore } from './retention';
 import { sqlLocalTicketStore } from './tickets';
 import { sqlWritebackStore } from './writebacks';
 
@@ -18,5 +19,6 @@ export function sqlRepos(db: Db, options: SqlOptions): Repos {
     fits: sqlFitStore(db),
     satisfaction: sqlSatisfactionStore(db),
     writebacks: sqlWritebackStore(db),
+    retention: sqlRetentionStore(db),
   };
 }
