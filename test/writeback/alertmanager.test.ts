@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import nock from 'nock';
 import { ManualClock } from '../../src/clock';
 import type { Config } from '../../src/config';
@@ -18,10 +20,11 @@ function amWriteback(extra: Partial<NonNullable<NonNullable<Config['writeback']>
   return { dry_run: false, alertmanager: { urls: [AM1, AM2], silence_for: 2 * HOUR, timeout: 2_000, ...extra } };
 }
 
-async function start(writeback: Config['writeback']): Promise<void> {
+async function start(writeback: Config['writeback'], rules?: string): Promise<void> {
   const tmp = tempDir();
   cleanup = tmp.cleanup;
-  const config = testConfig(tmp.dir);
+  if (rules !== undefined) writeFileSync(path.join(tmp.dir, 'rules.yaml'), rules);
+  const config = testConfig(tmp.dir, rules !== undefined ? { FAULTDESK_RULES: path.join(tmp.dir, 'rules.yaml') } : {});
   config.writeback = writeback;
   clock = new ManualClock(Date.parse('2026-11-24T16:30:00Z'));
   daemon = await startTestDaemon(config, clock);
@@ -238,4 +241,14 @@ test('a muted alert resolves in Alertmanager, which tells nobody: the job asks t
   const detail = await getJson<Detail & { state: string }>(`${daemon.url}/api/v1/faults/${id}`);
   expect(detail.state).toBe('resolved');
   expect(detail.writeback[0]).toMatchObject({ ref: 's-1', active: false });
+});
+
+test('a category with writeback: false: the ack is recorded, nothing is written back', async () => {
+  await start(amWriteback(), 'categories:\n  - name: quiet-targets\n    match: [alertname="TargetDown"]\n    fault_key: [job, instance]\n    writeback: false\n');
+  const id = await openFault();
+  await act(id, 'ack', { by: 'grace@acme' });
+  const detail = await getJson<Detail & { acknowledged: unknown }>(`${daemon.url}/api/v1/faults/${id}`);
+  expect(detail.acknowledged).toMatchObject({ by: 'grace@acme' });
+  expect(detail.operations.filter((o) => o.system === 'alertmanager')).toEqual([]);
+  expect(detail.writeback).toEqual([]);
 });
