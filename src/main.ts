@@ -28,6 +28,7 @@ import { createTicketSystems } from './tickets';
 import { inboundKeys, inboundSettings } from './tickets/inbound/settings';
 import { OwnUsers } from './tickets/inbound/own-users';
 import type { ZendeskTicketSystem } from './tickets/zendesk';
+import { createWriteback, MutedAlertsWatch, renewSilences } from './writeback';
 
 export interface Daemon {
   /** The address the HTTP server listens on (port 0 in the config gives a free one). */
@@ -140,6 +141,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     leaseMs: config.outbox.lease,
     backoff: { initialMs: config.outbox.backoff_initial, maxMs: config.outbox.backoff_max },
   });
+  // One outbox system per monitoring system written back to (writeback:), named after its source.
+  const writeback = createWriteback(config.writeback, { store, clock, logger, registry, axios: options.axios });
+  const writebacks = writeback.handlers;
   const outbox = new Outbox({
     store,
     clock,
@@ -155,6 +159,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ...(config.email
         ? [{ handler: new (loadMailHandler())({ config: config.email, store, rules, metrics, clock, transport: options.mailTransport }), options: workerOptions(config.email.concurrency) }]
         : []),
+      ...writebacks.map((handler) => ({ handler, options: workerOptions(config.outbox.concurrency) })),
     ],
   });
   const mail = config.email ? new MailPlanner(config.email, metrics) : undefined;
@@ -175,10 +180,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     estimates: estimates.model,
     loop: () => loopSettings(current()),
     inbound: () => inboundSettings(current(), (system) => ownUsers.of(system)),
+    writebackTargets: writebacks.map((h) => h.system),
     onOperationsQueued: () => outbox.wake(),
   });
   const scheduler = new Scheduler(logger, registry, (name, work) => store.jobs.runOnce(name, clock.now(), work));
   const zendesk = systems.get('zendesk')?.system;
+  const silenceFor = config.writeback?.alertmanager?.silence_for;
+  // Silences of acknowledged faults are extended; their muted alerts are asked for, since Alertmanager sends nothing of them.
+  const muted = writeback.alertmanager
+    ? new MutedAlertsWatch({ store, target: writeback.alertmanager, clock, logger, ingest: (alerts) => faults.ingest('alertmanager', alerts) })
+    : undefined;
+  const renewAndWatch = async (forMs: number) => {
+    await faults.tick((tx) => renewSilences(tx, clock.now(), forMs), { type: 'writeback_due' });
+    await muted?.run();
+  };
   const jobs: Job[] = [
     { name: 'settle_flapping', schedule: config.jobs.settle_flapping, run: () => faults.settleFlapping() },
     { name: 'at_risk', schedule: config.jobs.at_risk, run: () => faults.escalateAtRisk() },
@@ -199,10 +214,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     },
     ...(zendesk ? [{ name: 'satisfaction_pull', schedule: config.jobs.satisfaction_pull, run: () => satisfaction.pullZendesk(zendesk) }] : []),
     ...ticketPollJob(config, { store, faults, metrics, logger, clock, systems, prepare: (system) => ownUsers.learn(system) }),
+    ...(writeback.alertmanager && silenceFor !== undefined
+      ? [{ name: 'writeback_renew', schedule: config.jobs.writeback_renew, run: () => renewAndWatch(silenceFor) }]
+      : []),
   ];
 
   let ready = false;
-  const access = new AccessControl(config.auth);
+  const agentToken = config.writeback?.nagios?.agent_token;
+  const access = new AccessControl({ ...config.auth, agents: agentToken ? { nagios: { bearer_token: agentToken } } : {} });
   const http = createHandler({
     config,
     access,
@@ -221,6 +240,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     tiers: () => loopSettings(current()).tiers,
     inbound: () => inboundKeys(current()),
     inboundPrepare: (system) => ownUsers.learn(system),
+    nagiosAgent: agentToken !== undefined,
   });
   const { host, port } = splitListen(config.listen);
   const open = access.secured ? [] : openEndpoints();

@@ -16,7 +16,7 @@ export type ReloadResult =
  * the stale sweep, estimates, satisfaction and watch_rules, which are read
  * through config() at each use.
  */
-const RESTART_ONLY = ['listen', 'store', 'auth', 'http', 'tickets', 'outbox', 'email', 'jobs', 'log'] as const;
+const RESTART_ONLY = ['listen', 'store', 'auth', 'http', 'tickets', 'outbox', 'email', 'jobs', 'log', 'writeback'] as const;
 
 export interface ReloaderDeps {
   config: Config;

@@ -331,6 +331,55 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   /**
+   * Write-back to monitoring (src/writeback): an acknowledged fault silences or acknowledges its alerts
+   * where they came from, and the mute ends with the fault. Absent: nothing is written back.
+   */
+  writeback: z
+    .strictObject({
+      /** Log what would be written, write nothing (the operations still go through the outbox). */
+      dry_run: z.boolean().default(false),
+      alertmanager: z
+        .strictObject({
+          /** One Alertmanager, or the peers of an HA cluster: silences gossip, so one that answers is enough. */
+          urls: z.array(z.url()).min(1),
+          /** How long a silence lasts; it is extended while the fault stays acknowledged. */
+          silence_for: durationMs.default(2 * 3_600_000),
+          bearer_token: z.string().min(1).optional(),
+          bearer_token_file: z.string().min(1).optional(),
+          basic_auth: z
+            .strictObject({ username: z.string().min(1), password: z.string().min(1).optional(), password_file: z.string().min(1).optional() })
+            .optional(),
+          timeout: durationMs.default(10_000),
+        })
+        .refine((a) => a.silence_for >= 60_000, { message: 'must be at least 1m', path: ['silence_for'] })
+        .optional(),
+      zabbix: z
+        .strictObject({
+          /** The frontend's base URL (…/api_jsonrpc.php is added) or the API endpoint itself. */
+          url: z.url(),
+          api_token: z.string().min(1).optional(),
+          api_token_file: z.string().min(1).optional(),
+          /** Close the problem too when a person closed the ticket (the trigger must allow manual close). */
+          close_on_ticket_close: z.boolean().default(false),
+          timeout: durationMs.default(10_000),
+        })
+        .refine((z1) => Boolean(z1.api_token || z1.api_token_file), { message: 'set api_token or api_token_file', path: ['api_token'] })
+        .optional(),
+      nagios: z
+        .strictObject({
+          /** faultdesk runs on the Nagios host: external commands go straight into this file (nagios.cmd). */
+          command_file: z.string().min(1).optional(),
+          /** Otherwise the shipped agent on the Nagios host fetches them with this token. */
+          agent_token: z.string().min(1).optional(),
+          agent_token_file: z.string().min(1).optional(),
+          /** Who the acknowledgement is by in Nagios when the fault does not say. */
+          author: z.string().min(1).default('faultdesk'),
+        })
+        .refine((n) => Boolean(n.command_file) !== Boolean(n.agent_token || n.agent_token_file), { message: 'set command_file (faultdesk on the Nagios host) or agent_token (the shipped agent), one of them' })
+        .optional(),
+    })
+    .optional(),
+  /**
    * How long a resolved fault is kept, with its alerts, timeline, delivered outbox rows and
    * local ticket, after it resolved; 0 keeps everything. Nothing open or waiting is deleted.
    */
@@ -345,6 +394,8 @@ export const configSchema = z.strictObject({
       satisfaction_pull: cronExpression.default('*/15 * * * *'),
       /** Reads changes of the tickets of live faults, for systems with tickets.<system>.inbound.poll. */
       ticket_poll: cronExpression.default('*/1 * * * *'),
+      /** Extends the Alertmanager silences of faults still acknowledged. */
+      writeback_renew: cronExpression.default('*/30 * * * * *'),
       retention: cronExpression.default('41 * * * *'),
     })
     .prefault({}),

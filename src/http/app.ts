@@ -15,6 +15,7 @@ import { outboxRoutes } from './routes/outbox';
 import { createRegistrar, type RouteEntry } from './routes/registrar';
 import { systemRoutes } from './routes/system';
 import { ticketRoutes } from './routes/tickets';
+import { writebackRoutes } from './routes/writeback';
 
 export interface AppDeps extends IngestDeps {
   store: Store;
@@ -30,6 +31,8 @@ export interface AppDeps extends IngestDeps {
   inbound?: () => Partial<Record<'zendesk' | 'servicenow', InboundKeys>>;
   /** Called before a ticket system's changes are applied (see InboundRouteDeps.prepare). */
   inboundPrepare?: (system: 'zendesk' | 'servicenow') => Promise<void>;
+  /** Serve the Nagios write-back agent's routes (writeback.nagios.agent_token is set). */
+  nagiosAgent?: boolean;
 }
 
 /** The daemon's HTTP handler: the fast webhook route, and Express for everything else (its app and route table, for checks). */
@@ -73,6 +76,8 @@ export function createApp(deps: AppDeps, ingest: Ingest = createIngest(deps)): {
   ticketRoutes(routes, deps.store);
   outboxRoutes(routes, deps);
   systemRoutes(routes, deps);
+  // The Nagios agent's routes exist only when the config has it fetch commands (writeback.nagios.agent_token).
+  if (deps.nagiosAgent) writebackRoutes(routes, deps);
 
   app.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));

@@ -14,7 +14,11 @@ export interface AuthSettings {
   admin?: Credentials;
   viewer?: Credentials;
   metrics?: Credentials;
+  /** Agents on monitoring hosts that fetch write-back commands (writeback.nagios.agent_token). */
+  agents?: Partial<Record<AgentName, Credentials>>;
 }
+
+export type AgentName = 'nagios';
 
 export type Role = 'admin' | 'viewer';
 
@@ -32,11 +36,13 @@ export type Access =
    * A ticket system's webhook: the request's HMAC signature (checked by the route, over the raw
    * body, with the secret of tickets.<system>.inbound) is its credential, not an Authorization header.
    */
-  | { kind: 'signed'; system: 'zendesk' | 'servicenow' };
+  | { kind: 'signed'; system: 'zendesk' | 'servicenow' }
+  /** An agent on a monitoring host: its own token, or admin's; never open, even with no other credential set. */
+  | { kind: 'agent'; agent: AgentName };
 
 /** Who made a request, for the timeline and the log. */
 export interface Principal {
-  role: 'admin' | 'viewer' | 'source' | 'metrics' | 'anonymous';
+  role: 'admin' | 'viewer' | 'source' | 'metrics' | 'agent' | 'anonymous';
   /** The basic-auth user name, else the role or source. */
   name: string;
 }
@@ -106,7 +112,7 @@ export class AccessControl {
     if (access.kind === 'public') return { role: 'anonymous', name: 'anonymous' };
     if (access.kind === 'signed') return { role: 'source', name: access.system };
     if (access.kind === 'metrics' && !hasCredentials(this.auth.metrics)) return { role: 'anonymous', name: 'anonymous' };
-    if (!this.secured && access.kind !== 'metrics') return { role: 'admin', name: 'anonymous' };
+    if (!this.secured && access.kind !== 'metrics' && access.kind !== 'agent') return { role: 'admin', name: 'anonymous' };
     const principal = this.identify(access, req);
     if (!principal) throw unauthorized(realm(access));
     if (access.kind === 'role' && access.role === 'admin' && principal.role !== 'admin') throw forbidden('admin');
@@ -126,6 +132,8 @@ export class AccessControl {
         return as('source', this.auth.sources[access.source], access.source) ?? admin();
       case 'metrics':
         return as('metrics', this.auth.metrics, 'metrics') ?? admin() ?? viewer();
+      case 'agent':
+        return as('agent', this.auth.agents?.[access.agent], `${access.agent} agent`) ?? admin();
       case 'role': {
         const byHeader = admin() ?? viewer();
         return byHeader ?? this.lookup(req);
@@ -138,6 +146,7 @@ export class AccessControl {
 
 function realm(access: Access): string {
   if (access.kind === 'signed') return `faultdesk ${access.system}`;
+  if (access.kind === 'agent') return `faultdesk ${access.agent} agent`;
   return access.kind === 'source' ? `faultdesk ${access.source}` : access.kind === 'role' ? `faultdesk ${access.role}` : 'faultdesk metrics';
 }
 

@@ -1,5 +1,5 @@
 import { alertView, humanLoopJson, timelineJson } from '../faults';
-import type { AlertRow, FaultRow, LocalTicketRow, OutboxRow } from '../store';
+import type { AlertRow, FaultRow, LocalTicketRow, OutboxRow, WritebackRow } from '../store';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -38,6 +38,11 @@ export function faultDetailJson(f: FaultRow, alerts: AlertRow[], ops: OutboxRow[
     timeline: timelineJson(f.timeline),
     operations: ops.map(operationJson),
   };
+}
+
+/** What was written back to a monitoring system about a fault (an Alertmanager silence's id as ref). */
+export function writebackJson(w: WritebackRow) {
+  return { system: w.system, ref: w.ref, active: w.active === 1, until: iso(w.active_until), updatedAt: iso(w.updated_at) };
 }
 
 export function operationJson(o: OutboxRow) {

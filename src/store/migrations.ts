@@ -266,6 +266,34 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0009_writeback': {
+      async up(db: Kysely<unknown>) {
+        // What faultdesk wrote back to each monitoring system about a fault (an Alertmanager silence's id).
+        await db.schema
+          .createTable('writebacks')
+          .addColumn('fault_id', 'text', (c) => c.notNull().references('faults.id'))
+          .addColumn('system', 'text', (c) => c.notNull())
+          .addColumn('ref', 'text')
+          .addColumn('active', 'integer', (c) => c.notNull())
+          .addColumn('active_until', time)
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .addPrimaryKeyConstraint('writebacks_pk', ['fault_id', 'system'])
+          .execute();
+        await db.schema.createIndex('writebacks_due').on('writebacks').columns(['system', 'active', 'active_until']).execute();
+        // Commands for an agent on the monitoring host (Nagios' command file is local to it).
+        await db.schema
+          .createTable('writeback_commands')
+          .addColumn('id', serial, idColumn)
+          .addColumn('system', 'text', (c) => c.notNull())
+          .addColumn('fault_id', 'text', (c) => c.notNull().references('faults.id'))
+          .addColumn('command', 'text', (c) => c.notNull())
+          .addColumn('created_at', time, (c) => c.notNull())
+          .addColumn('fetched_at', time)
+          .addColumn('done_at', time)
+          .execute();
+        await db.schema.createIndex('writeback_commands_pending').on('writeback_commands').columns(['system', 'done_at', 'id']).execute();
+      },
+    },
     '0011_retention': {
       async up(db: Kysely<unknown>) {
         // The retention purge finds the oldest resolved faults without reading the others.

@@ -178,6 +178,32 @@ export interface CursorTable {
   updated_at: number;
 }
 
+/** What faultdesk wrote back to a monitoring system about a fault; one row per fault and system. */
+export interface WritebackTable {
+  fault_id: string;
+  system: string;
+  /** The system's id of what was written (an Alertmanager silence id). */
+  ref: string | null;
+  /** 1 while the acknowledgement stands in the system, 0 once released. */
+  active: number;
+  /** When what was written ends by itself (a silence's endsAt), if it does. */
+  active_until: number | null;
+  updated_at: number;
+}
+
+/** A command waiting for the agent on a monitoring host (Nagios' external commands). */
+export interface WritebackCommandTable {
+  id: Generated<number>;
+  system: string;
+  fault_id: string;
+  command: string;
+  created_at: number;
+  /** When the agent last fetched it (it may fetch again until it confirms). */
+  fetched_at: number | null;
+  /** When the agent confirmed it wrote it. */
+  done_at: number | null;
+}
+
 export interface Database {
   faults: FaultTable;
   alerts: AlertTable;
@@ -190,4 +216,6 @@ export interface Database {
   satisfaction: SatisfactionTable;
   inbound_seen: InboundSeenTable;
   cursors: CursorTable;
+  writebacks: WritebackTable;
+  writeback_commands: WritebackCommandTable;
 }

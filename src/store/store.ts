@@ -220,6 +220,8 @@ const TABLES: Record<keyof Database, true> = {
   job_runs: true,
   inbound_seen: true,
   cursors: true,
+  writebacks: true,
+  writeback_commands: true,
 };
 
 /** No guard on SQLite (one process); an advisory lock and a run record on PostgreSQL. */

@@ -1,5 +1,5 @@
 import type { Insertable, Selectable } from 'kysely';
-import type { AlertTable, FaultTable, OutboxTable, TicketAttachmentTable, TicketCommentTable, TicketTable } from './schema';
+import type { AlertTable, FaultTable, OutboxTable, TicketAttachmentTable, TicketCommentTable, TicketTable, WritebackCommandTable, WritebackTable } from './schema';
 
 export type FaultRow = Selectable<FaultTable>;
 export type AlertRow = Selectable<AlertTable>;
@@ -7,6 +7,8 @@ export type NewAlertRow = Insertable<AlertTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutboxRow = Insertable<OutboxTable>;
 export type LocalTicketRow = Selectable<TicketTable>;
+export type WritebackRow = Selectable<WritebackTable>;
+export type WritebackCommandRow = Selectable<WritebackCommandTable>;
 export type LocalTicketCommentRow = Selectable<TicketCommentTable>;
 export type LocalTicketAttachmentInfo = Omit<Selectable<TicketAttachmentTable>, 'content'> & { size: number };
 
@@ -179,6 +181,27 @@ export interface JobStore {
   runOnce(name: string, now: number, work: () => Promise<unknown>): Promise<boolean>;
 }
 
+/** Write-back to monitoring: what was written per fault and system, and the commands an agent fetches. */
+export interface WritebackStore {
+  get(faultId: string, system: string): Promise<WritebackRow | undefined>;
+  listByFault(faultId: string): Promise<WritebackRow[]>;
+  /** Inserts or replaces the row of its fault and system. */
+  put(row: WritebackRow): Promise<void>;
+  /**
+   * Faults still acknowledged and not resolved whose write-back to `system` is active and ends
+   * before `before` (a silence to extend), oldest end first.
+   */
+  renewalsDue(system: string, before: number, limit: number): Promise<string[]>;
+  /** Queues a command for the system's agent; its id. */
+  queueCommand(row: { system: string; fault_id: string; command: string; created_at: number }): Promise<number>;
+  /** Commands the agent has not confirmed yet, oldest first; marks them fetched. */
+  fetchCommands(system: string, limit: number, now: number): Promise<WritebackCommandRow[]>;
+  /** The agent wrote the command: confirmed now, confirmed before, or never queued. */
+  completeCommand(system: string, id: number, now: number): Promise<'confirmed' | 'already' | 'unknown'>;
+  /** How many commands wait for the system's agent, and since when. */
+  commandBacklog(system: string): Promise<{ waiting: number; oldestCreatedAt: number | null }>;
+}
+
 /** What one batch of the retention purge deleted. */
 export interface PurgeCounts {
   faults: number;
@@ -209,6 +232,7 @@ export interface Repos {
   fits: FitStore;
   satisfaction: SatisfactionStore;
   inbound: InboundStore;
+  writebacks: WritebackStore;
   retention: RetentionStore;
 }
 

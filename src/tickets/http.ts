@@ -20,7 +20,7 @@ export interface ApiClientOptions {
 }
 
 export interface ApiRequest {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   params?: Record<string, string | number>;
   data?: unknown;
@@ -46,6 +46,8 @@ export class ApiClient {
   }
 
   private async send<T>(req: ApiRequest, mayRetryAuth: boolean): Promise<T> {
+    // An API without auth (an Alertmanager on a private network) gets no Authorization header at all.
+    const authorization = await this.options.auth.header();
     const config: AxiosRequestConfig = {
       method: req.method,
       baseURL: this.options.baseURL,
@@ -53,7 +55,7 @@ export class ApiClient {
       params: req.params,
       data: req.data,
       timeout: this.options.timeoutMs,
-      headers: { Accept: 'application/json', ...req.headers, Authorization: await this.options.auth.header() },
+      headers: { Accept: 'application/json', ...req.headers, ...(authorization ? { Authorization: authorization } : {}) },
       // Strings stay as they are (uploads); objects go as JSON.
       transformRequest: [(data: unknown) => (data === undefined || typeof data === 'string' || Buffer.isBuffer(data) ? data : JSON.stringify(data))],
       validateStatus: () => true,

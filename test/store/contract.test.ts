@@ -128,6 +128,55 @@ describe.each(kinds)('the %s store', (_kind, open) => {
     expect(await store.repos.outbox.statsBySystem()).toEqual(expect.arrayContaining([{ system: 'local', depth: 3, parked: 0, oldestCreatedAt: T0 }]));
   });
 
+  test('write-backs: one row per fault and system, renewals of live acknowledged faults, an agent queue confirmed once', async () => {
+    await store.transaction((tx) =>
+      tx.faults.insertMany([
+        fault('w1', { acknowledged: { at: T0, by: 'grace' } }),
+        fault('w2', { acknowledged: { at: T0, by: 'grace' } }),
+        fault('w3'),
+        fault('w4', { state: 'resolved', acknowledged: { at: T0, by: 'grace' } }),
+      ]),
+    );
+    const row = (faultId: string, until: number | null, active = 1) => ({ fault_id: faultId, system: 'alertmanager', ref: `s-${faultId}`, active, active_until: until, updated_at: T0 });
+    await store.transaction(async (tx) => {
+      await tx.writebacks.put(row('w1', T0 + 1_000));
+      await tx.writebacks.put(row('w2', T0 + 5_000));
+      await tx.writebacks.put(row('w3', T0 + 500));
+      await tx.writebacks.put(row('w4', T0 + 500));
+      await tx.writebacks.put({ ...row('w1', null), system: 'zabbix', ref: '4242' });
+    });
+    // Replaced, not added.
+    await store.repos.writebacks.put(row('w1', T0 + 2_000));
+    expect(await store.repos.writebacks.listByFault('w1')).toEqual([row('w1', T0 + 2_000), { ...row('w1', null), system: 'zabbix', ref: '4242' }]);
+    expect(await store.repos.writebacks.get('w1', 'nagios')).toBeUndefined();
+    // w3 is not acknowledged and w4 is resolved: not renewed; the soonest end first.
+    expect(await store.repos.writebacks.renewalsDue('alertmanager', T0 + 10_000, 10)).toEqual(['w1', 'w2']);
+    expect(await store.repos.writebacks.renewalsDue('alertmanager', T0 + 3_000, 10)).toEqual(['w1']);
+    await store.repos.writebacks.put(row('w1', T0 + 2_000, 0));
+    expect(await store.repos.writebacks.renewalsDue('alertmanager', T0 + 10_000, 10)).toEqual(['w2']);
+
+    const a = await store.repos.writebacks.queueCommand({ system: 'nagios', fault_id: 'w1', command: '[1] ACKNOWLEDGE_HOST_PROBLEM;h;2;1;1;a;c', created_at: T0 });
+    const b = await store.repos.writebacks.queueCommand({ system: 'nagios', fault_id: 'w2', command: '[2] ACKNOWLEDGE_HOST_PROBLEM;i;2;1;1;a;c', created_at: T0 + 1 });
+    expect(b).toBeGreaterThan(a);
+    expect(await store.repos.writebacks.commandBacklog('nagios')).toEqual({ waiting: 2, oldestCreatedAt: T0 });
+    expect((await store.repos.writebacks.fetchCommands('nagios', 10, T0 + 5)).map((c) => [c.id, c.fault_id, c.fetched_at])).toEqual([[a, 'w1', T0 + 5], [b, 'w2', T0 + 5]]);
+    expect(await store.repos.writebacks.completeCommand('nagios', a, T0 + 6)).toBe('confirmed');
+    expect(await store.repos.writebacks.completeCommand('nagios', a, T0 + 7)).toBe('already');
+    expect(await store.repos.writebacks.completeCommand('zabbix', b, T0 + 7)).toBe('unknown');
+    expect(await store.repos.writebacks.completeCommand('nagios', 9_999, T0 + 7)).toBe('unknown');
+    expect((await store.repos.writebacks.fetchCommands('nagios', 10, T0 + 8)).map((c) => c.id)).toEqual([b]);
+    expect(await store.repos.writebacks.commandBacklog('nagios')).toEqual({ waiting: 1, oldestCreatedAt: T0 + 1 });
+  });
+
+  test('retention takes a fault\'s write-backs and agent commands with it', async () => {
+    await store.transaction((tx) => tx.faults.insertMany([fault('r1', { state: 'resolved', resolvedAt: T0 })]));
+    await store.repos.writebacks.put({ fault_id: 'r1', system: 'alertmanager', ref: 's-1', active: 0, active_until: T0, updated_at: T0 });
+    await store.repos.writebacks.queueCommand({ system: 'nagios', fault_id: 'r1', command: '[1] REMOVE_HOST_ACKNOWLEDGEMENT;h', created_at: T0 });
+    expect(await store.transaction((tx) => tx.retention.purgeFaults(T0 + 1, 10))).toMatchObject({ faults: 1 });
+    expect(await store.repos.writebacks.listByFault('r1')).toEqual([]);
+    expect(await store.repos.writebacks.commandBacklog('nagios')).toEqual({ waiting: 0, oldestCreatedAt: null });
+  });
+
   test('the outbox refuses an operation of a fault that does not exist', async () => {
     await expect(store.transaction((tx) => enqueue(tx.outbox, { line: { fault: 'nope' }, system: 'local', kind: 'create', payload: {}, nextAttemptAt: T0 }, T0))).rejects.toMatchObject({ message: expect.stringMatching(/foreign key/i) });
   });

@@ -6,7 +6,7 @@ import type { RepairTimeEstimates } from '../../estimate';
 import type { SatisfactionService } from '../../feedback';
 import type { RuleEngine } from '../../rules';
 import type { Store } from '../../store';
-import { faultDetailJson, faultJson } from '../views';
+import { faultDetailJson, faultJson, writebackJson } from '../views';
 import { parseBody, parseQuery } from './query';
 import { admin, viewer, type Registrar } from './registrar';
 
@@ -64,8 +64,12 @@ export function faultRoutes(routes: Registrar, deps: FaultRouteDeps, jsonBody: e
   routes.get('/api/v1/faults/:id', viewer, async (req, res) => {
     const fault = await store.repos.faults.get(String(req.params.id));
     if (!fault) throw notFound(`fault ${req.params.id}`);
-    const [alerts, ops] = await Promise.all([store.repos.alerts.listByFault(fault.id), store.repos.outbox.listByFault(fault.id)]);
-    res.json(faultDetailJson(fault, alerts, ops));
+    const [alerts, ops, writebacks] = await Promise.all([
+      store.repos.alerts.listByFault(fault.id),
+      store.repos.outbox.listByFault(fault.id),
+      store.repos.writebacks.listByFault(fault.id),
+    ]);
+    res.json({ ...faultDetailJson(fault, alerts, ops), writeback: writebacks.map(writebackJson) });
   });
 
   // Configured and fitted repair-time models side by side.

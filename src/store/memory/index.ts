@@ -9,6 +9,8 @@ import type {
   RatingRow,
   Repos,
   Store,
+  WritebackCommandRow,
+  WritebackRow,
 } from '../types';
 
 /** The tables of the in-memory store; rows are plain objects, copied in and out like a database would. */
@@ -23,7 +25,9 @@ interface Tables {
   ratings: Array<RatingRow & { id: number }>;
   inboundSeen: Map<string, number>;
   cursors: Map<string, { value: string; updated_at: number }>;
-  ids: { alert: number; outbox: number; ticket: number; comment: number; attachment: number; rating: number };
+  writebacks: Map<string, WritebackRow>;
+  commands: Map<number, WritebackCommandRow>;
+  ids: { alert: number; outbox: number; ticket: number; comment: number; attachment: number; rating: number; command: number };
 }
 
 const HOLDS_LINE = new Set(['pending', 'running', 'parked']);
@@ -40,7 +44,9 @@ function emptyTables(): Tables {
     ratings: [],
     inboundSeen: new Map(),
     cursors: new Map(),
-    ids: { alert: 0, outbox: 0, ticket: 0, comment: 0, attachment: 0, rating: 0 },
+    writebacks: new Map(),
+    commands: new Map(),
+    ids: { alert: 0, outbox: 0, ticket: 0, comment: 0, attachment: 0, rating: 0, command: 0 },
   };
 }
 
@@ -57,6 +63,8 @@ function copyTables(t: Tables): Tables {
     ratings: t.ratings.map((r) => ({ ...r })),
     inboundSeen: new Map(t.inboundSeen),
     cursors: copyMap(t.cursors),
+    writebacks: copyMap(t.writebacks),
+    commands: copyMap(t.commands),
     ids: { ...t.ids },
   };
 }
@@ -461,6 +469,50 @@ function memoryRepos(current: () => Tables): Repos {
         t().cursors.set(name, { value, updated_at: at });
       },
     },
+    writebacks: {
+      get: async (faultId, system) => {
+        const w = t().writebacks.get(`${faultId}|${system}`);
+        return w && copy(w);
+      },
+      listByFault: async (faultId) =>
+        [...t().writebacks.values()]
+          .filter((w) => w.fault_id === faultId)
+          .sort((a, b) => a.system.localeCompare(b.system))
+          .map(copy),
+      put: async (row) => {
+        t().writebacks.set(`${row.fault_id}|${row.system}`, copy(row));
+      },
+      renewalsDue: async (system, before, limit) =>
+        [...t().writebacks.values()]
+          .filter((w) => {
+            const f = t().faults.get(w.fault_id);
+            return w.system === system && w.active === 1 && w.active_until !== null && w.active_until < before && f !== undefined && liveInCurrent(f) && f.acknowledged_at !== null && f.human_closed_at === null;
+          })
+          .sort((a, b) => (a.active_until ?? 0) - (b.active_until ?? 0))
+          .slice(0, limit)
+          .map((w) => w.fault_id),
+      queueCommand: async (row) => {
+        const id = ++t().ids.command;
+        t().commands.set(id, { ...row, id, fetched_at: null, done_at: null });
+        return id;
+      },
+      fetchCommands: async (system, limit, now) => {
+        const rows = [...t().commands.values()].filter((c) => c.system === system && c.done_at === null).sort(byId).slice(0, limit);
+        for (const c of rows) c.fetched_at = now;
+        return rows.map(copy);
+      },
+      completeCommand: async (system, id, now) => {
+        const c = t().commands.get(id);
+        if (!c || c.system !== system) return 'unknown';
+        if (c.done_at !== null) return 'already';
+        c.done_at = now;
+        return 'confirmed';
+      },
+      commandBacklog: async (system) => {
+        const waiting = [...t().commands.values()].filter((c) => c.system === system && c.done_at === null);
+        return { waiting: waiting.length, oldestCreatedAt: waiting.length ? Math.min(...waiting.map((c) => c.created_at)) : null };
+      },
+    },
 
     retention: {
       purgeFaults: async (before, limit) => {
@@ -482,6 +534,8 @@ function memoryRepos(current: () => Tables): Repos {
         drop(t().comments, (c) => ticketIds.has(c.ticket_id));
         drop(t().attachments, (a) => ticketIds.has(a.ticket_id));
         counts.localTickets = drop(t().tickets, (x) => ids.has(x.fault_id));
+        drop(t().writebacks, (w) => ids.has(w.fault_id));
+        drop(t().commands, (c) => ids.has(c.fault_id));
         counts.outbox = drop(t().outbox, (o) => o.fault_id !== null && ids.has(o.fault_id));
         counts.alerts = drop(t().alerts, (a) => ids.has(a.fault_id));
         counts.faults = drop(t().faults, (f) => ids.has(f.id));

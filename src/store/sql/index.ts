@@ -7,6 +7,7 @@ import { sqlInboundStore } from './inbound';
 import { sqlMailStore, sqlOutboxStore } from './outbox';
 import { sqlRetentionStore } from './retention';
 import { sqlLocalTicketStore } from './tickets';
+import { sqlWritebackStore } from './writebacks';
 
 /** Every stage's store over one executor: the root connection or a transaction. */
 export function sqlRepos(db: Db, options: SqlOptions): Repos {
@@ -19,6 +20,7 @@ export function sqlRepos(db: Db, options: SqlOptions): Repos {
     fits: sqlFitStore(db),
     satisfaction: sqlSatisfactionStore(db),
     inbound: sqlInboundStore(db),
+    writebacks: sqlWritebackStore(db),
     retention: sqlRetentionStore(db),
   };
 }

@@ -27,6 +27,9 @@ export function sqlRetentionStore(db: Db): RetentionStore {
       await db.deleteFrom('local_ticket_comments').where('ticket_id', 'in', tickets).execute();
       await db.deleteFrom('local_ticket_attachments').where('ticket_id', 'in', tickets).execute();
       const localTickets = await db.deleteFrom('local_tickets').where('fault_id', 'in', ids).executeTakeFirst();
+      // What was written back to monitoring about them (src/writeback).
+      await db.deleteFrom('writeback_commands').where('fault_id', 'in', ids).execute();
+      await db.deleteFrom('writebacks').where('fault_id', 'in', ids).execute();
       const outbox = await db.deleteFrom('outbox').where('fault_id', 'in', ids).executeTakeFirst();
       const alerts = await db.deleteFrom('alerts').where('fault_id', 'in', ids).executeTakeFirst();
       const faults = await db.deleteFrom('faults').where('id', 'in', ids).executeTakeFirst();
