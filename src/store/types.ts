@@ -175,7 +175,8 @@ export interface Repos {
   satisfaction: SatisfactionStore;
 }
 
-export type Dialect = 'sqlite' | 'postgres';
+/** The SQL dialects: mysql is MySQL and MariaDB. */
+export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 
 export interface Store {
   readonly dialect: Dialect | 'memory';

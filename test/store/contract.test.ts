@@ -1,11 +1,11 @@
 import { faultToRow, type Fault } from '../../src/faults/fault';
 import { enqueue } from '../../src/outbox/enqueue';
 import { memoryStore, openStore, type AlertRow, type FaultRow, type NewAlertRow, type Store } from '../../src/store';
-import { freshPostgres, POSTGRES } from '../postgres';
+import { freshDatabase, SERVER_KINDS } from '../postgres';
 import { testFault } from '../factories';
 
 // One contract, three implementations: the in-memory fakes the core's unit tests use must behave as
-// the SQL stores do, on SQLite and on PostgreSQL.
+// the SQL stores do, on SQLite, PostgreSQL and MariaDB.
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 
@@ -15,13 +15,11 @@ const kinds: Array<[string, () => Promise<{ store: Store; done: () => Promise<vo
     const store = await openStore({ url: 'sqlite::memory:' });
     return { store, done: () => store.close() };
   }],
-  ...(POSTGRES
-    ? [['postgres', async () => {
-        const db = await freshPostgres();
-        const store = await openStore({ url: db.url, migrate: true });
-        return { store, done: async () => { await store.close(); await db.drop(); } };
-      }] as [string, () => Promise<{ store: Store; done: () => Promise<void> }>]]
-    : []),
+  ...SERVER_KINDS.map((kind): [string, () => Promise<{ store: Store; done: () => Promise<void> }>] => [kind, async () => {
+    const db = await freshDatabase(kind);
+    const store = await openStore({ url: db.url, migrate: true });
+    return { store, done: async () => { await store.close(); await db.drop(); } };
+  }]),
 ];
 
 function fault(id: string, over: Partial<Fault> = {}): FaultRow {
@@ -58,7 +56,7 @@ describe.each(kinds)('the %s store', (_kind, open) => {
   test('faults: one current fault per ident; a superseded one gives the ident up', async () => {
     await store.transaction((tx) => tx.faults.insertMany([fault('a'), fault('b', { state: 'resolved' })]));
     // Matched by message: a native driver's error class may come from another test file's realm (jest).
-    await expect(store.transaction((tx) => tx.faults.insertMany([fault('a2', { ident: 'svc\u001fa' })]))).rejects.toMatchObject({ message: expect.stringMatching(/unique|duplicate key/i) });
+    await expect(store.transaction((tx) => tx.faults.insertMany([fault('a2', { ident: 'svc\u001fa' })]))).rejects.toMatchObject({ message: expect.stringMatching(/unique|duplicate (key|entry)/i) });
     expect(await store.repos.faults.findCurrent(['svc\u001fa', 'svc\u001fb'])).toHaveLength(2);
     await store.transaction(async (tx) => {
       await tx.faults.updateMany([{ ...fault('a'), current: null }]);

@@ -10,11 +10,11 @@ import { sqlLocalTicketStore } from './tickets';
 export function sqlRepos(db: Db, options: SqlOptions): Repos {
   return {
     faults: sqlFaultStore(db, options),
-    alerts: sqlAlertStore(db),
+    alerts: sqlAlertStore(db, options),
     outbox: sqlOutboxStore(db, options),
     mail: sqlMailStore(db),
-    localTickets: sqlLocalTicketStore(db),
+    localTickets: sqlLocalTicketStore(db, options),
     fits: sqlFitStore(db),
-    satisfaction: sqlSatisfactionStore(db),
+    satisfaction: sqlSatisfactionStore(db, options),
   };
 }

@@ -1,14 +1,15 @@
 import { sql } from 'kysely';
 import type { MailStore, OutboxRow, OutboxStore } from '../types';
-import { chunks, type Db, type SqlOptions } from './common';
+import { chunks, insertReturningId, type Db, type SqlOptions } from './common';
 
 /** States in which an operation still holds its line: the next one of the line waits for it. */
 const HOLDS_LINE = ['pending', 'running', 'parked'];
 
-export function sqlOutboxStore(db: Db, { locking }: SqlOptions): OutboxStore {
+export function sqlOutboxStore(db: Db, options: SqlOptions): OutboxStore {
+  const { locking } = options;
   /** Due operations of a system that no older operation of their line (and system) is waiting before. */
-  const firstInLine = (now: number, system: string) =>
-    db
+  const firstInLine = (now: number, system: string, on: Db = db) =>
+    on
       .selectFrom('outbox as o')
       .where('o.system', '=', system)
       .where('o.state', '=', 'pending')
@@ -26,11 +27,28 @@ export function sqlOutboxStore(db: Db, { locking }: SqlOptions): OutboxStore {
         ),
       )
       .orderBy('o.id');
+  /**
+   * MySQL has neither UPDATE … RETURNING nor an UPDATE that reads its own
+   * table in a subquery: lock the due rows (skipping those another replica
+   * holds), mark them, and read them back, in one transaction.
+   */
+  const claimDueMysql = async (now: number, limit: number, system: string, leaseUntil: number) => {
+    const claim = async (trx: Db) => {
+      const due = await firstInLine(now, system, trx).select('o.id').limit(limit).forUpdate().skipLocked().execute();
+      const ids = due.map((r) => r.id);
+      if (ids.length === 0) return [];
+      await trx
+        .updateTable('outbox')
+        .set({ state: 'running', claimed_until: leaseUntil, attempts: sql`attempts + 1`, updated_at: now })
+        .where('id', 'in', ids)
+        .where('state', '=', 'pending')
+        .execute();
+      return trx.selectFrom('outbox').selectAll().where('id', 'in', ids).where('state', '=', 'running').orderBy('id').execute();
+    };
+    return db.isTransaction ? claim(db) : db.transaction().execute(claim);
+  };
   return {
-    async insert(row) {
-      const r = await db.insertInto('outbox').values(row).returning('id').executeTakeFirstOrThrow();
-      return Number(r.id);
-    },
+    insert: (row) => insertReturningId(db, options, 'outbox', row),
     async insertMany(rows) {
       // Twelve columns a row: keep each statement under SQLite's parameter limit.
       for (let i = 0; i < rows.length; i += 2_000) await db.insertInto('outbox').values(rows.slice(i, i + 2_000)).execute();
@@ -55,6 +73,7 @@ export function sqlOutboxStore(db: Db, { locking }: SqlOptions): OutboxStore {
     },
     due: (now, limit, system) => firstInLine(now, system).selectAll().limit(limit).execute(),
     claimDue(now, limit, system, leaseUntil) {
+      if (options.dialect === 'mysql') return claimDueMysql(now, limit, system, leaseUntil);
       // Chosen once, in a materialized CTE: as a plain IN subquery PostgreSQL may run the LIMIT
       // query again per row and claim more than `limit` (seen in test/store/contract.test.ts).
       return db
@@ -110,7 +129,8 @@ export function sqlOutboxStore(db: Db, { locking }: SqlOptions): OutboxStore {
         .select([
           'system',
           (eb) => eb.fn.countAll<number>().as('depth'),
-          (eb) => eb.fn.countAll<number>().filterWhere('state', '=', 'parked').as('parked'),
+          // sum(case …), not count(*) FILTER: MySQL has no FILTER clause.
+          (eb) => eb.fn.sum<number>(eb.case().when('state', '=', 'parked').then(1).else(0).end()).as('parked'),
           (eb) => eb.fn.min('created_at').as('oldest'),
         ])
         .where('state', 'in', HOLDS_LINE)
