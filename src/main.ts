@@ -12,6 +12,7 @@ import { isLoopback, splitListen } from './http/listen';
 import type { RouteEntry } from './http/routes/registrar';
 import { AccessControl } from './http/auth';
 import { Scheduler, type Job } from './jobs';
+import { purgeExpired } from './jobs/retention';
 import { RepairTimeEstimates } from './estimate';
 import { SatisfactionService } from './feedback';
 import { createLogger, type Logger } from './log';
@@ -101,6 +102,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       overdue: () => store.repos.faults.countOverdue(clock.now()),
       faultsByTier: () => store.repos.faults.countByTier(),
       satisfaction: () => satisfaction.summary(),
+      storeBytes: () => store.sizeBytes(),
     },
   });
   let reloader: RuleReloader;
@@ -174,6 +176,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     { name: 'at_risk', schedule: config.jobs.at_risk, run: () => faults.escalateAtRisk() },
     { name: 'stale_sweep', schedule: config.jobs.stale_sweep, run: () => faults.sweepStale(staleWindows(current().faults)) },
     { name: 'fit_repair_time', schedule: config.jobs.fit_repair_time, run: () => estimates.refit((c) => rules().category(c)?.repairTime.b) },
+    {
+      name: 'retention',
+      schedule: config.jobs.retention,
+      run: () =>
+        purgeExpired({
+          store,
+          clock,
+          logger,
+          keepMs: () => current().retention,
+          counted: (kind, n) => metrics.retentionDeleted.inc({ kind }, n),
+          yieldTo: (maxWaitMs) => faults.ingestIdle(maxWaitMs),
+        }),
+    },
     ...(zendesk ? [{ name: 'satisfaction_pull', schedule: config.jobs.satisfaction_pull, run: () => satisfaction.pullZendesk(zendesk) }] : []),
   ];
 

@@ -30,6 +30,8 @@ export interface StateReader {
   /** Live faults by the support tier that holds them (without tiers: none). */
   faultsByTier?(): Promise<Array<{ tier: string; n: number }>>;
   satisfaction?(): Promise<{ overall: { css: number | null }; categories: Array<{ category: string; css: number }> }>;
+  /** The store's size on disk in bytes. */
+  storeBytes?(): Promise<number>;
 }
 
 export interface Metrics {
@@ -51,6 +53,7 @@ export interface Metrics {
   configReloadTimestamp: Gauge;
   storeErrors: Counter<'operation'>;
   tierEscalations: Counter<'tier'>;
+  retentionDeleted: Counter<'kind'>;
 }
 
 export interface MetricsOptions {
@@ -307,6 +310,24 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
+  new Gauge({
+    name: 'faultdesk_store_size_bytes',
+    help: 'Size of the store on disk: SQLite pages (in use and free) times the page size; PostgreSQL faultdesk\'s tables with their indexes.',
+    registers: [registry],
+    async collect() {
+      if (!state?.storeBytes) return;
+      const bytes = await readState(state.storeBytes);
+      if (bytes !== undefined) this.set(bytes);
+    },
+  });
+  const retentionDeleted = new Counter({
+    name: 'faultdesk_retention_deleted_total',
+    help: 'Rows the retention job deleted, by kind (faults, alerts, outbox, local_tickets, other: delivered digests and heard ticket changes).',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  for (const kind of ['faults', 'alerts', 'outbox', 'local_tickets', 'other']) retentionDeleted.inc({ kind }, 0);
+
   // Registered after every gauge that reads the store: a scrape starts their reads first, so this waits for them.
   const storeErrors = new Counter({
     name: 'faultdesk_store_errors_total',
@@ -338,5 +359,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     repairActual,
     storeErrors,
     tierEscalations,
+    retentionDeleted,
   };
 }

@@ -308,6 +308,11 @@ export const configSchema = z.strictObject({
       link_base: z.url().optional(),
     })
     .optional(),
+  /**
+   * How long a resolved fault is kept, with its alerts, timeline, delivered outbox rows and
+   * local ticket, after it resolved; 0 keeps everything. Nothing open or waiting is deleted.
+   */
+  retention: z.union([z.literal(0), z.literal('0').transform(() => 0), durationMs]).default(90 * 86_400_000),
   /** Cron schedules (node-cron syntax, an optional leading seconds field) of the scheduled jobs. */
   jobs: z
     .strictObject({
@@ -316,6 +321,7 @@ export const configSchema = z.strictObject({
       at_risk: cronExpression.default('*/30 * * * * *'),
       stale_sweep: cronExpression.default('*/5 * * * *'),
       satisfaction_pull: cronExpression.default('*/15 * * * *'),
+      retention: cronExpression.default('41 * * * *'),
     })
     .prefault({}),
   log: z

@@ -269,5 +269,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0011_retention': {
+      async up(db: Kysely<unknown>) {
+        // The retention purge finds the oldest resolved faults without reading the others.
+        await db.schema.createIndex('faults_resolved').on('faults').columns(['state', 'resolved_at']).execute();
+      },
+    },
   };
 }

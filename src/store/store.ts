@@ -51,6 +51,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     }
     if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const database = new BetterSqlite3(file);
+    // A new file gives the pages retention frees back to the file system (see compact());
+    // the mode can only be chosen before the first table exists.
+    const { n: objects } = database.prepare('select count(*) as n from sqlite_master').get() as { n: number };
+    if (objects === 0) database.pragma('auto_vacuum = INCREMENTAL');
     database.pragma('journal_mode = WAL');
     database.pragma(`synchronous = ${options.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     database.pragma('foreign_keys = ON');
@@ -264,9 +268,53 @@ function kyselyStore(db: Kysely<Database>, dialect: Dialect): Store {
         return false;
       }
     },
+    sizeBytes: () => storeSize(db, dialect),
+    async compact(maxPages) {
+      // Only a file made with auto_vacuum=INCREMENTAL (2) gives pages back; elsewhere freed pages are reused.
+      if (dialect !== 'sqlite') return 0;
+      const mode = await sql<{ auto_vacuum: number }>`pragma auto_vacuum`.execute(db);
+      if (Number(mode.rows[0]?.auto_vacuum) !== 2) return 0;
+      await sql`pragma incremental_vacuum(${sql.lit(Math.max(1, Math.floor(maxPages)))})`.execute(db);
+      const free = await sql<{ freelist_count: number }>`pragma freelist_count`.execute(db);
+      return Number(free.rows[0]?.freelist_count ?? 0);
+    },
     close: () => db.destroy(),
   };
 }
+
+async function storeSize(db: Kysely<Database>, dialect: Dialect): Promise<number> {
+  if (dialect === 'sqlite') {
+    const pages = await sql<{ page_count: number }>`pragma page_count`.execute(db);
+    const size = await sql<{ page_size: number }>`pragma page_size`.execute(db);
+    return Number(pages.rows[0]?.page_count ?? 0) * Number(size.rows[0]?.page_size ?? 0);
+  }
+  const tables = Object.keys(TABLES);
+  if (dialect === 'mysql') {
+    // InnoDB's own estimate of the tables' data and indexes (refreshed by its statistics, not at every write).
+    const r = await sql<{ bytes: number | null }>`select sum(data_length + index_length) as bytes
+      from information_schema.tables where table_schema = database() and table_name in (${sql.join(tables)})`.execute(db);
+    return Number(r.rows[0]?.bytes ?? 0);
+  }
+  const r = await sql<{ bytes: number | null }>`select sum(pg_total_relation_size(c.oid))::bigint as bytes
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = current_schema() and c.relkind = 'r' and c.relname in (${sql.join(tables)})`.execute(db);
+  return Number(r.rows[0]?.bytes ?? 0);
+}
+
+/** faultdesk's tables, for the size of a PostgreSQL or MySQL store that may share its database with others. */
+const TABLES: Record<keyof Database, true> = {
+  faults: true,
+  alerts: true,
+  outbox: true,
+  local_tickets: true,
+  local_ticket_comments: true,
+  local_ticket_attachments: true,
+  repair_time_fits: true,
+  satisfaction: true,
+  job_runs: true,
+  inbound_seen: true,
+  cursors: true,
+};
 
 /** No guard on SQLite (one process); an advisory lock and a run record on PostgreSQL and MySQL. */
 function sqlJobStore(db: Kysely<Database>, dialect: Dialect): JobStore {

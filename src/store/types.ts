@@ -12,7 +12,7 @@ export type LocalTicketAttachmentInfo = Omit<Selectable<TicketAttachmentTable>, 
 
 /**
  * One narrow store per stage of the flow. Each has a SQL implementation
- * (src/store/sql/, SQLite and PostgreSQL through Kysely) and an in-memory
+ * (src/store/sql/, SQLite, PostgreSQL and MySQL/MariaDB through Kysely) and an in-memory
  * fake (src/store/memory/) that the core's unit tests use.
  */
 
@@ -164,6 +164,26 @@ export interface JobStore {
   runOnce(name: string, now: number, work: () => Promise<unknown>): Promise<boolean>;
 }
 
+/** What one batch of the retention purge deleted. */
+export interface PurgeCounts {
+  faults: number;
+  alerts: number;
+  outbox: number;
+  localTickets: number;
+}
+
+/** Deletes what is past retention; each call is one small batch for one short transaction. */
+export interface RetentionStore {
+  /**
+   * Deletes up to `limit` faults resolved before `before` (oldest first) with their alerts,
+   * outbox rows and local tickets (comments, attachments). A fault whose outbox still holds
+   * an undelivered or parked operation is kept; so is every fault not resolved.
+   */
+  purgeFaults(before: number, limit: number): Promise<PurgeCounts>;
+  /** Deletes up to `limit` delivered digest mails and heard ticket changes older than `before`; how many. */
+  purgeLoose(before: number, limit: number): Promise<number>;
+}
+
 /** The stores of every stage, over one executor: the root connection or a transaction. */
 export interface Repos {
   faults: FaultStore;
@@ -173,6 +193,7 @@ export interface Repos {
   localTickets: LocalTicketStore;
   fits: FitStore;
   satisfaction: SatisfactionStore;
+  retention: RetentionStore;
 }
 
 /** The SQL dialects: mysql is MySQL and MariaDB. */
@@ -187,6 +208,13 @@ export interface Store {
   transaction<T>(work: (tx: Repos) => Promise<T>): Promise<T>;
   /** True while the database answers. */
   ping(): Promise<boolean>;
+  /** The store's size on disk in bytes (SQLite pages in use and free; PostgreSQL and MySQL faultdesk's tables and indexes). */
+  sizeBytes(): Promise<number>;
+  /**
+   * Gives up to `maxPages` freed pages back to the file system where the store can (a SQLite
+   * file made with incremental vacuum); the number of free pages left to give back.
+   */
+  compact(maxPages: number): Promise<number>;
   /** Whether an error is a lost race another attempt may win: unique conflicts, deadlocks, serialization. */
   isRetryable(err: unknown): boolean;
   close(): Promise<void>;

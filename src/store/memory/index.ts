@@ -106,6 +106,8 @@ export function memoryStore(): Store {
       return run;
     },
     ping: async () => true,
+    sizeBytes: async () => Buffer.byteLength(JSON.stringify({ ...tables, faults: [...tables.faults.values()], alerts: [...tables.alerts.values()], outbox: [...tables.outbox.values()] })),
+    compact: async () => 0,
     isRetryable: (err) => (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE',
     close: async () => undefined,
   };
@@ -434,6 +436,38 @@ function memoryRepos(current: () => Tables): Repos {
       lastPulled: async (source) => {
         const times = t().ratings.filter((r) => r.source === source).map((r) => r.rated_at);
         return times.length ? Math.max(...times) : undefined;
+      },
+    },
+
+    retention: {
+      purgeFaults: async (before, limit) => {
+        const busy = new Set([...t().outbox.values()].filter((o) => o.state !== 'done' && o.fault_id !== null).map((o) => o.fault_id));
+        const ids = new Set(
+          [...t().faults.values()]
+            .filter((f) => f.state === 'resolved' && f.resolved_at !== null && f.resolved_at < before && !busy.has(f.id))
+            .sort((a, b) => (a.resolved_at ?? 0) - (b.resolved_at ?? 0))
+            .slice(0, limit)
+            .map((f) => f.id),
+        );
+        const counts = { faults: 0, alerts: 0, outbox: 0, localTickets: 0 };
+        const drop = <K, V>(m: Map<K, V>, pred: (v: V) => boolean) => {
+          let n = 0;
+          for (const [k, v] of m) if (pred(v) && m.delete(k)) n++;
+          return n;
+        };
+        const ticketIds = new Set([...t().tickets.values()].filter((x) => ids.has(x.fault_id)).map((x) => x.id));
+        drop(t().comments, (c) => ticketIds.has(c.ticket_id));
+        drop(t().attachments, (a) => ticketIds.has(a.ticket_id));
+        counts.localTickets = drop(t().tickets, (x) => ids.has(x.fault_id));
+        counts.outbox = drop(t().outbox, (o) => o.fault_id !== null && ids.has(o.fault_id));
+        counts.alerts = drop(t().alerts, (a) => ids.has(a.fault_id));
+        counts.faults = drop(t().faults, (f) => ids.has(f.id));
+        return counts;
+      },
+      purgeLoose: async (before, limit) => {
+        const old = [...t().outbox.values()].filter((o) => o.fault_id === null && o.state === 'done' && o.updated_at < before).slice(0, limit);
+        for (const o of old) t().outbox.delete(o.id);
+        return old.length;
       },
     },
   };

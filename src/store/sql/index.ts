@@ -4,6 +4,7 @@ import type { Db, SqlOptions } from './common';
 import { sqlFaultStore } from './faults';
 import { sqlFitStore, sqlSatisfactionStore } from './feedback';
 import { sqlMailStore, sqlOutboxStore } from './outbox';
+import { sqlRetentionStore } from './retention';
 import { sqlLocalTicketStore } from './tickets';
 
 /** Every stage's store over one executor: the root connection or a transaction. */
@@ -16,5 +17,6 @@ export function sqlRepos(db: Db, options: SqlOptions): Repos {
     localTickets: sqlLocalTicketStore(db, options),
     fits: sqlFitStore(db),
     satisfaction: sqlSatisfactionStore(db, options),
+    retention: sqlRetentionStore(db),
   };
 }
