@@ -149,3 +149,76 @@ describe.each(kinds)('the %s store', (_kind, open) => {
     expect((await store.repos.fits.latest()).map((f) => f.a)).toEqual([2]);
   });
 });
+
+// What replicas sharing one database rely on, on each server: the same database opened twice.
+describe.each(SERVER_KINDS.length ? SERVER_KINDS : (['none'] as const))('two replicas on one %s database', (kind) => {
+  let a: Store;
+  let b: Store;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    if (kind === 'none') return;
+    const db = await freshDatabase(kind);
+    drop = db.drop;
+    a = await openStore({ url: db.url, migrate: true });
+    b = await openStore({ url: db.url, migrate: true });
+  });
+  afterAll(async () => {
+    if (kind === 'none') return;
+    await a.close();
+    await b.close();
+    await drop();
+  });
+  const onServer = kind === 'none' ? test.skip : test;
+
+  onServer('an operation one replica claimed in an open transaction is skipped by the other, not waited for; none is claimed twice', async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `r${i}`);
+    await a.transaction((tx) => tx.faults.insertMany(ids.map((id) => fault(id))));
+    for (const id of ids) await a.transaction((tx) => enqueue(tx.outbox, { line: { fault: id }, system: 'local', kind: 'create', payload: {}, nextAttemptAt: T0 }, T0));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let first: number[] = [];
+    const holding = a.transaction(async (tx) => {
+      first = (await tx.outbox.claimDue(T0, 3, 'local', T0 + 60_000)).map((o) => o.id);
+      await held;
+    });
+    while (first.length === 0) await new Promise((r) => setTimeout(r, 10));
+    // While a's transaction still holds its three rows, b claims the next ones at once.
+    const started = Date.now();
+    const second = (await b.transaction((tx) => tx.outbox.claimDue(T0, 5, 'local', T0 + 60_000))).map((o) => o.id);
+    expect(Date.now() - started).toBeLessThan(2000);
+    release();
+    await holding;
+    expect(second).toHaveLength(5);
+    expect(second.filter((id) => first.includes(id))).toEqual([]);
+    // The rest, claimed by both at once in small batches: every operation exactly once.
+    const taken = [...first, ...second];
+    await Promise.all(
+      [a, b].map(async (store) => {
+        for (;;) {
+          const got = await store.transaction((tx) => tx.outbox.claimDue(T0, 2, 'local', T0 + 60_000));
+          if (got.length === 0) return;
+          taken.push(...got.map((o) => o.id));
+        }
+      }),
+    );
+    expect(taken).toHaveLength(30);
+    expect(new Set(taken).size).toBe(30);
+  });
+
+  onServer('a scheduled job runs on one replica only, once per tick', async () => {
+    let runs = 0;
+    const work = async () => {
+      runs += 1;
+      await new Promise((r) => setTimeout(r, 300));
+    };
+    const both = await Promise.all([a.jobs.runOnce('purge', T0, work), b.jobs.runOnce('purge', T0, work)]);
+    expect(both.filter(Boolean)).toHaveLength(1);
+    expect(runs).toBe(1);
+    // The same tick again (a replica whose clock lags): already run.
+    expect(await b.jobs.runOnce('purge', T0 + 10, work)).toBe(false);
+    // Another job, or the next tick, runs.
+    expect(await b.jobs.runOnce('fit', T0, work)).toBe(true);
+    expect(await a.jobs.runOnce('purge', T0 + 1000, work)).toBe(true);
+    expect(runs).toBe(3);
+  });
+});
