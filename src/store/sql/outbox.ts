@@ -37,13 +37,15 @@ export function sqlOutboxStore(db: Db, options: SqlOptions): OutboxStore {
       const due = await firstInLine(now, system, trx).select('o.id').limit(limit).forUpdate().skipLocked().execute();
       const ids = due.map((r) => r.id);
       if (ids.length === 0) return [];
+      // By primary key only: these rows are locked by us and still pending. A condition on state
+      // could make InnoDB walk the state index and wait for rows an ingest transaction holds,
+      // while that transaction waits for ours (a deadlock seen under bench/ingest.mjs --store mariadb).
       await trx
         .updateTable('outbox')
         .set({ state: 'running', claimed_until: leaseUntil, attempts: sql`attempts + 1`, updated_at: now })
         .where('id', 'in', ids)
-        .where('state', '=', 'pending')
         .execute();
-      return trx.selectFrom('outbox').selectAll().where('id', 'in', ids).where('state', '=', 'running').orderBy('id').execute();
+      return trx.selectFrom('outbox').selectAll().where('id', 'in', ids).orderBy('id').execute();
     };
     return db.isTransaction ? claim(db) : db.transaction().execute(claim);
   };
@@ -115,6 +117,21 @@ export function sqlOutboxStore(db: Db, options: SqlOptions): OutboxStore {
       await db.updateTable('outbox').set({ state: 'parked', claimed_until: null, last_error: error, updated_at: now }).where('id', '=', id).execute();
     },
     async releaseExpiredClaims(now) {
+      if (options.dialect === 'mysql') {
+        // Found first, then released by primary key: an UPDATE walking the state index locks index
+        // entries before rows, and a worker completing one of them locks the row first (a deadlock
+        // seen under bench/ingest.mjs --store mariadb). The UPDATE checks the conditions again.
+        const expired = await db.selectFrom('outbox').select('id').where('state', '=', 'running').where('claimed_until', '<', now).execute();
+        if (expired.length === 0) return 0;
+        const r = await db
+          .updateTable('outbox')
+          .set({ state: 'pending', claimed_until: null, updated_at: now })
+          .where('id', 'in', expired.map((e) => e.id))
+          .where('state', '=', 'running')
+          .where('claimed_until', '<', now)
+          .executeTakeFirst();
+        return Number(r.numUpdatedRows);
+      }
       const r = await db
         .updateTable('outbox')
         .set({ state: 'pending', claimed_until: null, updated_at: now })
