@@ -69,6 +69,14 @@ describe.each(kinds)('the %s store', (_kind, open) => {
     ]));
   });
 
+  test('idents and keys compare byte for byte: case and accents make other faults', async () => {
+    // MySQL's default collations are case- and accent-insensitive; faultdesk's tables are not.
+    const idents = ['svc\u001f{host="Web1"}', 'svc\u001f{host="web1"}', 'svc\u001f{host="wéb1"}'];
+    await store.transaction((tx) => tx.faults.insertMany(idents.map((ident, i) => fault(`c${i}`, { ident }))));
+    expect((await store.repos.faults.findCurrent([idents[1]!])).map((f) => f.id)).toEqual(['c1']);
+    expect(await store.repos.faults.findCurrent(idents)).toHaveLength(3);
+  });
+
   test('a failed transaction leaves nothing behind', async () => {
     await expect(
       store.transaction(async (tx) => {
