@@ -1,7 +1,8 @@
 // Ingest: alerts/s durably accepted by faultdesk's Alertmanager webhook, side by side
 // with a real Alertmanager ingesting the same alerts through POST /api/v2/alerts.
-// Usage: npm run build && node bench/ingest.mjs [--sizes 1,10,100] [--runs 3] [--seconds 10] [--connections 16] [--keys 5000]
+// With --baseline DIR, another checkout's build (DIR/dist) runs beside it on the same stream, one run.
 // With --store sqlite,postgres,mariadb: faultdesk alone on each store in turn, the same stream (no Alertmanager).
+// Usage: npm run build && node bench/ingest.mjs [--sizes 1,10,100] [--runs 3] [--seconds 10] [--connections 16] [--keys 5000] [--baseline DIR] [--store KINDS]
 import { parseArgs } from 'node:util';
 import { startDaemon, waitOutboxEmpty } from './lib/daemon.mjs';
 import { startAlertmanager } from './lib/alertmanager.mjs';
@@ -10,7 +11,7 @@ import { postLoad, warmUp } from './lib/load.mjs';
 import { median, round } from './lib/stats.mjs';
 import { STORES, storeVersion } from './lib/stores.mjs';
 
-export async function benchIngest({ sizes = [1, 10, 100], runs = 3, seconds = 10, connections = 16, keys = 5000, log = console.error } = {}) {
+export async function benchIngest({ sizes = [1, 10, 100], runs = 3, seconds = 10, connections = 16, keys = 5000, baseline, log = console.error } = {}) {
   const results = [];
   for (const size of sizes) {
     // Enough distinct bodies that every key is sent, in payloads of `size`.
@@ -18,19 +19,23 @@ export async function benchIngest({ sizes = [1, 10, 100], runs = 3, seconds = 10
     const webhook = bodies(count, size, keys, 'webhook');
     const api = bodies(count, size, keys, 'alertmanager-api');
     const faultdesk = await startDaemon({ port: 19595 });
+    const before = baseline ? await startDaemon({ port: 19596, root: baseline }) : undefined;
     const alertmanager = await startAlertmanager({ port: 19593 });
     const targets = {
       faultdesk: { url: `${faultdesk.base}/api/v1/alerts/alertmanager`, bodies: webhook },
+      ...(before ? { baseline: { url: `${before.base}/api/v1/alerts/alertmanager`, bodies: webhook } } : {}),
       alertmanager: { url: `${alertmanager.base}/api/v2/alerts`, bodies: api },
     };
-    const measured = { faultdesk: [], alertmanager: [] };
+    const names = Object.keys(targets);
+    const measured = Object.fromEntries(names.map((n) => [n, []]));
     try {
       // Warm-up: every key once (faultdesk opens its 5,000 faults and creates their tickets), then JIT and caches.
       for (const t of Object.values(targets)) await warmUp({ ...t, connections });
       await waitOutboxEmpty(faultdesk.base);
+      if (before) await waitOutboxEmpty(before.base);
       for (let run = 0; run < runs; run++) {
-        // Interleaved, so that a noisy neighbour hurts both alike.
-        for (const name of run % 2 ? ['faultdesk', 'alertmanager'] : ['alertmanager', 'faultdesk']) {
+        // Interleaved, each run in another order, so that a noisy neighbour hurts all alike.
+        for (const name of names.map((_, i) => names[(i + run) % names.length])) {
           const r = await postLoad({ ...targets[name], connections, seconds });
           if (r.non2xx || r.errors) throw new Error(`${name}: ${r.non2xx} non-2xx answers and ${r.errors} errors at ${size} alerts a payload`);
           measured[name].push({ alertsPerSecond: r.requestsPerSecond * size, p50Ms: r.latencyMs.p50, p99Ms: r.latencyMs.p99 });
@@ -39,8 +44,10 @@ export async function benchIngest({ sizes = [1, 10, 100], runs = 3, seconds = 10
       }
     } finally {
       await faultdesk.stop();
+      await before?.stop();
       await alertmanager.stop();
     }
+    const base = before ? median(measured.baseline.map((m) => m.alertsPerSecond)) : undefined;
     const fd = median(measured.faultdesk.map((m) => m.alertsPerSecond));
     const am = median(measured.alertmanager.map((m) => m.alertsPerSecond));
     results.push({
@@ -48,6 +55,7 @@ export async function benchIngest({ sizes = [1, 10, 100], runs = 3, seconds = 10
       faultdeskAlertsPerSecond: Math.round(fd),
       alertmanagerAlertsPerSecond: Math.round(am),
       ratio: round(fd / am, 2),
+      ...(base !== undefined ? { baselineAlertsPerSecond: Math.round(base), ratioToBaseline: round(fd / base, 2), baselineP99Ms: median(measured.baseline.map((m) => m.p99Ms)) } : {}),
       faultdeskP99Ms: median(measured.faultdesk.map((m) => m.p99Ms)),
       alertmanagerP99Ms: median(measured.alertmanager.map((m) => m.p99Ms)),
       runs: measured,
@@ -101,6 +109,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       connections: { type: 'string', default: '16' },
       keys: { type: 'string', default: '5000' },
       store: { type: 'string' },
+      baseline: { type: 'string' },
     },
   });
   if (values.store) {
@@ -121,6 +130,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     seconds: Number(values.seconds),
     connections: Number(values.connections),
     keys: Number(values.keys),
+    baseline: values.baseline,
   });
   console.log(JSON.stringify(out, null, 2));
 }

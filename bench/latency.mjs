@@ -3,7 +3,8 @@
 // Two streams: repeats (5,000 firing alerts resent unchanged, what Alertmanager mostly sends)
 // and changes (every delivery changes the summary of its alerts, of 5,000 other faults: each
 // one a transaction and a coalesced ticket update). autocannon reports whole milliseconds.
-// Usage: npm run build && node bench/latency.mjs [--runs 3] [--seconds 10] [--rate 2000]
+// With --baseline DIR, another checkout's build (DIR/dist) takes the same two streams in the same run.
+// Usage: npm run build && node bench/latency.mjs [--runs 3] [--seconds 10] [--rate 2000] [--baseline DIR]
 import { parseArgs } from 'node:util';
 import { startDaemon, waitOutboxEmpty } from './lib/daemon.mjs';
 import { startAlertmanager } from './lib/alertmanager.mjs';
@@ -28,7 +29,7 @@ function changingBodies(count) {
   return out;
 }
 
-export async function benchLatency({ runs = 3, seconds = 10, rate = 2000, log = console.error } = {}) {
+export async function benchLatency({ runs = 3, seconds = 10, rate = 2000, baseline, log = console.error } = {}) {
   const requestsPerSecond = rate / PER_PAYLOAD;
   const count = KEYS / PER_PAYLOAD;
   const streams = {
@@ -37,17 +38,30 @@ export async function benchLatency({ runs = 3, seconds = 10, rate = 2000, log = 
     'faultdesk, changes': { bodies: changingBodies(requestsPerSecond * seconds * 2), target: 'faultdesk' },
     'alertmanager, repeats': { bodies: bodies(count, PER_PAYLOAD, KEYS, 'alertmanager-api'), target: 'alertmanager' },
   };
+  if (baseline) {
+    streams['baseline, repeats'] = { ...streams['faultdesk, repeats'], target: 'baseline' };
+    streams['baseline, changes'] = { ...streams['faultdesk, changes'], target: 'baseline' };
+  }
   const faultdesk = await startDaemon({ port: 19595 });
+  const before = baseline ? await startDaemon({ port: 19596, root: baseline }) : undefined;
   const alertmanager = await startAlertmanager({ port: 19593 });
-  const urls = { faultdesk: `${faultdesk.base}/api/v1/alerts/alertmanager`, alertmanager: `${alertmanager.base}/api/v2/alerts` };
+  const urls = {
+    faultdesk: `${faultdesk.base}/api/v1/alerts/alertmanager`,
+    ...(before ? { baseline: `${before.base}/api/v1/alerts/alertmanager` } : {}),
+    alertmanager: `${alertmanager.base}/api/v2/alerts`,
+  };
   const measured = Object.fromEntries(Object.keys(streams).map((k) => [k, []]));
   try {
     // Open the 5,000 faults and create their tickets first: the runs measure a daemon at work, not its first minute.
-    await warmUp({ url: urls.faultdesk, bodies: streams['faultdesk, repeats'].bodies, connections: 16 });
-    // The faults of the changes stream open before it runs, so that it measures changes.
-    await warmUp({ url: urls.faultdesk, bodies: bodies(count, PER_PAYLOAD, KEYS, 'webhook', KEYS), connections: 16, seconds: 0 });
+    for (const [name, daemon] of [['faultdesk', faultdesk], ['baseline', before]]) {
+      if (!daemon) continue;
+      await warmUp({ url: urls[name], bodies: streams['faultdesk, repeats'].bodies, connections: 16 });
+      // The faults of the changes stream open before it runs, so that it measures changes.
+      await warmUp({ url: urls[name], bodies: bodies(count, PER_PAYLOAD, KEYS, 'webhook', KEYS), connections: 16, seconds: 0 });
+    }
     await warmUp({ url: urls.alertmanager, bodies: streams['alertmanager, repeats'].bodies, connections: 16 });
     await waitOutboxEmpty(faultdesk.base);
+    if (before) await waitOutboxEmpty(before.base);
     for (let run = 0; run < runs; run++) {
       for (const [name, stream] of Object.entries(streams)) {
         const r = await postLoad({ url: urls[stream.target], bodies: stream.bodies, connections: 10, seconds, rate: requestsPerSecond });
@@ -58,6 +72,7 @@ export async function benchLatency({ runs = 3, seconds = 10, rate = 2000, log = 
     }
   } finally {
     await faultdesk.stop();
+    await before?.stop();
     await alertmanager.stop();
   }
   const results = Object.entries(measured).map(([stream, rs]) => ({
@@ -73,6 +88,8 @@ export async function benchLatency({ runs = 3, seconds = 10, rate = 2000, log = 
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '2000' } } });
-  console.log(JSON.stringify(await benchLatency({ runs: Number(values.runs), seconds: Number(values.seconds), rate: Number(values.rate) }), null, 2));
+  const { values } = parseArgs({
+    options: { runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '2000' }, baseline: { type: 'string' } },
+  });
+  console.log(JSON.stringify(await benchLatency({ runs: Number(values.runs), seconds: Number(values.seconds), rate: Number(values.rate), baseline: values.baseline }), null, 2));
 }

@@ -1,7 +1,9 @@
 // The benchmark suite (npm run bench): ingest side by side with Alertmanager (and on each store), latency at a
 // fixed rate, a storm against a fake Zendesk, memory with 100,000 open faults, rule matching.
 // Writes bench/results/results.json and bench/results/results.md, and prints the Markdown.
-// Usage: npm run bench [-- --only ingest,latency] [-- --quick]
+// New faults: a storm of new label sets beside Alertmanager. With --baseline DIR (another checkout,
+// built), its daemon runs beside this one in the ingest, latency and new-faults benchmarks.
+// Usage: npm run bench [-- --only ingest,latency,newfaults] [-- --quick] [-- --baseline DIR]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,20 +15,22 @@ import { benchLatency } from './latency.mjs';
 import { benchStorm } from './storm.mjs';
 import { benchMemory } from './memory.mjs';
 import { benchRules } from './rules.mjs';
+import { benchNewFaults } from './new-faults.mjs';
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, baseline: { type: 'string' } } });
+const baseline = values.baseline ? path.resolve(values.baseline) : undefined;
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 const wanted = (name) => !only || only.has(name);
 const quick = values.quick;
 
 const machine = describeMachine({ alertmanager: alertmanagerVersion(alertmanagerBinary()) });
 const started = new Date();
-const results = { date: started.toISOString(), command: `npm run bench${quick ? ' -- --quick' : ''}`, machine };
+const results = { date: started.toISOString(), command: `npm run bench${quick || values.only || baseline ? ' --' : ''}${quick ? ' --quick' : ''}${values.only ? ` --only ${values.only}` : ''}${baseline ? ` --baseline ${values.baseline}` : ''}`, machine };
 const step = (name) => console.error(`\n== ${name} (${new Date().toISOString()})`);
 
 if (wanted('ingest')) {
   step('ingest');
-  results.ingest = await benchIngest(quick ? { runs: 1, seconds: 5 } : { runs: 3, seconds: 10 });
+  results.ingest = await benchIngest({ ...(quick ? { runs: 1, seconds: 5 } : { runs: 3, seconds: 10 }), baseline });
 }
 if (wanted('stores')) {
   step('stores');
@@ -34,7 +38,11 @@ if (wanted('stores')) {
 }
 if (wanted('latency')) {
   step('latency');
-  results.latency = await benchLatency(quick ? { runs: 1, seconds: 5 } : { runs: 3, seconds: 10 });
+  results.latency = await benchLatency({ ...(quick ? { runs: 1, seconds: 5 } : { runs: 3, seconds: 10 }), baseline });
+}
+if (wanted('newfaults')) {
+  step('new faults');
+  results.newFaults = await benchNewFaults({ seconds: quick ? 10 : 60, baseline });
 }
 if (wanted('storm')) {
   step('storm');
@@ -66,12 +74,13 @@ if (results.ingest) {
     '',
     `## Ingest: alerts/s accepted (medians of ${i.runs} runs of ${i.seconds} s, ${i.connections} connections, ${n(i.keys)} fault keys)`,
     '',
-    '| alerts per payload | faultdesk | Alertmanager | ratio | target | faultdesk p99 | Alertmanager p99 |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
+    `| alerts per payload | faultdesk | Alertmanager | ratio | target | faultdesk p99 | Alertmanager p99 |${baseline ? ' baseline | vs baseline | baseline p99 |' : ''}`,
+    `|---:|---:|---:|---:|---:|---:|---:|${baseline ? '---:|---:|---:|' : ''}`,
     ...i.results.map(
       (r) =>
         `| ${r.alertsPerPayload} | ${n(r.faultdeskAlertsPerSecond)} | ${n(r.alertmanagerAlertsPerSecond)} | ${r.ratio.toFixed(2)}× | ` +
-        `${TARGET_RATIO[r.alertsPerPayload] ? `≥ ${TARGET_RATIO[r.alertsPerPayload].toFixed(1)}×` : '–'} | ${r.faultdeskP99Ms} ms | ${r.alertmanagerP99Ms} ms |`,
+        `${TARGET_RATIO[r.alertsPerPayload] ? `≥ ${TARGET_RATIO[r.alertsPerPayload].toFixed(1)}×` : '–'} | ${r.faultdeskP99Ms} ms | ${r.alertmanagerP99Ms} ms |` +
+        (r.baselineAlertsPerSecond !== undefined ? ` ${n(r.baselineAlertsPerSecond)} | ${r.ratioToBaseline.toFixed(2)}× | ${r.baselineP99Ms} ms |` : ''),
     ),
   );
 }
@@ -94,6 +103,21 @@ if (results.latency) {
     '| stream | p50 | p90 | p99 | max |',
     '|---|---:|---:|---:|---:|',
     ...l.results.map((r) => `| ${r.stream} | ${r.p50Ms} ms | ${r.p90Ms} ms | ${r.p99Ms} ms | ${r.maxMs} ms |`),
+  );
+}
+if (results.newFaults) {
+  const f = results.newFaults;
+  md.push(
+    '',
+    `## New faults: every alert a new label set (${f.seconds} s, ${f.connections} connections, ${f.alertsPerPayload} a payload, local tickets)`,
+    '',
+    '| target | alerts/s | per 10 s window | vs Alertmanager | p50 | p99 | tickets caught up after | bytes a fault |',
+    '|---|---:|---|---:|---:|---:|---:|---:|',
+    ...f.results.map(
+      (r) =>
+        `| ${r.target} | ${n(r.alertsPerSecond)} | ${r.windows.map(n).join(', ')} | ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : '–'} | ${r.latencyMs.p50} ms | ${r.latencyMs.p99} ms | ` +
+        `${r.catchUpSeconds !== undefined ? `${r.catchUpSeconds} s` : '–'} | ${r.bytesPerFault !== undefined ? n(r.bytesPerFault) : '–'} |`,
+    ),
   );
 }
 if (results.storm) {

@@ -9,7 +9,7 @@
 export class GroupCommit<T> {
   private waiting: Array<{ request: T; resolve: () => void; reject: (err: unknown) => void }> = [];
   private writing = false;
-  private idlers: Array<() => void> = [];
+  private lastWriteEnded = 0;
 
   constructor(
     private readonly write: (group: readonly T[]) => Promise<void>,
@@ -55,7 +55,7 @@ export class GroupCommit<T> {
       }
     } finally {
       this.writing = false;
-      for (const idle of this.idlers.splice(0)) idle();
+      this.lastWriteEnded = performance.now();
     }
   }
 
@@ -64,16 +64,23 @@ export class GroupCommit<T> {
     return this.writing || this.waiting.length > 0;
   }
 
-  /** Resolves when nothing is being written, or after `maxWaitMs` at the latest. */
-  whenIdle(maxWaitMs: number): Promise<void> {
-    if (!this.busy) return Promise.resolve();
+  /**
+   * Resolves once nothing has been written or waited to be for `quietMs`, or after `maxWaitMs`
+   * at the latest. In a storm, writes follow each other with gaps of a few milliseconds: waiting
+   * for a quiet spell (not just a gap) keeps other writers out until the storm passes.
+   */
+  whenIdle(maxWaitMs: number, quietMs = 50): Promise<void> {
+    const deadline = performance.now() + maxWaitMs;
+    const quietFor = () => (this.busy ? 0 : performance.now() - this.lastWriteEnded);
+    if (quietFor() >= quietMs) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, maxWaitMs);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.idlers.push(done);
+      const check = () => {
+        const now = performance.now();
+        const quiet = quietFor();
+        if (quiet >= quietMs || now >= deadline) return resolve();
+        setTimeout(check, Math.max(1, Math.min(quietMs - quiet, deadline - now)));
+      };
+      check();
     });
   }
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { RepairTimeModel } from '../estimate';
 import type { AlertOutcome } from '../metrics';
 import { applyOutboxChanges, type OutboxChange } from '../outbox/enqueue';
@@ -7,10 +6,11 @@ import { severityOf, type Category, type Classification, type RuleEngine } from 
 import type { Alert } from '../sources';
 import type { AlertRow, MailStore, OutboxRow, Repos } from '../store';
 import { decide, type Decision } from './decide';
+import { newFaultId } from './fault-id';
 import type { FaultEvent, HumanEvent, TimerEvent } from './events';
 import { alertIdent, faultFromRow, faultIdent, faultToRow, type AlertRecord, type Fault, type MailLog } from './fault';
 import type { MailIntent, OperationKind, OperationPayload, TicketIntent, TransitionName, WritebackIntent } from './intents';
-import { policyOf, type LoopSettings } from './policy';
+import { policyOf, type LoopSettings, type Policy } from './policy';
 import type { Category as RuleCategory } from '../rules';
 import type { MailEvent } from '../config/schema';
 
@@ -92,6 +92,8 @@ export class UnitOfWork {
   private readonly categories = new Map<string, Category>();
   private readonly mailIntents: Array<{ faultId: string; intent: MailIntent }> = [];
   private readonly writebacks: Array<{ faultId: string; intent: WritebackIntent }> = [];
+  /** Policies by category and whether the fault is new (only a new one uses a fitted model): one per batch. */
+  private readonly policies = new Map<Category, { existing?: Policy; opening?: Policy }>();
   readonly transitions: Transition[] = [];
 
   private constructor(
@@ -200,7 +202,7 @@ export class UnitOfWork {
     // A fault's id is drawn only when the event may open one.
     const eventFor = (target: Fault | undefined, follows?: Decision['follows']): FaultEvent => {
       const record = target ? this.slots.get(slotKey(target.id, alertIdent(alert)))?.record : undefined;
-      const newId = target ? '' : (this.deps.newId ?? randomUUID)();
+      const newId = target ? '' : this.deps.newId ? this.deps.newId() : newFaultId(this.now);
       const more = follows ? { follows } : {};
       if (alert.note) return { type: 'alert_note', alert, note: alert.note, record, fs, newId, opening, ...more };
       return alert.status === 'firing' ? { type: 'alert_firing', alert, record, fs, newId, opening, ...more } : { type: 'alert_resolved', alert, record };
@@ -214,6 +216,13 @@ export class UnitOfWork {
     return { outcome: decision.outcome, faultId: decision.fault?.id ?? fault?.id ?? null, ...(write ? { alertWrite: write } : {}) };
   }
 
+  private policy(category: Category, opening: boolean): Policy {
+    let cached = this.policies.get(category);
+    if (!cached) this.policies.set(category, (cached = {}));
+    if (opening) return (cached.opening ??= policyOf(category, this.deps.estimates?.(category.name), this.deps.loop));
+    return (cached.existing ??= policyOf(category, undefined, this.deps.loop));
+  }
+
   /** Applies an event about a whole fault (a timer, a person's action); false when the fault is not loaded. */
   applyToFault(id: string, event: TimerEvent | HumanEvent, fallback: Category): boolean {
     const fault = this.faults.get(id);
@@ -223,8 +232,7 @@ export class UnitOfWork {
   }
 
   private decide(fault: Fault | undefined, event: FaultEvent, category: Category): Decision {
-    const policy = policyOf(category, fault ? undefined : this.deps.estimates?.(category.name), this.deps.loop);
-    const decision = decide(fault, event, policy, this.now);
+    const decision = decide(fault, event, this.policy(category, fault === undefined), this.now);
     const after = decision.fault;
     if (after) {
       this.faults.set(after.id, after);

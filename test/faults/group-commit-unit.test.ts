@@ -46,3 +46,37 @@ test('requests that must not share a write (two rule sets) go in separate groups
   ]);
   expect(groups).toEqual([['a', 'c'], ['b']]);
 });
+
+test('whenIdle waits for a quiet spell, not just a gap between writes, and never longer than asked', async () => {
+  const commit = new GroupCommit<number>(async () => new Promise((r) => setTimeout(r, 2)));
+  await expect(Promise.race([commit.whenIdle(1000, 30).then(() => 'idle'), new Promise((r) => setTimeout(() => r('waiting'), 5))])).resolves.toBe('idle');
+
+  // A storm: a write every few ms for 400 ms. Its gaps are not a 200 ms quiet spell (margins for a loaded machine).
+  const stormEnds = Date.now() + 400;
+  const storm = (async () => {
+    while (Date.now() < stormEnds) {
+      await commit.submit(1);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 20));
+  const started = Date.now();
+  await commit.whenIdle(10_000, 200);
+  expect(Date.now()).toBeGreaterThanOrEqual(stormEnds);
+  expect(Date.now() - started).toBeLessThan(5_000);
+  await storm;
+
+  // With a bound below the storm, it gives up waiting at the bound.
+  const again = Date.now() + 300;
+  const storm2 = (async () => {
+    while (Date.now() < again) {
+      await commit.submit(1);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 10));
+  const t0 = Date.now();
+  await commit.whenIdle(60, 200);
+  expect(Date.now() - t0).toBeLessThan(1_000);
+  await storm2;
+});

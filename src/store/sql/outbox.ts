@@ -13,7 +13,10 @@ export function sqlOutboxStore(db: Db, options: SqlOptions): OutboxStore {
       .selectFrom('outbox as o')
       .where('o.system', '=', system)
       .where('o.state', '=', 'pending')
-      .where('o.next_attempt_at', '<=', now)
+      // The unary plus keeps SQLite from reading the due ones by (state, next_attempt_at) and sorting
+      // them all by id: with a backlog of 50,000 that took 200 ms a claim; walking outbox_line
+      // (system, state, id) in id order stops at the first `limit` that qualify (0.1 ms).
+      .where(sql<boolean>`+${sql.ref('o.next_attempt_at')} <= ${now}`)
       .where(({ not, exists, selectFrom }) =>
         not(
           exists(
@@ -74,8 +77,23 @@ export function sqlOutboxStore(db: Db, options: SqlOptions): OutboxStore {
       await db.deleteFrom('outbox').where('id', '=', id).where('state', '=', 'pending').execute();
     },
     due: (now, limit, system) => firstInLine(now, system).selectAll().limit(limit).execute(),
-    claimDue(now, limit, system, leaseUntil) {
+    async claimDue(now, limit, system, leaseUntil) {
       if (options.dialect === 'mysql') return claimDueMysql(now, limit, system, leaseUntil);
+      if (!locking) {
+        // One writer (SQLite): choose, then claim by id. In one statement SQLite's planner read every
+        // pending row by state to match the ids (10–30 ms a claim with a backlog of 50,000; now 0.2 ms).
+        const ids = (await firstInLine(now, system).select('o.id').limit(limit).execute()).map((r) => r.id);
+        if (ids.length === 0) return [];
+        return db
+          .updateTable('outbox')
+          .set({ state: 'running', claimed_until: leaseUntil, attempts: sql`attempts + 1`, updated_at: now })
+          .where('id', 'in', ids)
+          // Unary plus: not through the (state, …) index, which SQLite would scan for every pending row.
+          .where(sql`+${sql.ref('state')}`, '=', 'pending')
+          .returningAll()
+          .execute()
+          .then((rows) => rows.sort((a, b) => a.id - b.id));
+      }
       // Chosen once, in a materialized CTE: as a plain IN subquery PostgreSQL may run the LIMIT
       // query again per row and claim more than `limit` (seen in test/store/contract.test.ts).
       return db
