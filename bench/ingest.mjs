@@ -1,13 +1,15 @@
 // Ingest: alerts/s durably accepted by faultdesk's Alertmanager webhook, side by side
 // with a real Alertmanager ingesting the same alerts through POST /api/v2/alerts.
 // With --baseline DIR, another checkout's build (DIR/dist) runs beside it on the same stream, one run.
-// Usage: npm run build && node bench/ingest.mjs [--sizes 1,10,100] [--runs 3] [--seconds 10] [--connections 16] [--keys 5000] [--baseline DIR]
+// With --store sqlite,postgres,mariadb: faultdesk alone on each store in turn, the same stream (no Alertmanager).
+// Usage: npm run build && node bench/ingest.mjs [--sizes 1,10,100] [--runs 3] [--seconds 10] [--connections 16] [--keys 5000] [--baseline DIR] [--store KINDS]
 import { parseArgs } from 'node:util';
 import { startDaemon, waitOutboxEmpty } from './lib/daemon.mjs';
 import { startAlertmanager } from './lib/alertmanager.mjs';
 import { bodies } from './lib/payloads.mjs';
 import { postLoad, warmUp } from './lib/load.mjs';
 import { median, round } from './lib/stats.mjs';
+import { STORES, storeVersion } from './lib/stores.mjs';
 
 export async function benchIngest({ sizes = [1, 10, 100], runs = 3, seconds = 10, connections = 16, keys = 5000, baseline, log = console.error } = {}) {
   const results = [];
@@ -62,19 +64,68 @@ export async function benchIngest({ sizes = [1, 10, 100], runs = 3, seconds = 10
   return { connections, seconds, runs, keys, results };
 }
 
+/**
+ * faultdesk's ingest on each store in turn, the same stream (the same bodies in the same order),
+ * each store fresh and warmed up as in benchIngest. One run of `seconds` per store unless `runs`.
+ */
+export async function benchStores({ stores = STORES, size = 10, runs = 1, seconds = 10, connections = 16, keys = 5000, log = console.error } = {}) {
+  const count = Math.max(50, Math.ceil(keys / size));
+  const webhook = bodies(count, size, keys, 'webhook');
+  const results = [];
+  for (const store of stores) {
+    const faultdesk = await startDaemon({ port: 19597, store });
+    const measured = [];
+    try {
+      const target = { url: `${faultdesk.base}/api/v1/alerts/alertmanager`, bodies: webhook };
+      await warmUp({ ...target, connections });
+      await waitOutboxEmpty(faultdesk.base);
+      for (let run = 0; run < runs; run++) {
+        const r = await postLoad({ ...target, connections, seconds });
+        if (r.non2xx || r.errors) throw new Error(`${store}: ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+        measured.push({ alertsPerSecond: r.requestsPerSecond * size, p50Ms: r.latencyMs.p50, p99Ms: r.latencyMs.p99 });
+        log(`ingest on ${store}, ${size} alerts/payload, run ${run + 1}: ${Math.round(r.requestsPerSecond * size)} alerts/s, p99 ${r.latencyMs.p99} ms`);
+      }
+    } finally {
+      await faultdesk.stop();
+    }
+    results.push({
+      store,
+      version: await storeVersion(store),
+      alertsPerSecond: Math.round(median(measured.map((m) => m.alertsPerSecond))),
+      p50Ms: median(measured.map((m) => m.p50Ms)),
+      p99Ms: median(measured.map((m) => m.p99Ms)),
+      runs: measured,
+    });
+  }
+  return { alertsPerPayload: size, connections, seconds, runs, keys, results };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: {
-      sizes: { type: 'string', default: '1,10,100' },
+      sizes: { type: 'string' },
       runs: { type: 'string', default: '3' },
       seconds: { type: 'string', default: '10' },
       connections: { type: 'string', default: '16' },
       keys: { type: 'string', default: '5000' },
+      store: { type: 'string' },
       baseline: { type: 'string' },
     },
   });
+  if (values.store) {
+    const out = await benchStores({
+      stores: values.store.split(','),
+      size: Number((values.sizes ?? '10').split(',')[0]),
+      runs: Number(values.runs),
+      seconds: Number(values.seconds),
+      connections: Number(values.connections),
+      keys: Number(values.keys),
+    });
+    console.log(JSON.stringify(out, null, 2));
+    process.exit(0);
+  }
   const out = await benchIngest({
-    sizes: values.sizes.split(',').map(Number),
+    sizes: (values.sizes ?? '1,10,100').split(',').map(Number),
     runs: Number(values.runs),
     seconds: Number(values.seconds),
     connections: Number(values.connections),

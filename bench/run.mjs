@@ -1,4 +1,4 @@
-// The benchmark suite (npm run bench): ingest side by side with Alertmanager, latency at a
+// The benchmark suite (npm run bench): ingest side by side with Alertmanager (and on each store), latency at a
 // fixed rate, a storm against a fake Zendesk, memory with 100,000 open faults, rule matching.
 // Writes bench/results/results.json and bench/results/results.md, and prints the Markdown.
 // New faults: a storm of new label sets beside Alertmanager. With --baseline DIR (another checkout,
@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { describeMachine, alertmanagerVersion } from './lib/machine.mjs';
 import { alertmanagerBinary } from './lib/alertmanager.mjs';
 import { root } from './lib/daemon.mjs';
-import { benchIngest } from './ingest.mjs';
+import { benchIngest, benchStores } from './ingest.mjs';
 import { benchLatency } from './latency.mjs';
 import { benchStorm } from './storm.mjs';
 import { benchMemory } from './memory.mjs';
@@ -31,6 +31,10 @@ const step = (name) => console.error(`\n== ${name} (${new Date().toISOString()})
 if (wanted('ingest')) {
   step('ingest');
   results.ingest = await benchIngest({ ...(quick ? { runs: 1, seconds: 5 } : { runs: 3, seconds: 10 }), baseline });
+}
+if (wanted('stores')) {
+  step('stores');
+  results.stores = await benchStores({ runs: 1, seconds: quick ? 5 : 10 });
 }
 if (wanted('latency')) {
   step('latency');
@@ -78,6 +82,16 @@ if (results.ingest) {
         `${TARGET_RATIO[r.alertsPerPayload] ? `≥ ${TARGET_RATIO[r.alertsPerPayload].toFixed(1)}×` : '–'} | ${r.faultdeskP99Ms} ms | ${r.alertmanagerP99Ms} ms |` +
         (r.baselineAlertsPerSecond !== undefined ? ` ${n(r.baselineAlertsPerSecond)} | ${r.ratioToBaseline.toFixed(2)}× | ${r.baselineP99Ms} ms |` : ''),
     ),
+  );
+}
+if (results.stores) {
+  const s = results.stores;
+  const name = { sqlite: 'SQLite', postgres: 'PostgreSQL', mariadb: 'MariaDB' };
+  md.push(
+    '',
+    `By store, the same stream (${s.alertsPerPayload} alerts a payload, ${n(s.keys)} fault keys, ${s.connections} connections, one run of ${s.seconds} s each): ` +
+      s.results.map((r) => `${name[r.store] ?? r.store} ${n(r.alertsPerSecond)} alerts/s (p99 ${r.p99Ms} ms)`).join(', ') +
+      ` (${s.results.filter((r) => r.store !== 'sqlite').map((r) => r.version).join(', ')}, on the same machine).`,
   );
 }
 if (results.latency) {

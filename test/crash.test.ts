@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '../src/store';
 import { amPayload, tempDir } from './helpers';
-import { freshPostgres, STORE_KINDS } from './postgres';
+import { freshDatabase, STORE_KINDS } from './postgres';
 import { exited, freePort, spawnDaemon } from './process';
 
 jest.setTimeout(120_000);
@@ -16,8 +16,8 @@ describe.each(STORE_KINDS)('a SIGKILL in an alert storm, on %s', (kind) => {
     const tmp = tempDir();
     let drop = async () => undefined as void;
     let storeUrl = `sqlite:${path.join(tmp.dir, 'crash.db')}`;
-    if (kind === 'postgres') {
-      const db = await freshPostgres();
+    if (kind !== 'sqlite') {
+      const db = await freshDatabase(kind);
       storeUrl = db.url;
       drop = db.drop;
     }

@@ -1,6 +1,6 @@
 import { createMetrics, type StateReader } from '../src/metrics';
 import { startTestDaemon, tempDir, testConfig } from './helpers';
-import { freshPostgres, STORE_KINDS } from './postgres';
+import { freshDatabase, STORE_KINDS } from './postgres';
 
 /** A store that answers until it is told to fail, as a database that goes away and comes back. */
 function flakyState() {
@@ -66,8 +66,8 @@ describe.each(STORE_KINDS)('on %s', (kind) => {
     const tmp = tempDir();
     const env: Record<string, string> = {};
     let drop = async () => undefined as void;
-    if (kind === 'postgres') {
-      const db = await freshPostgres();
+    if (kind !== 'sqlite') {
+      const db = await freshDatabase(kind);
       env.FAULTDESK_STORE_URL = db.url;
       drop = db.drop;
     }

@@ -4,13 +4,13 @@ import { silentLogger } from '../src/log';
 import { startDaemon } from '../src/main';
 import { FakeZendesk } from './fake-zendesk';
 import { amPayload, postJson, REPO } from './helpers';
-import { freshPostgres, POSTGRES } from './postgres';
+import { freshDatabase, SERVER_KINDS } from './postgres';
 import path from 'node:path';
 
-// Two replicas on one PostgreSQL, fed the same Alertmanager stream twice over
+// Two replicas on one PostgreSQL or MariaDB, fed the same Alertmanager stream twice over
 // (as an HA pair sends it), must make exactly one ticket per fault.
-if (POSTGRES) {
-  describe('two replicas on PostgreSQL', () => {
+if (SERVER_KINDS.length > 0) {
+  describe.each(SERVER_KINDS)('two replicas on %s', (kind) => {
     let zendesk: FakeZendesk;
     let replicas: Daemon[] = [];
     let drop: () => Promise<void>;
@@ -18,7 +18,7 @@ if (POSTGRES) {
     beforeAll(async () => {
       zendesk = new FakeZendesk();
       await zendesk.start();
-      const db = await freshPostgres();
+      const db = await freshDatabase(kind);
       drop = db.drop;
       const env = {
         FAULTDESK_LISTEN: '127.0.0.1:0',

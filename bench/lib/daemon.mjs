@@ -1,18 +1,21 @@
-// A real faultdesk daemon (dist/cli.js) on a fresh SQLite file in a temporary folder.
+// A real faultdesk daemon (dist/cli.js) on a fresh SQLite file in a temporary folder, or a fresh
+// PostgreSQL schema or MariaDB database (`store`).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { start, whenReady } from './processes.mjs';
+import { freshStore } from './stores.mjs';
 
 export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 /**
  * Starts the daemon with the shipped rules and config/faultdesk.yaml, plus `extraConfig`
  * (YAML text appended to a copy of it; later keys win). BENCH_NODE_ARGS adds node flags (profiling).
- * `root` runs another checkout's build (a baseline measured side by side).
+ * `root` runs another checkout's build (a baseline measured side by side). `store`: sqlite, postgres or mariadb.
  */
-export async function startDaemon({ port, extraConfig = '', env = {}, root: from = root }) {
+export async function startDaemon({ port, extraConfig = '', env = {}, root: from = root, store = 'sqlite' }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'faultdesk-bench-'));
+  const db = await freshStore(store);
   const configFile = path.join(dir, 'faultdesk.yaml');
   writeFileSync(configFile, `rules: ${JSON.stringify(path.join(from, 'rules'))}\n${extraConfig}\n`);
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
@@ -21,14 +24,19 @@ export async function startDaemon({ port, extraConfig = '', env = {}, root: from
     env: {
       ...process.env,
       FAULTDESK_LISTEN: `127.0.0.1:${port}`,
-      FAULTDESK_STORE_URL: `sqlite:${path.join(dir, 'bench.db')}`,
+      FAULTDESK_STORE_URL: db.url ?? `sqlite:${path.join(dir, 'bench.db')}`,
       FAULTDESK_LOG_LEVEL: 'warn',
       ...env,
     },
     output: 'inherit',
   });
   const base = `http://127.0.0.1:${port}`;
-  await whenReady(proc, `${base}/-/ready`, 'faultdesk (its error is above)');
+  try {
+    await whenReady(proc, `${base}/-/ready`, 'faultdesk (its error is above)');
+  } catch (err) {
+    await db.drop();
+    throw err;
+  }
   return {
     base,
     pid: proc.pid,
@@ -36,6 +44,7 @@ export async function startDaemon({ port, extraConfig = '', env = {}, root: from
     async stop() {
       await proc.stop();
       rmSync(dir, { recursive: true, force: true });
+      await db.drop();
     },
   };
 }

@@ -146,7 +146,7 @@ export const configSchema = z.strictObject({
       url: z.string().min(1).default('sqlite:data/faultdesk.db'),
       /** SQLite only: NORMAL survives a process crash, FULL also a power loss. */
       sqlite_synchronous: z.enum(['normal', 'full']).default('normal'),
-      /** PostgreSQL only: connections per replica. */
+      /** PostgreSQL and MySQL/MariaDB: connections per replica. */
       pool_size: z.number().int().min(1).max(100).default(10),
     })
     .prefault({}),

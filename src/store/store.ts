@@ -1,18 +1,20 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
+import type mysql from 'mysql2';
 import type pg from 'pg';
 import { AppError } from '../errors';
 import { migrations } from './migrations';
 import type { Database } from './schema';
 import { sqlRepos } from './sql';
+import { insertIfAbsent } from './sql/common';
 import type { Dialect, JobStore, Store } from './types';
 
 export interface StoreOptions {
   url: string;
   sqliteSynchronous?: 'normal' | 'full';
-  /** PostgreSQL connections per replica. */
+  /** PostgreSQL or MySQL connections per replica. */
   poolSize?: number;
   /**
    * Bring the schema up to date (the daemon and `faultdesk migrate`). Without
@@ -36,7 +38,7 @@ export function sqliteFile(url: string): string | undefined {
   return file === ':memory:' ? undefined : file;
 }
 
-/** Opens the store named by a URL (`sqlite:path`, `sqlite::memory:`, `postgres://…`). */
+/** Opens the store named by a URL (`sqlite:path`, `sqlite::memory:`, `postgres://…`, `mysql://…`). */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const { url } = options;
   const migrate = options.migrate ?? false;
@@ -88,7 +90,49 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     }
     return kyselyStore(db, 'postgres');
   }
-  throw new StoreUrlError(`store url "${url}": unsupported scheme (use sqlite:FILE or postgres://user@host/db)`);
+  if (url.startsWith('mysql://') || url.startsWith('mariadb://')) {
+    const db = new Kysely<Database>({ dialect: mysqlDialect(url.replace(/^mariadb:/, 'mysql:'), options.poolSize ?? 10) });
+    try {
+      await prepareSchema(db, 'mysql', migrate);
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
+    return kyselyStore(db, 'mysql');
+  }
+  throw new StoreUrlError(`store url "${redacted(url)}": unsupported scheme (use sqlite:FILE, postgres://user@host/db or mysql://user:pass@host:3306/db)`);
+}
+
+/** A store URL fit for a message: its password replaced. */
+function redacted(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
+/**
+ * MySQL and MariaDB through mysql2. Every connection reads committed data
+ * (PostgreSQL's default; InnoDB's REPEATABLE READ would take gap locks that
+ * make two replicas opening the same fault deadlock instead of one waiting),
+ * in strict mode (a too-long value is an error, never truncated).
+ */
+function mysqlDialect(url: string, poolSize: number): MysqlDialect {
+  // Loaded only for MySQL, as pg for PostgreSQL.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a require, so that it loads on demand
+  const { createPool } = require('mysql2') as typeof mysql;
+  const pool = createPool({
+    uri: url,
+    connectionLimit: poolSize,
+    // Sums are DECIMAL in MySQL: read them as numbers, as BIGINT times are.
+    decimalNumbers: true,
+    charset: 'UTF8MB4_BIN',
+    enableKeepAlive: true,
+  });
+  return new MysqlDialect({
+    pool,
+    async onCreateConnection(connection) {
+      await connection.executeQuery(CompiledQuery.raw('set session transaction isolation level read committed'));
+      await connection.executeQuery(CompiledQuery.raw("set session sql_mode = 'STRICT_ALL_TABLES,ONLY_FULL_GROUP_BY,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'"));
+    },
+  });
 }
 
 /** Statements kept prepared; queries with IN lists of other lengths are other statements. */
@@ -125,13 +169,47 @@ async function prepareSchema(db: Kysely<Database>, dialect: Dialect, migrate: bo
   if (dialect === 'sqlite') return migrateToLatest(db, dialect);
   // Replicas starting together migrate one at a time.
   await db.connection().execute(async (conn) => {
-    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);
+    const lock = { dialect, key: MIGRATION_LOCK, name: 'migrate' };
+    await takeLock(conn, lock, true);
     try {
       await migrateToLatest(conn, dialect);
     } finally {
-      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn);
+      await releaseLock(conn, lock);
     }
   });
+}
+
+/** A session lock: a number on PostgreSQL, a name on MySQL. */
+interface SessionLock {
+  dialect: 'postgres' | 'mysql';
+  key: number;
+  name: string;
+}
+
+/**
+ * MySQL's lock names are server-wide: prefixed with the database's, so two
+ * faultdesk databases on one server (tests run in parallel so) never share one.
+ */
+const mysqlLockName = (name: string) => sql`concat('faultdesk:', sha1(concat(database(), '/', ${name})))`;
+
+/** Takes the lock on this connection: waits for it (up to an hour on MySQL), or gives up at once. */
+async function takeLock(conn: Kysely<Database>, lock: SessionLock, wait: boolean): Promise<boolean> {
+  if (lock.dialect === 'mysql') {
+    const r = await sql<{ locked: number | null }>`select get_lock(${mysqlLockName(lock.name)}, ${wait ? 3600 : 0}) as locked`.execute(conn);
+    if (wait && Number(r.rows[0]?.locked) !== 1) throw new Error(`store: could not take the ${lock.name} lock`);
+    return Number(r.rows[0]?.locked) === 1;
+  }
+  if (wait) {
+    await sql`select pg_advisory_lock(${lock.key})`.execute(conn);
+    return true;
+  }
+  const got = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${lock.key}) as locked`.execute(conn);
+  return got.rows[0]?.locked === true;
+}
+
+async function releaseLock(conn: Kysely<Database>, lock: SessionLock): Promise<void> {
+  if (lock.dialect === 'mysql') await sql`select release_lock(${mysqlLockName(lock.name)})`.execute(conn);
+  else await sql`select pg_advisory_unlock(${lock.key})`.execute(conn);
 }
 
 function migrator(db: Kysely<Database>, dialect: Dialect, schema: string | undefined): Migrator {
@@ -161,7 +239,7 @@ async function requireLatest(db: Kysely<Database>, dialect: Dialect): Promise<vo
 }
 
 function kyselyStore(db: Kysely<Database>, dialect: Dialect): Store {
-  const options = { locking: dialect === 'postgres' };
+  const options = { dialect, locking: dialect !== 'sqlite' };
   return {
     dialect,
     repos: sqlRepos(db, options),
@@ -169,8 +247,18 @@ function kyselyStore(db: Kysely<Database>, dialect: Dialect): Store {
     transaction: (work) => db.transaction().execute((trx) => work(sqlRepos(trx, options))),
     isRetryable(err: unknown): boolean {
       const code = (err as { code?: string }).code ?? '';
-      // 23505 unique violation, 40001 serialization failure, 40P01 deadlock; SQLite's unique constraint.
-      return code === '23505' || code === '40001' || code === '40P01' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_BUSY';
+      // 23505 unique violation, 40001 serialization failure, 40P01 deadlock; SQLite's unique constraint;
+      // MySQL's duplicate key, deadlock and lock wait timeout.
+      return (
+        code === '23505' ||
+        code === '40001' ||
+        code === '40P01' ||
+        code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+        code === 'SQLITE_BUSY' ||
+        code === 'ER_DUP_ENTRY' ||
+        code === 'ER_LOCK_DEADLOCK' ||
+        code === 'ER_LOCK_WAIT_TIMEOUT'
+      );
     },
     async ping() {
       try {
@@ -201,13 +289,19 @@ async function storeSize(db: Kysely<Database>, dialect: Dialect): Promise<number
     return Number(pages.rows[0]?.page_count ?? 0) * Number(size.rows[0]?.page_size ?? 0);
   }
   const tables = Object.keys(TABLES);
+  if (dialect === 'mysql') {
+    // InnoDB's own estimate of the tables' data and indexes (refreshed by its statistics, not at every write).
+    const r = await sql<{ bytes: number | null }>`select sum(data_length + index_length) as bytes
+      from information_schema.tables where table_schema = database() and table_name in (${sql.join(tables)})`.execute(db);
+    return Number(r.rows[0]?.bytes ?? 0);
+  }
   const r = await sql<{ bytes: number | null }>`select sum(pg_total_relation_size(c.oid))::bigint as bytes
     from pg_class c join pg_namespace n on n.oid = c.relnamespace
     where n.nspname = current_schema() and c.relkind = 'r' and c.relname in (${sql.join(tables)})`.execute(db);
   return Number(r.rows[0]?.bytes ?? 0);
 }
 
-/** faultdesk's tables, for the size of a PostgreSQL store that may share its database with others. */
+/** faultdesk's tables, for the size of a PostgreSQL or MySQL store that may share its database with others. */
 const TABLES: Record<keyof Database, true> = {
   faults: true,
   alerts: true,
@@ -224,7 +318,7 @@ const TABLES: Record<keyof Database, true> = {
   writeback_commands: true,
 };
 
-/** No guard on SQLite (one process); an advisory lock and a run record on PostgreSQL. */
+/** No guard on SQLite (one process); an advisory lock and a run record on PostgreSQL and MySQL. */
 function sqlJobStore(db: Kysely<Database>, dialect: Dialect): JobStore {
   return {
     async runOnce(name, now, work) {
@@ -233,18 +327,17 @@ function sqlJobStore(db: Kysely<Database>, dialect: Dialect): JobStore {
         return true;
       }
       return db.connection().execute(async (conn) => {
-        const key = JOB_LOCK_BASE * 1000 + hash(name);
-        const got = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${key}) as locked`.execute(conn);
-        if (!got.rows[0]?.locked) return false;
+        const lock = { dialect, key: JOB_LOCK_BASE * 1000 + hash(name), name: `job:${name}` };
+        if (!(await takeLock(conn, lock, false))) return false;
         try {
           // The lock stops runs at the same time; the record stops a second run of the same tick.
           const slot = Math.floor(now / 1000);
-          const claimed = await sql`insert into job_runs (name, slot, started_at) values (${name}, ${slot}, ${now}) on conflict do nothing`.execute(conn);
-          if (Number(claimed.numAffectedRows ?? 0) === 0) return false;
+          const claimed = await insertIfAbsent(conn, { dialect }, 'job_runs', { name, slot, started_at: now }, ['name', 'slot']);
+          if (!claimed) return false;
           await work();
           return true;
         } finally {
-          await sql`select pg_advisory_unlock(${key})`.execute(conn);
+          await releaseLock(conn, lock);
         }
       });
     },

@@ -14,7 +14,7 @@ export type LocalTicketAttachmentInfo = Omit<Selectable<TicketAttachmentTable>, 
 
 /**
  * One narrow store per stage of the flow. Each has a SQL implementation
- * (src/store/sql/, SQLite and PostgreSQL through Kysely) and an in-memory
+ * (src/store/sql/, SQLite, PostgreSQL and MySQL/MariaDB through Kysely) and an in-memory
  * fake (src/store/memory/) that the core's unit tests use.
  */
 
@@ -236,7 +236,8 @@ export interface Repos {
   retention: RetentionStore;
 }
 
-export type Dialect = 'sqlite' | 'postgres';
+/** The SQL dialects: mysql is MySQL and MariaDB. */
+export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 
 export interface Store {
   readonly dialect: Dialect | 'memory';
@@ -247,7 +248,7 @@ export interface Store {
   transaction<T>(work: (tx: Repos) => Promise<T>): Promise<T>;
   /** True while the database answers. */
   ping(): Promise<boolean>;
-  /** The store's size on disk in bytes (SQLite pages in use and free; PostgreSQL faultdesk's tables and indexes). */
+  /** The store's size on disk in bytes (SQLite pages in use and free; PostgreSQL and MySQL faultdesk's tables and indexes). */
   sizeBytes(): Promise<number>;
   /**
    * Gives up to `maxPages` freed pages back to the file system where the store can (a SQLite

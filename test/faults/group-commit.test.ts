@@ -4,7 +4,7 @@ import { silentLogger } from '../../src/log';
 import type { Daemon } from '../../src/main';
 import type { Alert } from '../../src/sources';
 import { startTestDaemon, tempDir, testConfig } from '../helpers';
-import { freshPostgres, STORE_KINDS } from '../postgres';
+import { freshDatabase, STORE_KINDS } from '../postgres';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 
@@ -28,8 +28,8 @@ describe.each(STORE_KINDS)('on %s', (kind) => {
     const tmp = tempDir();
     const env: Record<string, string> = {};
     let drop = async () => undefined as void;
-    if (kind === 'postgres') {
-      const db = await freshPostgres();
+    if (kind !== 'sqlite') {
+      const db = await freshDatabase(kind);
       env.FAULTDESK_STORE_URL = db.url;
       drop = db.drop;
     }

@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/clock';
 import type { Daemon } from '../../src/main';
 import type { Alert } from '../../src/sources';
 import { drain, startTestDaemon, tempDir, testConfig } from '../helpers';
-import { freshPostgres, STORE_KINDS } from '../postgres';
+import { freshDatabase, STORE_KINDS } from '../postgres';
 
 const RULES = `
 categories:
@@ -27,15 +27,15 @@ let clock: ManualClock;
 let daemon: Daemon;
 let cleanup: () => Promise<void> | void;
 
-// The same suite against both stores: SQLite always, PostgreSQL when a server is there (always in CI).
+// The same suite against every store: SQLite always, PostgreSQL and MariaDB when a server is there (always in CI).
 describe.each(STORE_KINDS)('on %s', (kind) => {
 beforeEach(async () => {
   const tmp = tempDir();
   writeFileSync(path.join(tmp.dir, 'rules.yaml'), RULES);
   const env: Record<string, string> = { FAULTDESK_RULES: path.join(tmp.dir, 'rules.yaml') };
   let dropDb = async () => undefined as void;
-  if (kind === 'postgres') {
-    const db = await freshPostgres();
+  if (kind !== 'sqlite') {
+    const db = await freshDatabase(kind);
     env.FAULTDESK_STORE_URL = db.url;
     dropDb = db.drop;
   }

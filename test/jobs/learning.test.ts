@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/log';
 import { startDaemon, type Daemon } from '../../src/main';
 import type { Alert } from '../../src/sources';
 import { drain, getJson, postJson, tempDir } from '../helpers';
+import { freshDatabase, STORE_KINDS, type StoreKind } from '../postgres';
 
 const HOUR = 3_600_000;
 const RULES = `
@@ -23,19 +24,27 @@ categories:
 `;
 
 let daemon: Daemon;
-let cleanup: () => void;
+let cleanup: () => Promise<void>;
+/** The store the suite runs on (each of STORE_KINDS in turn). */
+let kind: StoreKind = 'sqlite';
 let clock: ManualClock;
 
 async function start(extra = '') {
   const tmp = tempDir();
-  cleanup = tmp.cleanup;
+  let url = `sqlite:${path.join(tmp.dir, 'db.sqlite')}`;
+  let drop = async () => undefined as void;
+  if (kind !== 'sqlite') ({ url, drop } = await freshDatabase(kind));
+  cleanup = async () => {
+    await drop();
+    tmp.cleanup();
+  };
   writeFileSync(path.join(tmp.dir, 'rules.yaml'), RULES);
   writeFileSync(path.join(tmp.dir, 'faultdesk.yaml'), `estimates: { min_samples: 30 }\nfaults: { stale_after: 12h }\n${extra}`);
   clock = new ManualClock(Date.parse('2026-06-01T00:00:00Z'));
   daemon = await startDaemon({
     config: loadConfig({
       file: path.join(tmp.dir, 'faultdesk.yaml'),
-      env: { FAULTDESK_LISTEN: '127.0.0.1:0', FAULTDESK_STORE_URL: `sqlite:${path.join(tmp.dir, 'db.sqlite')}`, FAULTDESK_RULES: path.join(tmp.dir, 'rules.yaml') },
+      env: { FAULTDESK_LISTEN: '127.0.0.1:0', FAULTDESK_STORE_URL: url, FAULTDESK_RULES: path.join(tmp.dir, 'rules.yaml') },
     }),
     clock,
     logger: silentLogger(),
@@ -44,7 +53,7 @@ async function start(extra = '') {
 }
 afterEach(async () => {
   await daemon.stop();
-  cleanup();
+  await cleanup();
   nock.cleanAll();
 });
 
@@ -53,6 +62,12 @@ function alert(name: string, instance: string, status: 'firing' | 'resolved' = '
 }
 const ingest = (...a: Alert[]) => daemon.faults.ingest(a[0]!.source, a);
 const job = (name: string) => daemon.jobs.find((j) => j.name === name)!.run();
+
+// The jobs read and write through the store: on every store.
+describe.each(STORE_KINDS)('on %s', (k) => {
+beforeAll(() => {
+  kind = k;
+});
 
 test('repair times are fitted from resolved faults; new faults use the fit, open ones keep theirs', async () => {
   await start();
@@ -209,4 +224,5 @@ test('satisfaction: scores through the API and pulled from Zendesk, CSS per cate
   } finally {
     nock.enableNetConnect();
   }
+});
 });

@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/log';
 import { startDaemon, type Daemon } from '../../src/main';
 import type { Alert } from '../../src/sources';
 import { drain, tempDir } from '../helpers';
-import { STORE_KINDS, freshPostgres, type StoreKind } from '../postgres';
+import { STORE_KINDS, freshDatabase, type StoreKind } from '../postgres';
 
 const DAY = 86_400_000;
 const RULES = `
@@ -24,8 +24,8 @@ async function start(kind: StoreKind, extra = '') {
   const tmp = tempDir();
   cleanups.push(tmp.cleanup);
   let url = `sqlite:${path.join(tmp.dir, 'db.sqlite')}`;
-  if (kind === 'postgres') {
-    const pg = await freshPostgres();
+  if (kind !== 'sqlite') {
+    const pg = await freshDatabase(kind);
     cleanups.push(pg.drop);
     url = pg.url;
   }

@@ -12,6 +12,7 @@ import type { Alert } from '../../src/sources';
 import { openStore, type Store } from '../../src/store';
 import { TicketSystemError, type NewTicket, type TicketChange, type TicketRef, type TicketSystem } from '../../src/tickets';
 import { tempDir } from '../helpers';
+import { freshDatabase, STORE_KINDS } from '../postgres';
 
 /** A ticket system that records calls and fails as told. */
 class ScriptedSystem implements TicketSystem {
@@ -58,22 +59,30 @@ class ScriptedSystem implements TicketSystem {
 }
 
 let store: Store;
-let cleanup: () => void;
+let cleanup: () => Promise<void>;
 let clock: ManualClock;
 let system: ScriptedSystem;
 let worker: OutboxWorker;
 let faults: FaultService;
 let metrics: ReturnType<typeof createMetrics>;
 
+// On every store: the claims, leases and retries are the store's work.
+describe.each(STORE_KINDS)('on %s', (kind) => {
 beforeEach(async () => {
   const tmp = tempDir();
-  cleanup = tmp.cleanup;
+  let url = `sqlite:${path.join(tmp.dir, 'db.sqlite')}`;
+  let drop = async () => undefined as void;
+  if (kind !== 'sqlite') ({ url, drop } = await freshDatabase(kind));
+  cleanup = async () => {
+    await drop();
+    tmp.cleanup();
+  };
   const rules = path.join(tmp.dir, 'r.yaml');
   writeFileSync(rules, "categories:\n  - name: svc\n    match: ['alertname=\"Down\"']\n    fault_key: [service]\n    ticket: { subject: '{{keyLabels.service}}' }\n");
   const config = loadConfig({ env: { FAULTDESK_RULES: rules } });
   const engine = new RuleEngine(loadRules(rules, ruleContext(config)));
   clock = new ManualClock();
-  store = await openStore({ url: `sqlite:${path.join(tmp.dir, 'db.sqlite')}`, migrate: true });
+  store = await openStore({ url, migrate: true });
   metrics = createMetrics({
     state: { faultsByCategoryAndState: () => store.repos.faults.countByCategoryAndState(), outboxBySystem: () => store.repos.outbox.statsBySystem() },
   });
@@ -91,7 +100,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await store.close();
-  cleanup();
+  await cleanup();
 });
 
 const alert = (service: string, status: 'firing' | 'resolved' = 'firing'): Alert => ({
@@ -209,4 +218,5 @@ test('a delivery the store cannot record is counted as a store error, not a tick
   await flakyWorker.runOnce();
   // The retry finds the ticket the first delivery made (the scripted system finds none here, so it creates).
   expect((await store.repos.outbox.list({ state: 'done', limit: 10, offset: 0 })).map((o) => o.kind)).toEqual(['create']);
+});
 });

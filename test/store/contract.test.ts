@@ -1,11 +1,11 @@
 import { faultToRow, type Fault } from '../../src/faults/fault';
 import { enqueue } from '../../src/outbox/enqueue';
 import { memoryStore, openStore, type AlertRow, type FaultRow, type NewAlertRow, type Store } from '../../src/store';
-import { freshPostgres, POSTGRES } from '../postgres';
+import { freshDatabase, SERVER_KINDS } from '../postgres';
 import { testFault } from '../factories';
 
 // One contract, three implementations: the in-memory fakes the core's unit tests use must behave as
-// the SQL stores do, on SQLite and on PostgreSQL.
+// the SQL stores do, on SQLite, PostgreSQL and MariaDB.
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 
@@ -15,13 +15,11 @@ const kinds: Array<[string, () => Promise<{ store: Store; done: () => Promise<vo
     const store = await openStore({ url: 'sqlite::memory:' });
     return { store, done: () => store.close() };
   }],
-  ...(POSTGRES
-    ? [['postgres', async () => {
-        const db = await freshPostgres();
-        const store = await openStore({ url: db.url, migrate: true });
-        return { store, done: async () => { await store.close(); await db.drop(); } };
-      }] as [string, () => Promise<{ store: Store; done: () => Promise<void> }>]]
-    : []),
+  ...SERVER_KINDS.map((kind): [string, () => Promise<{ store: Store; done: () => Promise<void> }>] => [kind, async () => {
+    const db = await freshDatabase(kind);
+    const store = await openStore({ url: db.url, migrate: true });
+    return { store, done: async () => { await store.close(); await db.drop(); } };
+  }]),
 ];
 
 function fault(id: string, over: Partial<Fault> = {}): FaultRow {
@@ -58,7 +56,7 @@ describe.each(kinds)('the %s store', (_kind, open) => {
   test('faults: one current fault per ident; a superseded one gives the ident up', async () => {
     await store.transaction((tx) => tx.faults.insertMany([fault('a'), fault('b', { state: 'resolved' })]));
     // Matched by message: a native driver's error class may come from another test file's realm (jest).
-    await expect(store.transaction((tx) => tx.faults.insertMany([fault('a2', { ident: 'svc\u001fa' })]))).rejects.toMatchObject({ message: expect.stringMatching(/unique|duplicate key/i) });
+    await expect(store.transaction((tx) => tx.faults.insertMany([fault('a2', { ident: 'svc\u001fa' })]))).rejects.toMatchObject({ message: expect.stringMatching(/unique|duplicate (key|entry)/i) });
     expect(await store.repos.faults.findCurrent(['svc\u001fa', 'svc\u001fb'])).toHaveLength(2);
     await store.transaction(async (tx) => {
       await tx.faults.updateMany([{ ...fault('a'), current: null }]);
@@ -69,6 +67,14 @@ describe.each(kinds)('the %s store', (_kind, open) => {
       { category: 'svc', state: 'open', n: 1 },
       { category: 'svc', state: 'resolved', n: 1 },
     ]));
+  });
+
+  test('idents and keys compare byte for byte: case and accents make other faults', async () => {
+    // MySQL's default collations are case- and accent-insensitive; faultdesk's tables are not.
+    const idents = ['svc\u001f{host="Web1"}', 'svc\u001f{host="web1"}', 'svc\u001f{host="wéb1"}'];
+    await store.transaction((tx) => tx.faults.insertMany(idents.map((ident, i) => fault(`c${i}`, { ident }))));
+    expect((await store.repos.faults.findCurrent([idents[1]!])).map((f) => f.id)).toEqual(['c1']);
+    expect(await store.repos.faults.findCurrent(idents)).toHaveLength(3);
   });
 
   test('a failed transaction leaves nothing behind', async () => {
@@ -216,5 +222,78 @@ describe.each(kinds)('the %s store', (_kind, open) => {
     await store.repos.inbound.saveCursor('servicenow', '2026-11-24 10:00:00', T0);
     await store.transaction((tx) => tx.inbound.saveCursor('servicenow', '2026-11-24 10:05:00', T0 + 1));
     expect(await store.repos.inbound.cursor('servicenow')).toBe('2026-11-24 10:05:00');
+  });
+});
+
+// What replicas sharing one database rely on, on each server: the same database opened twice.
+describe.each(SERVER_KINDS.length ? SERVER_KINDS : (['none'] as const))('two replicas on one %s database', (kind) => {
+  let a: Store;
+  let b: Store;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    if (kind === 'none') return;
+    const db = await freshDatabase(kind);
+    drop = db.drop;
+    a = await openStore({ url: db.url, migrate: true });
+    b = await openStore({ url: db.url, migrate: true });
+  });
+  afterAll(async () => {
+    if (kind === 'none') return;
+    await a.close();
+    await b.close();
+    await drop();
+  });
+  const onServer = kind === 'none' ? test.skip : test;
+
+  onServer('an operation one replica claimed in an open transaction is skipped by the other, not waited for; none is claimed twice', async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `r${i}`);
+    await a.transaction((tx) => tx.faults.insertMany(ids.map((id) => fault(id))));
+    for (const id of ids) await a.transaction((tx) => enqueue(tx.outbox, { line: { fault: id }, system: 'local', kind: 'create', payload: {}, nextAttemptAt: T0 }, T0));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let first: number[] = [];
+    const holding = a.transaction(async (tx) => {
+      first = (await tx.outbox.claimDue(T0, 3, 'local', T0 + 60_000)).map((o) => o.id);
+      await held;
+    });
+    while (first.length === 0) await new Promise((r) => setTimeout(r, 10));
+    // While a's transaction still holds its three rows, b claims the next ones at once.
+    const started = Date.now();
+    const second = (await b.transaction((tx) => tx.outbox.claimDue(T0, 5, 'local', T0 + 60_000))).map((o) => o.id);
+    expect(Date.now() - started).toBeLessThan(2000);
+    release();
+    await holding;
+    expect(second).toHaveLength(5);
+    expect(second.filter((id) => first.includes(id))).toEqual([]);
+    // The rest, claimed by both at once in small batches: every operation exactly once.
+    const taken = [...first, ...second];
+    await Promise.all(
+      [a, b].map(async (store) => {
+        for (;;) {
+          const got = await store.transaction((tx) => tx.outbox.claimDue(T0, 2, 'local', T0 + 60_000));
+          if (got.length === 0) return;
+          taken.push(...got.map((o) => o.id));
+        }
+      }),
+    );
+    expect(taken).toHaveLength(30);
+    expect(new Set(taken).size).toBe(30);
+  });
+
+  onServer('a scheduled job runs on one replica only, once per tick', async () => {
+    let runs = 0;
+    const work = async () => {
+      runs += 1;
+      await new Promise((r) => setTimeout(r, 300));
+    };
+    const both = await Promise.all([a.jobs.runOnce('purge', T0, work), b.jobs.runOnce('purge', T0, work)]);
+    expect(both.filter(Boolean)).toHaveLength(1);
+    expect(runs).toBe(1);
+    // The same tick again (a replica whose clock lags): already run.
+    expect(await b.jobs.runOnce('purge', T0 + 10, work)).toBe(false);
+    // Another job, or the next tick, runs.
+    expect(await b.jobs.runOnce('fit', T0, work)).toBe(true);
+    expect(await a.jobs.runOnce('purge', T0 + 1000, work)).toBe(true);
+    expect(runs).toBe(3);
   });
 });

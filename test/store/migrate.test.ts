@@ -3,12 +3,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { createPool } from 'mysql2';
 import pg from 'pg';
 import { migrations } from '../../src/store/migrations';
 import { openStore } from '../../src/store';
 import { REPO, tempDir } from '../helpers';
-import { freshPostgres, STORE_KINDS, type StoreKind } from '../postgres';
+import { dialectOf, freshDatabase, STORE_KINDS, type StoreKind } from '../postgres';
 
 // Only the daemon and `faultdesk migrate` change a schema; the tools refuse a database behind the code.
 // And migration 0007 gives every outbox row its ordering line, digests included.
@@ -18,23 +19,18 @@ const T0 = Date.parse('2026-11-24T10:00:00Z');
 
 /** A database at migration 0006 holding a fault, one of its operations and a digest mail. */
 async function oldDatabase(kind: StoreKind): Promise<{ url: string; done: () => Promise<void>; migrations: () => Promise<number> }> {
-  let db: Kysely<unknown>;
   let url: string;
   let drop: () => Promise<void>;
   if (kind === 'sqlite') {
     const tmp = tempDir();
-    const file = path.join(tmp.dir, 'old.db');
-    url = `sqlite:${file}`;
-    db = new Kysely({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
+    url = `sqlite:${path.join(tmp.dir, 'old.db')}`;
     drop = async () => tmp.cleanup();
   } else {
-    const fresh = await freshPostgres();
-    url = fresh.url;
-    db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) });
-    drop = fresh.drop;
+    ({ url, drop } = await freshDatabase(kind));
   }
+  const db = connect(kind, url);
   const schema = kind === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(kind) }, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(dialectOf(kind)) }, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error } = await migrator.migrateTo('0006_outbox_line');
   if (error) throw error;
   await sql`insert into faults (id, ident, current, category, fault_key, key_labels, state, severity, priority, repair_time_hours, rt_a, rt_b, opened_at, due_at, updated_at, alert_count, firing_count, state_changes, last_change_at, ticket_wanted, ticket_system, rule_file, rule_line, summary, timeline)
@@ -45,7 +41,7 @@ async function oldDatabase(kind: StoreKind): Promise<{ url: string; done: () => 
   }
   await db.destroy();
   const count = async () => {
-    const d = kind === 'sqlite' ? new Kysely({ dialect: new SqliteDialect({ database: new BetterSqlite3(url.slice('sqlite:'.length)) }) }) : new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) });
+    const d = connect(kind, url);
     try {
       return Number((await sql<{ n: number }>`select count(*) as n from kysely_migration`.execute(d)).rows[0]?.n);
     } finally {
@@ -55,11 +51,18 @@ async function oldDatabase(kind: StoreKind): Promise<{ url: string; done: () => 
   return { url, done: drop, migrations: count };
 }
 
+/** A plain Kysely on the database, outside faultdesk's store. */
+function connect(kind: StoreKind, url: string): Kysely<unknown> {
+  if (kind === 'sqlite') return new Kysely({ dialect: new SqliteDialect({ database: new BetterSqlite3(url.slice('sqlite:'.length)) }) });
+  if (kind === 'postgres') return new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) });
+  return new Kysely({ dialect: new MysqlDialect({ pool: createPool({ uri: url, connectionLimit: 1 }) }) });
+}
+
 describe.each(STORE_KINDS)('on %s', (kind) => {
   test('the tools refuse a database behind the code and leave it as it is; faultdesk migrate brings it up to date', async () => {
     const old = await oldDatabase(kind);
     try {
-      const behind = Object.keys(migrations(kind)).length - 6;
+      const behind = Object.keys(migrations(dialectOf(kind))).length - 6;
       await expect(openStore({ url: old.url })).rejects.toThrow(new RegExp(`${behind} migration\\(s\\) behind this faultdesk: start the daemon or run faultdesk migrate`));
       const env = { ...process.env, FAULTDESK_STORE_URL: old.url, FAULTDESK_RULES: path.join(REPO, 'rules') };
       const cli = (...args: string[]) => run(process.execPath, [path.join(REPO, 'dist/cli.js'), ...args, '--config', path.join(REPO, 'config/faultdesk.yaml')], { env, cwd: REPO });

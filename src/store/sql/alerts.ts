@@ -1,7 +1,7 @@
 import type { AlertRow, AlertStore } from '../types';
-import { chunks, writeWholeRows, type Db } from './common';
+import { chunks, writeWholeRows, type Db, type SqlOptions } from './common';
 
-export function sqlAlertStore(db: Db): AlertStore {
+export function sqlAlertStore(db: Db, options: SqlOptions): AlertStore {
   return {
     async findInCurrentFaults(idents) {
       const out: AlertRow[] = [];
@@ -47,17 +47,22 @@ export function sqlAlertStore(db: Db): AlertStore {
       // Ten columns a row: keep each statement under SQLite's parameter limit.
       for (let i = 0; i < rows.length; i += 90) {
         const part = rows.slice(i, i + 90);
-        const ids = await db
-          .insertInto('alerts')
-          .values(part.map(({ id: _id, ...row }) => row))
-          .returning(['id', 'fault_id', 'ident'])
-          .execute();
+        const values = part.map(({ id: _id, ...row }) => row);
+        // MySQL has no RETURNING: read the new ids back by the rows' unique (fault, ident), in this transaction.
+        const ids =
+          options.dialect === 'mysql'
+            ? await db
+                .insertInto('alerts')
+                .values(values)
+                .execute()
+                .then(() => db.selectFrom('alerts').select(['id', 'fault_id', 'ident']).where('ident', 'in', [...new Set(part.map((r) => r.ident))]).execute())
+            : await db.insertInto('alerts').values(values).returning(['id', 'fault_id', 'ident']).execute();
         // Neither database promises RETURNING in VALUES order: match rows by their unique (fault, ident).
         const byKey = new Map(ids.map((r) => [`${r.fault_id}|${r.ident}`, Number(r.id)]));
         for (const row of part) row.id = byKey.get(`${row.fault_id}|${row.ident}`);
       }
     },
-    updateMany: (rows) => writeWholeRows(db, 'alerts', rows),
+    updateMany: (rows) => writeWholeRows(db, options, 'alerts', rows),
     async touch(ids, at) {
       for (const part of chunks(ids)) {
         await db.updateTable('alerts').set({ last_received_at: at }).where('id', 'in', part).execute();

@@ -1,14 +1,74 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema';
+import type { Dialect } from '../types';
 
 export type Db = Kysely<Database>;
 
 export interface SqlOptions {
+  dialect: Dialect;
   /**
-   * Lock the faults a batch reads until it commits, in id order (PostgreSQL,
-   * where replicas share the database), so two replicas never change one fault at once.
+   * Lock the faults a batch reads until it commits, in id order (PostgreSQL and
+   * MySQL, where replicas share the database), so two replicas never change one fault at once.
    */
   locking: boolean;
+}
+
+/** Tables as plain records: for the helpers below, which write any table. */
+type Loose = Kysely<Record<string, Record<string, unknown>>>;
+type Row = Record<string, unknown>;
+
+/** MySQL's duplicate-key error (ER_DUP_ENTRY). */
+export function isDuplicateKey(err: unknown): boolean {
+  return (err as { errno?: number }).errno === 1062;
+}
+
+/**
+ * Inserts a row unless one with the same unique key exists; true when it
+ * inserted. PostgreSQL and SQLite: ON CONFLICT DO NOTHING. MySQL: a plain
+ * insert whose duplicate-key error is the answer (it undoes only that
+ * statement, not the transaction; INSERT IGNORE would also turn a too-long
+ * value into a silently truncated one).
+ */
+export async function insertIfAbsent<T extends keyof Database & string>(
+  db: Db, { dialect }: Pick<SqlOptions, 'dialect'>, table: T, row: Row, conflict: readonly string[]): Promise<boolean> {
+  const loose = db as unknown as Loose;
+  const name: string = table;
+  if (dialect === 'mysql') {
+    try {
+      await loose.insertInto(name).values(row).execute();
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+  const r = await loose
+    .insertInto(name)
+    .values(row)
+    .onConflict((oc) => oc.columns([...conflict]).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/**
+ * Inserts a row, or sets `update` on the row with the same unique key
+ * (`conflict` names it; MySQL takes whichever unique key the row collides with).
+ */
+export async function upsert<T extends keyof Database & string>(
+  db: Db, { dialect }: Pick<SqlOptions, 'dialect'>, table: T, row: Row, conflict: readonly string[], update: Row): Promise<void> {
+  const name: string = table;
+  const q = (db as unknown as Loose).insertInto(name).values(row);
+  await (dialect === 'mysql' ? q.onDuplicateKeyUpdate(update) : q.onConflict((oc) => oc.columns([...conflict]).doUpdateSet(update))).execute();
+}
+
+/** Inserts a row and gives its auto-increment id (MySQL has no RETURNING). */
+export async function insertReturningId<T extends keyof Database & string>(
+  db: Db, { dialect }: Pick<SqlOptions, 'dialect'>, table: T, row: Row): Promise<number> {
+  const name: string = table;
+  const q = (db as unknown as Loose).insertInto(name).values(row);
+  if (dialect === 'mysql') return Number((await q.executeTakeFirstOrThrow()).insertId);
+  const r = await q.returning('id').executeTakeFirstOrThrow();
+  return Number(r.id);
 }
 
 /** SQLite limits bound parameters per statement; stay well under it. */
@@ -28,15 +88,24 @@ const MAX_PARAMETERS = 30_000;
  * an insert whose conflict on the id updates every other column. With
  * `insertOnly`, rows are new and plainly inserted.
  */
-export async function writeWholeRows<T extends { id: string | number }>(db: Db, table: 'faults' | 'alerts', rows: readonly T[], insertOnly = false): Promise<void> {
+export async function writeWholeRows<T extends { id: string | number }>(
+  db: Db,
+  { dialect }: Pick<SqlOptions, 'dialect'>,
+  table: 'faults' | 'alerts',
+  rows: readonly T[],
+  insertOnly = false,
+): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0] as object).filter((c) => c !== 'id');
   const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / (columns.length + 1)));
-  const set = Object.fromEntries(columns.map((c) => [c, sql.ref(`excluded.${c}`)]));
+  // The proposed row: EXCLUDED on PostgreSQL and SQLite, VALUES() on MySQL (MariaDB has no row alias).
+  const set = Object.fromEntries(columns.map((c) => [c, dialect === 'mysql' ? sql`values(${sql.ref(c)})` : sql.ref(`excluded.${c}`)]));
   // The row types differ by table; the statement is the same shape for both.
-  const loose = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+  const loose = db as unknown as Loose;
   for (let i = 0; i < rows.length; i += perStatement) {
-    const q = loose.insertInto(table).values(rows.slice(i, i + perStatement) as unknown as Array<Record<string, unknown>>);
-    await (insertOnly ? q : q.onConflict((oc) => oc.column('id').doUpdateSet(set))).execute();
+    const q = loose.insertInto(table).values(rows.slice(i, i + perStatement) as unknown as Row[]);
+    if (insertOnly) await q.execute();
+    else if (dialect === 'mysql') await q.onDuplicateKeyUpdate(set).execute();
+    else await q.onConflict((oc) => oc.column('id').doUpdateSet(set)).execute();
   }
 }

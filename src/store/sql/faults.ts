@@ -1,7 +1,8 @@
 import type { FaultRow, FaultStore } from '../types';
 import { chunks, writeWholeRows, type Db, type SqlOptions } from './common';
 
-export function sqlFaultStore(db: Db, { locking }: SqlOptions): FaultStore {
+export function sqlFaultStore(db: Db, options: SqlOptions): FaultStore {
+  const { locking } = options;
   return {
     async findCurrent(idents) {
       const out: FaultRow[] = [];
@@ -27,8 +28,8 @@ export function sqlFaultStore(db: Db, { locking }: SqlOptions): FaultStore {
       return out;
     },
     get: (id) => db.selectFrom('faults').selectAll().where('id', '=', id).executeTakeFirst(),
-    insertMany: (rows) => writeWholeRows(db, 'faults', rows, true),
-    updateMany: (rows) => writeWholeRows(db, 'faults', rows),
+    insertMany: (rows) => writeWholeRows(db, options, 'faults', rows, true),
+    updateMany: (rows) => writeWholeRows(db, options, 'faults', rows),
     async setTicket(id, ticket) {
       await db.updateTable('faults').set(ticket).where('id', '=', id).execute();
     },

@@ -1,5 +1,5 @@
 import type { FitStore, SatisfactionStore } from '../types';
-import type { Db } from './common';
+import { insertIfAbsent, type Db, type SqlOptions } from './common';
 
 export function sqlFitStore(db: Db): FitStore {
   return {
@@ -14,16 +14,9 @@ export function sqlFitStore(db: Db): FitStore {
   };
 }
 
-export function sqlSatisfactionStore(db: Db): SatisfactionStore {
+export function sqlSatisfactionStore(db: Db, options: SqlOptions): SatisfactionStore {
   return {
-    async insert(row) {
-      const r = await db
-        .insertInto('satisfaction')
-        .values(row)
-        .onConflict((oc) => oc.columns(['source', 'external_id']).doNothing())
-        .executeTakeFirst();
-      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
-    },
+    insert: (row) => insertIfAbsent(db, options, 'satisfaction', { ...row }, ['source', 'external_id']),
     async summary(since) {
       const rows = await db
         .selectFrom('satisfaction')

@@ -1,16 +1,11 @@
 import type { InboundStore } from '../types';
-import type { Db } from './common';
+import { insertIfAbsent, upsert, type Db, type SqlOptions } from './common';
 
-export function sqlInboundStore(db: Db): InboundStore {
+export function sqlInboundStore(db: Db, options: SqlOptions): InboundStore {
   return {
     async remember(key, at) {
-      // ON CONFLICT DO NOTHING: a replica recording the same key at the same moment waits for ours and inserts nothing.
-      const r = await db
-        .insertInto('inbound_seen')
-        .values({ key, seen_at: at })
-        .onConflict((oc) => oc.column('key').doNothing())
-        .executeTakeFirst();
-      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+      // Insert-if-absent: a replica recording the same key at the same moment waits for ours and inserts nothing.
+      return insertIfAbsent(db, options, 'inbound_seen', { key, seen_at: at }, ['key']);
     },
     async forget(before) {
       const r = await db.deleteFrom('inbound_seen').where('seen_at', '<', before).executeTakeFirst();
@@ -21,11 +16,7 @@ export function sqlInboundStore(db: Db): InboundStore {
       return r?.value;
     },
     async saveCursor(name, value, at) {
-      await db
-        .insertInto('cursors')
-        .values({ name, value, updated_at: at })
-        .onConflict((oc) => oc.column('name').doUpdateSet({ value, updated_at: at }))
-        .execute();
+      await upsert(db, options, 'cursors', { name, value, updated_at: at }, ['name'], { value, updated_at: at });
     },
   };
 }

@@ -13,14 +13,14 @@ import { sqlWritebackStore } from './writebacks';
 export function sqlRepos(db: Db, options: SqlOptions): Repos {
   return {
     faults: sqlFaultStore(db, options),
-    alerts: sqlAlertStore(db),
+    alerts: sqlAlertStore(db, options),
     outbox: sqlOutboxStore(db, options),
     mail: sqlMailStore(db),
-    localTickets: sqlLocalTicketStore(db),
+    localTickets: sqlLocalTicketStore(db, options),
     fits: sqlFitStore(db),
-    satisfaction: sqlSatisfactionStore(db),
-    inbound: sqlInboundStore(db),
-    writebacks: sqlWritebackStore(db),
+    satisfaction: sqlSatisfactionStore(db, options),
+    inbound: sqlInboundStore(db, options),
+    writebacks: sqlWritebackStore(db, options),
     retention: sqlRetentionStore(db),
   };
 }

@@ -1,14 +1,15 @@
 import { sql } from 'kysely';
 import type { MailStore, OutboxRow, OutboxStore } from '../types';
-import { chunks, type Db, type SqlOptions } from './common';
+import { chunks, insertReturningId, type Db, type SqlOptions } from './common';
 
 /** States in which an operation still holds its line: the next one of the line waits for it. */
 const HOLDS_LINE = ['pending', 'running', 'parked'];
 
-export function sqlOutboxStore(db: Db, { locking }: SqlOptions): OutboxStore {
+export function sqlOutboxStore(db: Db, options: SqlOptions): OutboxStore {
+  const { locking } = options;
   /** Due operations of a system that no older operation of their line (and system) is waiting before. */
-  const firstInLine = (now: number, system: string) =>
-    db
+  const firstInLine = (now: number, system: string, on: Db = db) =>
+    on
       .selectFrom('outbox as o')
       .where('o.system', '=', system)
       .where('o.state', '=', 'pending')
@@ -29,11 +30,30 @@ export function sqlOutboxStore(db: Db, { locking }: SqlOptions): OutboxStore {
         ),
       )
       .orderBy('o.id');
+  /**
+   * MySQL has neither UPDATE … RETURNING nor an UPDATE that reads its own
+   * table in a subquery: lock the due rows (skipping those another replica
+   * holds), mark them, and read them back, in one transaction.
+   */
+  const claimDueMysql = async (now: number, limit: number, system: string, leaseUntil: number) => {
+    const claim = async (trx: Db) => {
+      const due = await firstInLine(now, system, trx).select('o.id').limit(limit).forUpdate().skipLocked().execute();
+      const ids = due.map((r) => r.id);
+      if (ids.length === 0) return [];
+      // By primary key only: these rows are locked by us and still pending. A condition on state
+      // could make InnoDB walk the state index and wait for rows an ingest transaction holds,
+      // while that transaction waits for ours (a deadlock seen under bench/ingest.mjs --store mariadb).
+      await trx
+        .updateTable('outbox')
+        .set({ state: 'running', claimed_until: leaseUntil, attempts: sql`attempts + 1`, updated_at: now })
+        .where('id', 'in', ids)
+        .execute();
+      return trx.selectFrom('outbox').selectAll().where('id', 'in', ids).orderBy('id').execute();
+    };
+    return db.isTransaction ? claim(db) : db.transaction().execute(claim);
+  };
   return {
-    async insert(row) {
-      const r = await db.insertInto('outbox').values(row).returning('id').executeTakeFirstOrThrow();
-      return Number(r.id);
-    },
+    insert: (row) => insertReturningId(db, options, 'outbox', row),
     async insertMany(rows) {
       // Twelve columns a row: keep each statement under SQLite's parameter limit.
       for (let i = 0; i < rows.length; i += 2_000) await db.insertInto('outbox').values(rows.slice(i, i + 2_000)).execute();
@@ -58,6 +78,7 @@ export function sqlOutboxStore(db: Db, { locking }: SqlOptions): OutboxStore {
     },
     due: (now, limit, system) => firstInLine(now, system).selectAll().limit(limit).execute(),
     async claimDue(now, limit, system, leaseUntil) {
+      if (options.dialect === 'mysql') return claimDueMysql(now, limit, system, leaseUntil);
       if (!locking) {
         // One writer (SQLite): choose, then claim by id. In one statement SQLite's planner read every
         // pending row by state to match the ids (10–30 ms a claim with a backlog of 50,000; now 0.2 ms).
@@ -114,6 +135,21 @@ export function sqlOutboxStore(db: Db, { locking }: SqlOptions): OutboxStore {
       await db.updateTable('outbox').set({ state: 'parked', claimed_until: null, last_error: error, updated_at: now }).where('id', '=', id).execute();
     },
     async releaseExpiredClaims(now) {
+      if (options.dialect === 'mysql') {
+        // Found first, then released by primary key: an UPDATE walking the state index locks index
+        // entries before rows, and a worker completing one of them locks the row first (a deadlock
+        // seen under bench/ingest.mjs --store mariadb). The UPDATE checks the conditions again.
+        const expired = await db.selectFrom('outbox').select('id').where('state', '=', 'running').where('claimed_until', '<', now).execute();
+        if (expired.length === 0) return 0;
+        const r = await db
+          .updateTable('outbox')
+          .set({ state: 'pending', claimed_until: null, updated_at: now })
+          .where('id', 'in', expired.map((e) => e.id))
+          .where('state', '=', 'running')
+          .where('claimed_until', '<', now)
+          .executeTakeFirst();
+        return Number(r.numUpdatedRows);
+      }
       const r = await db
         .updateTable('outbox')
         .set({ state: 'pending', claimed_until: null, updated_at: now })
@@ -128,7 +164,8 @@ export function sqlOutboxStore(db: Db, { locking }: SqlOptions): OutboxStore {
         .select([
           'system',
           (eb) => eb.fn.countAll<number>().as('depth'),
-          (eb) => eb.fn.countAll<number>().filterWhere('state', '=', 'parked').as('parked'),
+          // sum(case …), not count(*) FILTER: MySQL has no FILTER clause.
+          (eb) => eb.fn.sum<number>(eb.case().when('state', '=', 'parked').then(1).else(0).end()).as('parked'),
           (eb) => eb.fn.min('created_at').as('oldest'),
         ])
         .where('state', 'in', HOLDS_LINE)

@@ -1,16 +1,13 @@
 import type { LocalTicketStore } from '../types';
-import type { Db } from './common';
+import { insertReturningId, type Db, type SqlOptions } from './common';
 
-export function sqlLocalTicketStore(db: Db): LocalTicketStore {
+export function sqlLocalTicketStore(db: Db, options: SqlOptions): LocalTicketStore {
   const attachmentInfo = ['id', 'ticket_id', 'filename', 'content_type', 'created_at'] as const;
   return {
     findOpenByFault: (faultId) =>
       db.selectFrom('local_tickets').selectAll().where('fault_id', '=', faultId).where('status', '!=', 'closed').orderBy('id', 'desc').executeTakeFirst(),
     get: (id) => db.selectFrom('local_tickets').selectAll().where('id', '=', id).executeTakeFirst(),
-    async insert(row) {
-      const r = await db.insertInto('local_tickets').values(row).returning('id').executeTakeFirstOrThrow();
-      return Number(r.id);
-    },
+    insert: (row) => insertReturningId(db, options, 'local_tickets', row),
     async update(id, set) {
       await db.updateTable('local_tickets').set(set).where('id', '=', id).execute();
     },
@@ -35,7 +32,7 @@ export function sqlLocalTicketStore(db: Db): LocalTicketStore {
       const attachments = ids.length
         ? await db
             .selectFrom('local_ticket_attachments')
-            .select([...attachmentInfo, (eb) => eb.fn<number>('length', ['content']).as('size')])
+            .select([...attachmentInfo, (eb) => eb.fn<number>(options.dialect === 'mysql' ? 'char_length' : 'length', ['content']).as('size')])
             .where('ticket_id', 'in', ids)
             .orderBy('id')
             .execute()

@@ -1,17 +1,13 @@
 import type { WritebackStore } from '../types';
-import type { Db } from './common';
+import { insertReturningId, upsert, type Db, type SqlOptions } from './common';
 
-export function sqlWritebackStore(db: Db): WritebackStore {
+export function sqlWritebackStore(db: Db, options: SqlOptions): WritebackStore {
   return {
     get: (faultId, system) => db.selectFrom('writebacks').selectAll().where('fault_id', '=', faultId).where('system', '=', system).executeTakeFirst(),
     listByFault: (faultId) => db.selectFrom('writebacks').selectAll().where('fault_id', '=', faultId).orderBy('system').execute(),
     async put(row) {
       const rest = { ref: row.ref, active: row.active, active_until: row.active_until, updated_at: row.updated_at };
-      await db
-        .insertInto('writebacks')
-        .values(row)
-        .onConflict((oc) => oc.columns(['fault_id', 'system']).doUpdateSet(rest))
-        .execute();
+      await upsert(db, options, 'writebacks', { ...row }, ['fault_id', 'system'], rest);
     },
     async renewalsDue(system, before, limit) {
       const rows = await db
@@ -30,10 +26,7 @@ export function sqlWritebackStore(db: Db): WritebackStore {
         .execute();
       return rows.map((r) => r.fault_id);
     },
-    async queueCommand(row) {
-      const r = await db.insertInto('writeback_commands').values({ ...row, fetched_at: null, done_at: null }).returning('id').executeTakeFirstOrThrow();
-      return Number(r.id);
-    },
+    queueCommand: (row) => insertReturningId(db, options, 'writeback_commands', { ...row, fetched_at: null, done_at: null }),
     async fetchCommands(system, limit, now) {
       const rows = await db.selectFrom('writeback_commands').selectAll().where('system', '=', system).where('done_at', 'is', null).orderBy('id').limit(limit).execute();
       if (rows.length > 0) {
