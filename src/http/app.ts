@@ -73,7 +73,7 @@ export function createApp(deps: AppDeps, ingest: Ingest = createIngest(deps)): {
   explainRoutes(routes, { ...deps, maxBodyBytes: config.http.max_body_bytes });
   faultRoutes(routes, deps, jsonBody);
   inboundRoutes(routes, { ...deps, inbound: deps.inbound ?? (() => ({})), maxBodyBytes: config.http.max_body_bytes, prepare: deps.inboundPrepare });
-  ticketRoutes(routes, deps.store);
+  ticketRoutes(routes, deps.store, deps.rules);
   outboxRoutes(routes, deps);
   systemRoutes(routes, deps);
   // The Nagios agent's routes exist only when the config has it fetch commands (writeback.nagios.agent_token).

@@ -63,7 +63,7 @@ export function operationJson(o: OutboxRow) {
 export function ticketJson(
   t: LocalTicketRow,
   comments: Array<{ ticket_id: number; body: string; created_at: number }>,
-  attachments: Array<{ id: number; ticket_id: number; filename: string; content_type: string; created_at: number; size: unknown }>,
+  attachments: Array<{ id: number; ticket_id: number; filename: string; content_type: string; created_at: number; size: unknown; record_format?: string | null }>,
 ) {
   return {
     id: String(t.id),
@@ -82,7 +82,9 @@ export function ticketJson(
         id: String(a.id),
         filename: a.filename,
         contentType: a.content_type,
-        size: Number(a.size),
+        // The fault record is rendered when read (it follows the fault): no stored size.
+        size: a.record_format ? null : Number(a.size),
+        ...(a.record_format ? { faultRecord: true } : {}),
         createdAt: iso(a.created_at),
         url: `/api/v1/tickets/${t.id}/attachments/${a.id}`,
       })),

@@ -305,5 +305,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('faults_resolved').on('faults').columns(['state', 'resolved_at']).execute();
       },
     },
+    '0012_record_once': {
+      async up(db: Kysely<unknown>) {
+        // A local ticket keeps the fault record by reference: stored once, with the fault.
+        await db.schema.alterTable('local_ticket_attachments').addColumn('record_format', text).execute();
+      },
+    },
   };
 }

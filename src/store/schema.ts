@@ -161,8 +161,11 @@ export interface TicketAttachmentTable {
   ticket_id: number;
   filename: string;
   content_type: string;
+  /** Empty for a fault record (record_format set): it is rendered from the fault when read. */
   content: string;
   created_at: number;
+  /** markdown | json: this attachment is the fault's record, kept by reference; null: content as stored. */
+  record_format: string | null;
 }
 
 /** Inbound deliveries and changes already applied, so a retried webhook or a poll of the same change does nothing twice. */

@@ -114,7 +114,10 @@ export interface LocalTicketStore {
   update(id: number, set: Partial<Omit<LocalTicketRow, 'id'>>): Promise<void>;
   addComment(ticketId: number, body: string, at: number, opKey?: string | null): Promise<void>;
   hasComment(opKey: string): Promise<boolean>;
-  addAttachment(ticketId: number, a: { filename: string; contentType: string; content: string }, at: number): Promise<void>;
+  /** With `record`, the attachment is the fault's record by reference: its content is not stored. */
+  addAttachment(ticketId: number, a: { filename: string; contentType: string; content: string; record?: string }, at: number): Promise<void>;
+  /** Whether the ticket holds the fault's record by reference already. */
+  hasRecord(ticketId: number): Promise<boolean>;
   list(filter: { status?: string; limit: number; offset: number }): Promise<{
     tickets: LocalTicketRow[];
     comments: LocalTicketCommentRow[];

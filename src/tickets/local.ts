@@ -70,7 +70,9 @@ export class LocalTicketSystem implements TicketSystem {
       if (change.idempotencyKey && (await tx.localTickets.hasComment(change.idempotencyKey))) return { id: ref.id, status: row.status };
       const now = this.clock.now();
       await tx.localTickets.addComment(id, change.comment, now, change.idempotencyKey ?? null);
-      for (const a of change.attachments ?? []) await tx.localTickets.addAttachment(id, a, now);
+      // The record is kept by reference, and shows the fault as it is whenever it is read: once is enough.
+      const hasRecord = await tx.localTickets.hasRecord(id);
+      for (const a of change.attachments ?? []) if (!(a.record && hasRecord)) await tx.localTickets.addAttachment(id, a, now);
       const next = status ?? row.status;
       await tx.localTickets.update(id, {
         status: next,

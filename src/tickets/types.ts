@@ -17,7 +17,14 @@ export interface Attachment {
   filename: string;
   contentType: string;
   content: string;
+  /**
+   * The fault record in this format: a system that holds the fault itself (local tickets) keeps a
+   * reference and renders the record when it is read, so the record is stored once, with the fault.
+   */
+  record?: RecordFormat;
 }
+
+export type RecordFormat = 'markdown' | 'json';
 
 export interface NewTicket {
   faultId: string;

@@ -189,7 +189,13 @@ it('the fault resolves when every alert has resolved, and the ticket is solved',
   expect(ticket?.comments).toHaveLength(1);
   expect(ticket?.comments[0]).toContain('Resolved: every alert of this fault has resolved (2 in all).');
   expect(ticket?.comments[0]).toContain('instance="a1"'); // the waiting update went into the resolve comment
-  expect(ticket?.attachments).toHaveLength(4); // the record again, as it was at resolve
+  // The record is attached once, by reference: read after the resolve, it is the record as it is now.
+  expect(ticket?.attachments).toHaveLength(2);
+  const [, json] = (await daemon.store.repos.localTickets.list({ limit: 100, offset: 0 })).attachments;
+  const served = await fetch(`${daemon.url}/api/v1/tickets/${json!.ticket_id}/attachments/${json!.id}`);
+  expect(served.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(JSON.parse(await served.text())).toMatchObject({ kind: 'faultdesk.fault-record/v1', id: fault!.id, state: 'resolved' });
+  expect(((await daemon.store.repos.localTickets.attachment(json!.id))!.content)).toBe(''); // not stored with the ticket
   // A late duplicate of the firing alert (same start) does not reopen it.
   expect((await ingest(alert('a2'))).outcomes).toEqual({ duplicate: 1 });
   expect((await faults())[0]?.state).toBe('resolved');

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { notFound } from '../../errors';
+import { renderRecord } from '../../faults/render';
+import type { RuleEngine } from '../../rules';
 import type { Store } from '../../store';
 import { ticketJson } from '../views';
 import { parseQuery } from './query';
@@ -12,7 +14,7 @@ const listQuery = z.strictObject({
 });
 
 /** The local ticket system's tickets. */
-export function ticketRoutes(routes: Registrar, store: Store): void {
+export function ticketRoutes(routes: Registrar, store: Store, rules: () => RuleEngine): void {
   routes.get('/api/v1/tickets', viewer, async (req, res) => {
     const q = parseQuery(listQuery, req);
     const { tickets, comments, attachments } = await store.repos.localTickets.list({ status: q.status, limit: q.limit, offset: q.offset });
@@ -22,12 +24,21 @@ export function ticketRoutes(routes: Registrar, store: Store): void {
   routes.get('/api/v1/tickets/:id/attachments/:attachment', viewer, async (req, res) => {
     const a = await store.repos.localTickets.attachment(Number(req.params.attachment));
     if (!a || String(a.ticket_id) !== req.params.id) throw notFound('attachment');
+    let content = a.content;
+    if (a.record_format) {
+      // The fault record, kept by reference: rendered from the fault as it is now.
+      const ticket = await store.repos.localTickets.get(a.ticket_id);
+      const fault = ticket && (await store.repos.faults.get(ticket.fault_id));
+      if (!fault) throw notFound('attachment');
+      const record = renderRecord(fault, await store.repos.alerts.listByFault(fault.id), rules().category(fault.category));
+      content = a.record_format === 'json' ? record.json : record.markdown;
+    }
     // Shown as its own type, never sniffed or run as a page of ours, whatever an alert put in a record.
     res
       .type(a.content_type)
       .set('Content-Disposition', `inline; filename="${a.filename.replace(/[^\w.-]/g, '_')}"`)
       .set('X-Content-Type-Options', 'nosniff')
       .set('Content-Security-Policy', "default-src 'none'; sandbox")
-      .send(a.content);
+      .send(content);
   });
 }

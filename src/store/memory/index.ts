@@ -398,8 +398,10 @@ function memoryRepos(current: () => Tables): Repos {
       hasComment: async (opKey) => [...t().comments.values()].some((c) => c.op_key === opKey),
       addAttachment: async (ticketId, a, at) => {
         const id = ++t().ids.attachment;
-        t().attachments.set(id, { id, ticket_id: ticketId, filename: a.filename, content_type: a.contentType, content: a.content, created_at: at, size: a.content.length });
+        const content = a.record ? '' : a.content;
+        t().attachments.set(id, { id, ticket_id: ticketId, filename: a.filename, content_type: a.contentType, content, created_at: at, size: content.length, record_format: a.record ?? null });
       },
+      hasRecord: async (ticketId) => [...t().attachments.values()].some((a) => a.ticket_id === ticketId && a.record_format !== null),
       list: async (filter) => {
         const tickets = [...t().tickets.values()]
           .filter((x) => !filter.status || x.status === filter.status)

@@ -2,7 +2,7 @@ import type { LocalTicketStore } from '../types';
 import { insertReturningId, type Db, type SqlOptions } from './common';
 
 export function sqlLocalTicketStore(db: Db, options: SqlOptions): LocalTicketStore {
-  const attachmentInfo = ['id', 'ticket_id', 'filename', 'content_type', 'created_at'] as const;
+  const attachmentInfo = ['id', 'ticket_id', 'filename', 'content_type', 'created_at', 'record_format'] as const;
   return {
     findOpenByFault: (faultId) =>
       db.selectFrom('local_tickets').selectAll().where('fault_id', '=', faultId).where('status', '!=', 'closed').orderBy('id', 'desc').executeTakeFirst(),
@@ -20,8 +20,11 @@ export function sqlLocalTicketStore(db: Db, options: SqlOptions): LocalTicketSto
     async addAttachment(ticketId, a, at) {
       await db
         .insertInto('local_ticket_attachments')
-        .values({ ticket_id: ticketId, filename: a.filename, content_type: a.contentType, content: a.content, created_at: at })
+        .values({ ticket_id: ticketId, filename: a.filename, content_type: a.contentType, content: a.record ? '' : a.content, created_at: at, record_format: a.record ?? null })
         .execute();
+    },
+    async hasRecord(ticketId) {
+      return (await db.selectFrom('local_ticket_attachments').select('id').where('ticket_id', '=', ticketId).where('record_format', 'is not', null).executeTakeFirst()) !== undefined;
     },
     async list(filter) {
       let q = db.selectFrom('local_tickets').selectAll();
