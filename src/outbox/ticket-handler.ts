@@ -171,7 +171,8 @@ export class TicketHandler implements OperationHandler {
   }
 
   private record(fault: FaultRow, category: Category | undefined, alerts: readonly AlertRow[]): Attachment[] {
-    const record = renderRecord(fault, alerts, category);
+    // Rendered here only for a system that stores a copy; local tickets render it when it is read.
+    const record = this.deps.system.recordsByReference ? { markdown: '', json: '' } : renderRecord(fault, alerts, category);
     return [
       { filename: `faultdesk-fault-${fault.id}.md`, contentType: 'text/markdown; charset=utf-8', content: record.markdown, record: 'markdown' },
       { filename: `faultdesk-fault-${fault.id}.json`, contentType: 'application/json', content: record.json, record: 'json' },

@@ -8,6 +8,7 @@ import { TicketClosedError, TicketSystemError, type NewTicket, type TicketChange
  */
 export class LocalTicketSystem implements TicketSystem {
   readonly name = 'local' as const;
+  readonly recordsByReference = true;
 
   constructor(
     private readonly store: Store,

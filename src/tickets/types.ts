@@ -95,6 +95,8 @@ export class TicketClosedError extends TicketSystemError {
  */
 export interface TicketSystem {
   readonly name: TicketSystemName;
+  /** The system keeps the fault record by reference (Attachment.record) and never reads its content. */
+  readonly recordsByReference?: boolean;
   findByFault(faultId: string): Promise<TicketRef | undefined>;
   create(ticket: NewTicket): Promise<TicketRef>;
   /** A comment, and a priority change when given. */
