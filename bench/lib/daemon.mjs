@@ -51,7 +51,8 @@ export async function startDaemon({ port, extraConfig = '', env = {}, root: from
 
 /** Undelivered outbox operations over every system, from /metrics. */
 export async function outboxDepth(base) {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  // A new connection each time: a kept-alive one the daemon closes as it is reused answers ECONNRESET.
+  const text = await (await fetch(`${base}/metrics`, { headers: { connection: 'close' } })).text();
   let depth = 0;
   for (const line of text.split('\n')) if (line.startsWith('faultdesk_outbox_depth{')) depth += Number(line.split(' ').pop());
   return depth;

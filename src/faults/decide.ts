@@ -377,7 +377,8 @@ class Decider {
         this.entry(f, { event: 'reassigned', detail: `group ${event.group}`, by });
       }
     }
-    if (event.priority !== undefined && seen.priority !== undefined && event.priority !== seen.priority) {
+    // Without a priority heard before, a change is a person's only when it is known not to be faultdesk's own.
+    if (event.priority !== undefined && event.priority !== seen.priority && (seen.priority !== undefined || event.priorityNotOwn === true)) {
       this.human({ type: 'priority', priority: event.priority, ...actor });
     }
     this.remember(f, event);

@@ -63,6 +63,11 @@ export type HumanEvent = Actor &
         group?: string | null;
         tier?: string;
         priority?: string;
+        /**
+         * `priority` is known not to be the one faultdesk sets (the system's word for faultdesk's
+         * priority is known): a person's even when it is the first priority heard of the ticket.
+         */
+        priorityNotOwn?: boolean;
         closeCode?: string;
         wontFix?: boolean;
         comment?: { text: string; author?: string };

@@ -82,7 +82,7 @@ export function toTicketChanged(event: TicketEvent, fault: FaultView, settings: 
     ...(event.assignee !== undefined ? { assignee: event.assignee } : {}),
     ...(event.group !== undefined ? { group: event.group } : {}),
     ...(tier !== undefined ? { tier } : {}),
-    ...(priority !== undefined ? { priority } : {}),
+    ...(priority !== undefined ? { priority, ...(settings.systemPriority ? { priorityNotOwn: true } : {}) } : {}),
     ...(closeCode !== undefined ? { closeCode } : {}),
     ...(wontFix ? { wontFix } : {}),
     ...(comment ? { comment: { text: comment.text, ...(comment.author ? { author: comment.author } : {}) } } : {}),

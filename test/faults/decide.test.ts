@@ -314,6 +314,8 @@ const ticketRows: TicketRow[] = [
   ['reopened after a solve: handled no more, and acknowledged', fault({ ...seenOpen, ...handled, ticketSeen: { ...seenOpen.ticketSeen, status: 'solved' } }), { status: 'working' }, { transitions: ['acknowledged'] }, { handled: null }],
   ['the group moved to another tier\'s: recorded, not fought', fault({ ...seenOpen, ...inTier('L1') }), { group: '33', tier: 'L3' }, { transitions: ['tier_changed'], intents: [] }, { tier: 'L3' }],
   ['a priority a person changed is kept', fault({ ...seenOpen }), { priority: 'urgent' }, {}, { priorityPinned: 'urgent' }],
+  ['the first priority heard, known not to be faultdesk\'s own: a person\'s, kept', fault({ ticketSeen: {} }), { priority: 'urgent', priorityNotOwn: true }, {}, { priorityPinned: 'urgent' }],
+  ['the first priority heard, not known to be a person\'s: only remembered', fault({ ticketSeen: {} }), { priority: '1' }, {}, { priorityPinned: null, ticketSeen: { priority: '1' } }],
   ['a comment by a person goes on the timeline', fault({ ...seenOpen }), { comment: { text: 'rebooting the switch', author: 'ada@acme' } }, { intents: [] }],
   ['faultdesk\'s own change (an echo) is remembered, never acted on', fault({ ...seenOpen }), { status: 'solved', own: true }, { transitions: [], intents: [] }, { handled: null, ticketSeen: { ...seenOpen.ticketSeen, status: 'solved' } }],
 ];

@@ -35,11 +35,18 @@ const rows: Row[] = [
   ['no actor, the priority faultdesk sets: not a person\'s', { actor: undefined, priority: 'high' }, open, {}, ['priority']],
   ['no actor, another priority: a person\'s', { actor: undefined, priority: 'urgent' }, open, { priority: 'urgent' }],
   ['with an actor, the priority faultdesk sets is still not a pin (its own change may have gone unheard)', { priority: 'high' }, open, {}, ['priority']],
-  ['with an actor, another priority is theirs', { priority: 'low' }, open, { priority: 'low' }],
+  ['with an actor, another priority is theirs', { priority: 'low' }, open, { priority: 'low', priorityNotOwn: true }],
 ];
 
 test.each(rows)('%s', (_name, change, fault, expected, absent = []) => {
   const event = toTicketChanged({ ...base, ...change }, fault, settings);
   expect(event).toMatchObject(expected);
   for (const key of absent) expect(event).not.toHaveProperty(key);
+});
+
+test('where the system\'s word for faultdesk\'s priority is not known (ServiceNow), a priority is not known to be a person\'s', () => {
+  const { systemPriority: _unknown, ...servicenow } = settings;
+  const event = toTicketChanged({ ...base, system: 'servicenow', priority: '1' }, open, servicenow);
+  expect(event).toMatchObject({ priority: '1' });
+  expect(event).not.toHaveProperty('priorityNotOwn');
 });
