@@ -54,7 +54,7 @@ interface FaultView {
   acknowledged: { by: string } | null;
   closedByHuman: { by: string; code: string | null } | null;
   tierHistory: Array<{ tier: string; reason: string; by?: string }>;
-  timeline: { entries: Array<{ event: string; by?: string; detail?: string }> };
+  timeline: { entries: Array<{ event: string; by?: string; via?: string; detail?: string }> };
 }
 const fault = (id: string) => getJson<FaultView>(`${daemon.url}/api/v1/faults/${id}`);
 const tickets = async () =>
@@ -80,10 +80,10 @@ test('ack, comment, assign and close through the API: on the timeline with who d
   expect(ticket.fields).toMatchObject({ group: 'L3' });
 
   let view = await fault(id);
-  expect(view.timeline.entries.filter((e) => e.by).map((e) => [e.event, e.by])).toEqual([
-    ['acknowledged', 'grace'],
-    ['comment', 'grace'],
-    ['tier_changed', 'grace'],
+  expect(view.timeline.entries.filter((e) => e.by).map((e) => [e.event, e.by, e.via])).toEqual([
+    ['acknowledged', 'grace', 'api'],
+    ['comment', 'grace', 'api'],
+    ['tier_changed', 'grace', 'api'],
   ]);
   expect(view.tierHistory.map((t) => [t.tier, t.reason])).toEqual([
     ['L1', 'start'],

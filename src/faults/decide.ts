@@ -82,6 +82,8 @@ class Decider {
   private superseded = false;
   private follows: { system: string; id: string } | undefined;
   private changed = false;
+  /** Where the person's action being decided came from (api, cli, console, zendesk…), for the timeline. */
+  private via: string | undefined;
 
   constructor(
     fault: Fault | undefined,
@@ -267,6 +269,7 @@ class Decider {
     const f = this.f;
     if (!f) return;
     const { by, via } = event;
+    this.via = via;
     // What a person did in the ticket system is there already; what they did elsewhere goes to the ticket.
     const fromTicket = via === f.ticket.system;
     switch (event.type) {
@@ -692,7 +695,9 @@ class Decider {
   }
 
   private entry(f: Fault, entry: Omit<TimelineEntry, 'at'>): void {
-    f.timeline = withEntry(f.timeline, { at: this.now, ...entry });
+    // A person's action says where it was taken, beside who took it.
+    const via = entry.by !== undefined && this.via !== undefined ? { via: this.via } : {};
+    f.timeline = withEntry(f.timeline, { at: this.now, ...entry, ...via });
   }
 }
 

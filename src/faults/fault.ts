@@ -10,6 +10,8 @@ export interface TimelineEntry {
   detail?: string;
   /** Who did it, for people's actions (a ticket system's user, an operator). */
   by?: string;
+  /** Where a person's action was taken: api, cli, console, zendesk, servicenow. */
+  via?: string;
 }
 
 export interface Timeline {

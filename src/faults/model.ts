@@ -17,6 +17,7 @@ export function timelineJson(text: string) {
       event: e.event,
       ...(e.detail ? { detail: e.detail } : {}),
       ...(e.by ? { by: e.by } : {}),
+      ...(e.via ? { via: e.via } : {}),
     })),
   };
 }

@@ -333,7 +333,7 @@ export function renderRecord(fault: FaultRow, alerts: readonly AlertRow[], categ
     ticket: fault.ticket_id ? { system: fault.ticket_system, id: fault.ticket_id, status: fault.ticket_status } : null,
     ...humanLoopJson(fault),
     alerts: views,
-    timeline: timeline.entries.map((e) => ({ at: iso(e.at), event: e.event, ...(e.detail ? { detail: e.detail } : {}), ...(e.by ? { by: e.by } : {}) })),
+    timeline: timeline.entries.map((e) => ({ at: iso(e.at), event: e.event, ...(e.detail ? { detail: e.detail } : {}), ...(e.by ? { by: e.by } : {}), ...(e.via ? { via: e.via } : {}) })),
     timelineOmitted: timeline.omitted,
   };
   const md: string[] = [
@@ -370,7 +370,7 @@ export function renderRecord(fault: FaultRow, alerts: readonly AlertRow[], categ
   }
   md.push('## Timeline', '');
   if (timeline.omitted > 0) md.push(`(${timeline.omitted} entries omitted)`);
-  for (const e of timeline.entries) md.push(`- ${formatTime(e.at)} ${e.event}${e.by ? ` by ${e.by}` : ''}${e.detail ? `: ${e.detail.replace(/\n/g, ' ')}` : ''}`);
+  for (const e of timeline.entries) md.push(`- ${formatTime(e.at)} ${e.event}${e.by ? ` by ${e.by}` : ''}${e.via ? ` (${e.via})` : ''}${e.detail ? `: ${e.detail.replace(/\n/g, ' ')}` : ''}`);
   return { markdown: md.join('\n') + '\n', json: JSON.stringify(doc, null, 2) + '\n' };
 }
 

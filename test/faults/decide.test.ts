@@ -326,7 +326,7 @@ test.each(ticketRows)('%s', (_name, before, change, expected, fields = {}) => {
   if (Object.keys(fields).length > 0) expect(d.fault).toMatchObject(fields);
 });
 
-test('a person\'s comment heard from the ticket names its author on the timeline', () => {
+test('a person\'s comment heard from the ticket names its author and where it was heard on the timeline', () => {
   const d = decide(fault({ ...seenOpen }), { type: 'ticket_changed', by: 'grace@acme', via: 'zendesk', comment: { text: 'rebooting the switch', author: 'ada@acme' } }, tiered, T0);
-  expect(d.fault?.timeline.entries).toEqual([{ at: T0, event: 'comment', detail: 'rebooting the switch', by: 'ada@acme' }]);
+  expect(d.fault?.timeline.entries).toEqual([{ at: T0, event: 'comment', detail: 'rebooting the switch', by: 'ada@acme', via: 'zendesk' }]);
 });

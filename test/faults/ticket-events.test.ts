@@ -45,7 +45,7 @@ test.each(rows)('%s', (_name, change, fault, expected, absent = []) => {
 });
 
 test('where the system\'s word for faultdesk\'s priority is not known (ServiceNow), a priority is not known to be a person\'s', () => {
-  const { systemPriority: _unknown, ...servicenow } = settings;
+  const servicenow: InboundSettings = { ...settings, systemPriority: undefined };
   const event = toTicketChanged({ ...base, system: 'servicenow', priority: '1' }, open, servicenow);
   expect(event).toMatchObject({ priority: '1' });
   expect(event).not.toHaveProperty('priorityNotOwn');
