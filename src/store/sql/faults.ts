@@ -36,9 +36,13 @@ export function sqlFaultStore(db: Db, options: SqlOptions): FaultStore {
     async list(filter) {
       let q = db.selectFrom('faults').selectAll();
       if (filter.state) q = q.where('state', '=', filter.state);
+      if (filter.states) q = q.where('state', 'in', filter.states.length ? filter.states : ['']);
       if (filter.category) q = q.where('category', '=', filter.category);
       if (filter.tier) q = q.where('tier', '=', filter.tier);
       if (filter.acknowledged !== undefined) q = q.where('acknowledged_at', filter.acknowledged ? 'is not' : 'is', null);
+      if (filter.order === 'urgency') {
+        q = q.orderBy((eb) => eb.case().when('state', '=', 'resolved').then(1).else(0).end()).orderBy('severity', 'desc');
+      }
       return q.orderBy('opened_at', 'desc').orderBy('id').limit(filter.limit).offset(filter.offset).execute();
     },
     listCurrentInState: (state) => db.selectFrom('faults').selectAll().where('current', '=', 1).where('state', '=', state).execute(),
