@@ -207,6 +207,67 @@ run('the console in a browser', () => {
     await phone.close();
   });
 
+  test('labels, annotations, comments and rule templates with <script>, "onmouseover= and javascript: URLs are shown as text', async () => {
+    const hostile = amPayload([
+      {
+        labels: { alertname: 'Hostile', service: '<script>window.__xss = "label"</script>', instance: '"onmouseover="window.__xss = 1" x="' },
+        annotations: {
+          summary: '<img src=x onerror="window.__xss = 2"> "onmouseover="window.__xss = 3',
+          description: '<script>window.__xss = "annotation"</script>',
+          runbook_url: 'javascript:window.__xss = 4',
+        },
+        fingerprint: 'eeeeffff00001111',
+      },
+    ]) as { alerts: Array<{ generatorURL: string }> };
+    hostile.alerts[0]!.generatorURL = 'javascript:window.__xss = 5';
+    expect((await postJson(`${daemon.url}/api/v1/alerts/alertmanager`, hostile, AM)).status).toBe(200);
+    await daemon.outbox.runOnce();
+
+    /** No markup of the alert's made it into the page: only our own scripts, no handlers, no javascript: links; the text is there as text. */
+    const assertInert = async (where: string, text: string) => {
+      const found = (await page.evaluate(`(() => ({
+        scripts: [...document.scripts].map((s) => s.getAttribute('src')).filter((src) => !(src || '').startsWith('/static/')).length,
+        handlers: [...document.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => a.name.toLowerCase().startsWith('on'))).length,
+        jsLinks: [...document.querySelectorAll('a[href]')].filter((a) => a.getAttribute('href').trim().toLowerCase().startsWith('javascript:')).length,
+        images: document.querySelectorAll('main img').length,
+        xss: window.__xss === undefined ? null : String(window.__xss),
+        text: document.body.innerText,
+      }))()`)) as { scripts: number; handlers: number; jsLinks: number; images: number; xss: string | null; text: string };
+      expect([where, found.scripts, found.handlers, found.jsLinks, found.images, found.xss]).toEqual([where, 0, 0, 0, 0, null]);
+      expect([where, found.text.includes(text)]).toEqual([where, true]);
+    };
+
+    await page.goto(`${daemon.url}/?category=hostile`);
+    const row = page.locator('tr[data-fault]').first();
+    await row.hover();
+    await assertInert('faults list', '<script>window.__xss = ');
+    await assertInert('faults list', '<img src=x onerror="window.__xss = 2">');
+
+    await row.getByRole('link').first().click();
+    await page.waitForURL(/\/faults\//);
+    for (const cell of await page.locator('td, dd').all()) await cell.hover({ trial: false }).catch(() => undefined);
+    await assertInert('fault page', '<script>window.__xss = "annotation"</script>');
+    await assertInert('fault page', 'javascript:window.__xss = 5');
+
+    await page.locator('#comment-text').fill('<script>window.__xss = "comment"</script> "onmouseover="window.__xss = 6');
+    await actAndConfirm(page.getByRole('button', { name: 'Comment', exact: true }));
+    await assertInert('fault page after a comment', '<script>window.__xss = "comment"</script>');
+
+    // The local ticket: the rule's hostile templates rendered, and the record with the alert's text.
+    await page.locator('dd a', { hasText: 'local #' }).click();
+    await page.waitForURL(/\/tickets\//);
+    await assertInert('ticket page', '<script>window.__xss = "subject"</script>');
+
+    await page.goto(`${daemon.url}/playground`);
+    await page.getByLabel('Payload').fill(JSON.stringify(hostile));
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await page.getByTestId('explanations').waitFor();
+    await page.locator('details summary', { hasText: 'Body' }).first().click();
+    await assertInert('playground', '<script>window.__xss = "subject"</script>');
+    await assertInert('playground', '<img src=x onerror="window.__xss = 1">');
+    await page.screenshot({ path: screenshotPath('xss-playground'), fullPage: true });
+  });
+
   test('a viewer reads every page but cannot act, not even with a crafted form', async () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(/\/login/);
