@@ -26,6 +26,7 @@ export interface OtherPageDeps {
   estimateWindowMs: number;
   /** Called after parked operations were put back in line. */
   onRetry?: () => void;
+  tiers: () => readonly string[];
 }
 
 const ticketQuery = z.strictObject({ status: z.string().max(50).optional(), page: z.coerce.number().int().min(1).max(100_000).default(1) });
@@ -82,7 +83,7 @@ export function otherPages(routes: Registrar, deps: OtherPageDeps, kit: PageKit)
         attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.content_type, size: a.size, url: `/tickets/${t.id}/attachments/${a.id}` })),
         fault: fault ? faultRowView(fault, deps.clock.now()) : null,
         actions: fault
-          ? { base: `/faults/${encodeURIComponent(fault.id)}`, acknowledged: fault.acknowledged_at !== null, resolved: fault.state === 'resolved', closed: fault.human_closed_at !== null, tiers: [] }
+          ? { base: `/faults/${encodeURIComponent(fault.id)}`, acknowledged: fault.acknowledged_at !== null, resolved: fault.state === 'resolved', closed: fault.human_closed_at !== null, tiers: deps.tiers().map((t) => ({ value: t, selected: t === fault.tier })) }
           : null,
       }),
     );
@@ -190,12 +191,13 @@ export function otherPages(routes: Registrar, deps: OtherPageDeps, kit: PageKit)
         fitted,
         inUse: fit ? 'fitted' : 'configured',
         sampleCount: points.length,
+        plotted: points.length > 0 || fitted !== null,
         chart: { samples: points, configured: configured ? curve(configured) : null, fitted: fitted ? curve(fitted) : null },
       };
     });
     const satisfaction = await satisfactionOverTime(deps, now);
     const frame = kit.frame(req, res, 'Estimates and satisfaction', 'estimates');
-    kit.send(res, 200, kit.views.page('estimates', frame, { estimates, satisfaction, windowDays: Math.round(deps.estimateWindowMs / 86_400_000) }));
+    kit.send(res, 200, kit.views.page('estimates', frame, { estimates, plotted: estimates.filter((e) => e.plotted), satisfaction, windowDays: Math.round(deps.estimateWindowMs / 86_400_000) }));
   });
 }
 

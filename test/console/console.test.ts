@@ -182,14 +182,21 @@ run('the console in a browser', () => {
   });
 
   test('estimates and satisfaction draw their charts from the locally served Chart.js', async () => {
-    await postJson(`${daemon.url}/api/v1/faults/${(await firstFault()).id}/satisfaction`, { score: 8 }, { Authorization: `Bearer ${ADMIN_TOKEN}` });
+    const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+    await postJson(`${daemon.url}/api/v1/faults/${(await firstFault()).id}/satisfaction`, { score: 8 }, admin);
+    // A fault its source resolved is a sample of its category's repair time.
+    const recovery = amPayload([{ status: 'resolved', endsAt: new Date().toISOString(), labels: { alertname: 'ParkMe', service: 'billing', severity: 'critical' }, fingerprint: 'aaaabbbbccccdddd' }]);
+    expect((await postJson(`${daemon.url}/api/v1/alerts/alertmanager`, recovery, AM)).status).toBe(200);
+    expect((await firstFault('park-me')).state).toBe('resolved');
     const failed: string[] = [];
     page.on('requestfailed', (r) => failed.push(r.url()));
     await page.goto(`${daemon.url}/estimates`);
-    await page.waitForFunction("typeof window.Chart === 'function'");
-    const drawn = await page.evaluate("[...document.querySelectorAll('canvas[data-chart]')].filter((c) => c.width > 0 && window.Chart.getChart(c)).length");
-    expect(drawn).toBeGreaterThan(1);
+    // The repair-time plot of park-me and the satisfaction plot, both drawn by Chart.js.
+    const drawn = async () => (await page.evaluate("window.Chart ? [...document.querySelectorAll('canvas[data-chart]')].filter((c) => window.Chart.getChart(c)).length : 0")) as number;
+    for (let i = 0; i < 100 && (await drawn()) < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await drawn()).toBe(2);
     await expect(page.locator('main').textContent()).resolves.toMatch(/target-down[\s\S]*8 \(1\)/);
+    await expect(page.locator('article.estimate h2').allTextContents()).resolves.toEqual(['park-me']);
     expect(failed).toEqual([]);
     await page.screenshot({ path: screenshotPath('estimates'), fullPage: true });
   });
@@ -293,9 +300,9 @@ run('the console in a browser', () => {
     expect((await firstFault()).state).not.toBe('resolved');
   });
 
-  async function firstFault(): Promise<{ id: string; state: string }> {
+  async function firstFault(category = 'target-down'): Promise<{ id: string; state: string }> {
     const res = await fetch(`${daemon.url}/api/v1/faults`, { headers: { Authorization: `Bearer ${VIEWER_TOKEN}` } });
     const body = (await res.json()) as { faults: Array<{ id: string; state: string; category: string }> };
-    return body.faults.find((f) => f.category === 'target-down')!;
+    return body.faults.find((f) => f.category === category)!;
   }
 });
