@@ -30,7 +30,6 @@ export class ConsoleViews {
 
   constructor(dir: string = path.join(ASSETS, 'views')) {
     this.hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-    this.hb.registerHelper('json', (v: unknown) => JSON.stringify(v, null, 2));
     this.hb.registerHelper('compact', (v: unknown) => JSON.stringify(v));
     // A link only to the web: javascript:, data: and the like are shown as text by the templates.
     this.hb.registerHelper('webUrl', (v: unknown) => (typeof v === 'string' && /^https?:\/\//i.test(v.trim()) ? v.trim() : undefined));
