@@ -17,12 +17,13 @@ export function haveChromium(): boolean {
 }
 
 /** A headless Chromium with a fresh profile and no network of its own (no updates, sync or QUIC). */
-export async function launch(viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+export async function launch(viewport = { width: 1280, height: 900 }, javaScriptEnabled = true): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
   const profile = mkdtempSync(path.join(tmpdir(), 'faultdesk-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport,
+    javaScriptEnabled,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   return {

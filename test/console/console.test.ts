@@ -275,6 +275,32 @@ run('the console in a browser', () => {
     await page.screenshot({ path: screenshotPath('xss-playground'), fullPage: true });
   });
 
+  test('without JavaScript the pages read and an action asks on a page of its own', async () => {
+    const plain = await launch({ width: 1280, height: 900 }, false);
+    try {
+      const p = await plain.context.newPage();
+      await p.goto(`${daemon.url}/`);
+      await p.getByLabel('Token').fill(ADMIN_TOKEN);
+      await p.getByRole('button', { name: 'Log in' }).click();
+      await p.waitForURL(`${daemon.url}/`);
+      await p.locator('tr[data-fault]', { hasText: '127.0.0.1:9999' }).getByRole('link').first().click();
+      await p.waitForURL(/\/faults\//);
+      await p.locator('#comment-text').fill('checked without a script');
+      await p.getByRole('button', { name: 'Comment', exact: true }).click();
+      await expect(p.locator('h1').textContent()).resolves.toBe('Comment on this fault?');
+      await p.getByRole('button', { name: 'Confirm' }).click();
+      await p.waitForURL(/done=comment/);
+      await expect(p.getByTestId('result').textContent()).resolves.toBe('Comment added.');
+      expect(await p.getByTestId('timeline').textContent()).toMatch(/comment\s+by admin: checked without a script/);
+      for (const path of ['/tickets', '/outbox', '/playground', '/estimates']) {
+        await p.goto(`${daemon.url}${path}`);
+        await expect(p.locator('h1').count()).resolves.toBe(1);
+      }
+    } finally {
+      await plain.close();
+    }
+  });
+
   test('a viewer reads every page but cannot act, not even with a crafted form', async () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(/\/login/);
