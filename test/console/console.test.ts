@@ -121,9 +121,15 @@ run('the console in a browser', () => {
     expect(api.faults[0]!.acknowledged?.by).toBe('Ada On-Call');
   });
 
-  test('a comment goes on the timeline; the local ticket shows it', async () => {
-    await page.locator('#comment-text').fill('restarted the exporter');
-    await actAndConfirm(page.getByRole('button', { name: 'Comment', exact: true }));
+  test('a comment, by keyboard alone, goes on the timeline; the local ticket shows it', async () => {
+    await page.locator('#comment-text').focus();
+    await page.keyboard.type('restarted the exporter');
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate('document.activeElement.textContent')).resolves.toBe('Comment');
+    await page.keyboard.press('Enter');
+    await page.locator('#confirm-dialog').waitFor({ state: 'visible' });
+    // The dialog takes the focus on its first button, Confirm.
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     await expect(page.getByTestId('result').textContent()).resolves.toBe('Comment added.');
     expect(await page.getByTestId('timeline').textContent()).toMatch(/comment\s+by Ada On-Call: restarted the exporter/);
     await daemon.outbox.runOnce();
