@@ -5,6 +5,7 @@ import { repairTimeHours, type RepairTimeEstimates } from '../estimate';
 import { formatTime, type Explanation } from '../faults';
 import type { SatisfactionService } from '../feedback';
 import { explainPayload } from '../http/routes/explain';
+import { sendAttachment } from '../http/routes/tickets';
 import { admin, viewer, type Registrar } from '../http/routes/registrar';
 import type { Logger } from '../log';
 import type { RuleEngine } from '../rules';
@@ -80,7 +81,7 @@ export function otherPages(routes: Registrar, deps: OtherPageDeps, kit: PageKit)
         body: kit.views.safe(markdownToHtml(t.body)),
         fields: Object.entries(JSON.parse(t.fields) as Record<string, unknown>).map(([k, v]) => ({ k, v: typeof v === 'string' ? v : JSON.stringify(v) })),
         comments: comments.map((c) => ({ at: formatTime(c.created_at), body: kit.views.safe(markdownToHtml(c.body)) })),
-        attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.content_type, size: a.size, url: `/tickets/${t.id}/attachments/${a.id}` })),
+        attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.content_type, size: a.size, record: !!a.record_format, url: `/tickets/${t.id}/attachments/${a.id}` })),
         fault: fault ? faultRowView(fault, deps.clock.now()) : null,
         actions: fault
           ? { base: `/faults/${encodeURIComponent(fault.id)}`, acknowledged: fault.acknowledged_at !== null, resolved: fault.state === 'resolved', closed: fault.human_closed_at !== null, tiers: deps.tiers().map((t) => ({ value: t, selected: t === fault.tier })) }
@@ -91,14 +92,7 @@ export function otherPages(routes: Registrar, deps: OtherPageDeps, kit: PageKit)
 
   // Attachments from the console's session (the API's route takes the Authorization header only); same safe headers.
   routes.get('/tickets/:id/attachments/:attachment', viewer, async (req, res) => {
-    const a = await store.repos.localTickets.attachment(Number(req.params.attachment));
-    if (!a || String(a.ticket_id) !== req.params.id) throw notFound('attachment');
-    res
-      .type(a.content_type)
-      .set('Content-Disposition', `inline; filename="${a.filename.replace(/[^\w.-]/g, '_')}"`)
-      .set('X-Content-Type-Options', 'nosniff')
-      .set('Content-Security-Policy', "default-src 'none'; sandbox")
-      .send(a.content);
+    await sendAttachment(store, deps.rules, String(req.params.id), Number(req.params.attachment), res);
   });
 
   routes.get('/outbox', viewer, async (req, res) => {

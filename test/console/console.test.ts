@@ -139,6 +139,12 @@ run('the console in a browser', () => {
     await page.locator('table a', { hasText: '#' }).first().click();
     await expect(page.locator('main').textContent()).resolves.toContain('Acknowledged by Ada On-Call: looking at the scrape target');
     await page.screenshot({ path: screenshotPath('ticket'), fullPage: true });
+    // The fault record attached by reference, rendered as the fault is now, through the console's session.
+    const record = await page.locator('a', { hasText: /\.md$/ }).first().getAttribute('href');
+    const answer = await page.request.get(`${daemon.url}${record}`);
+    expect(answer.status()).toBe(200);
+    expect(answer.headers()['content-security-policy']).toBe("default-src 'none'; sandbox");
+    expect(await answer.text()).toMatch(/^# Fault target-down[\s\S]*Acknowledged by Ada On-Call/);
   });
 
   test('a parked operation is shown with its reason and retried from the outbox page', async () => {
