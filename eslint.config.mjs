@@ -42,6 +42,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-unused-vars': ['error', { args: 'none' }] },
   },
   {
+    // The console's script runs in the browser.
+    files: ['src/console/assets/static/*.js'],
+    languageOptions: { sourceType: 'script', globals: globals.browser },
+  },
+  {
     files: ['**/*.mjs'],
     languageOptions: { sourceType: 'module', globals: globals.node },
   },

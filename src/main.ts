@@ -11,6 +11,7 @@ import { createHandler } from './http/app';
 import { isLoopback, splitListen } from './http/listen';
 import type { RouteEntry } from './http/routes/registrar';
 import { AccessControl } from './http/auth';
+import { ConsoleSessions } from './console';
 import { Scheduler, type Job } from './jobs';
 import { TicketPoller, type ServiceNowPolled, type ZendeskPolled } from './jobs/ticket-poll';
 import { purgeExpired } from './jobs/retention';
@@ -221,7 +222,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   let ready = false;
   const agentToken = config.writeback?.nagios?.agent_token;
-  const access = new AccessControl({ ...config.auth, agents: agentToken ? { nagios: { bearer_token: agentToken } } : {} });
+  const sessions = new ConsoleSessions(config.auth);
+  const access = new AccessControl({ ...config.auth, agents: agentToken ? { nagios: { bearer_token: agentToken } } : {} }, sessions.lookup);
   const http = createHandler({
     config,
     access,
@@ -241,6 +243,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     inbound: () => inboundKeys(current()),
     inboundPrepare: (system) => ownUsers.learn(system),
     nagiosAgent: agentToken !== undefined,
+    sessions,
+    estimateWindowMs: config.estimates.window,
   });
   const { host, port } = splitListen(config.listen);
   const open = access.secured ? [] : openEndpoints();

@@ -5,6 +5,7 @@ import { tryCategories, type RuleEngine, type TriedCategory } from '../rules';
 import type { Alert } from '../sources';
 import type { AlertRow, FaultRow, Store } from '../store';
 import { draftFault } from './draft';
+import { renderTicket } from './render';
 import { alertIdent, type Fault } from './fault';
 import { ticketSubject } from './subject';
 import { UnitOfWork, type AppliedAlert } from './unit-of-work';
@@ -21,6 +22,8 @@ export interface Explanation {
   repairTimeHours: number;
   dueAt: string;
   subject: string;
+  /** The ticket body the category's templates render (Markdown). */
+  body: string;
   ticketSystem: string;
   /** What ingest would report for this alert: opened, updated, reopened, resolved, duplicate, dropped, ignored. */
   outcome: AlertOutcome;
@@ -97,6 +100,7 @@ function explanation(
     repairTimeHours: Math.round(repairTimeHours({ a: row.rt_a, b: row.rt_b }, row.severity) * 1000) / 1000,
     dueAt: new Date(row.due_at).toISOString(),
     subject: ticketSubject(row, rowAlerts, category),
+    body: renderTicket(row, rowAlerts, category, { now }).body,
     ticketSystem: row.ticket_system,
     outcome,
     wouldDo: wouldDo(outcome, applied?.alertWrite),

@@ -5,6 +5,7 @@ import type { ReloadResult } from '../reload';
 import type { RepairTimeEstimates } from '../estimate';
 import type { SatisfactionService } from '../feedback';
 import type { Store } from '../store';
+import { consoleRoutes, ConsoleSessions } from '../console';
 import { errorHandler, notFound } from './errors';
 import { createFastIngestRoute, createIngest, type Ingest, type IngestDeps } from './ingest';
 import { alertRoutes } from './routes/alerts';
@@ -33,6 +34,10 @@ export interface AppDeps extends IngestDeps {
   inboundPrepare?: (system: 'zendesk' | 'servicenow') => Promise<void>;
   /** Serve the Nagios write-back agent's routes (writeback.nagios.agent_token is set). */
   nagiosAgent?: boolean;
+  /** The console's sessions (their lookup also goes to AccessControl); made here when not given. */
+  sessions?: ConsoleSessions;
+  /** The window repair-time fits take their samples from (the console draws them); 90 days when not given. */
+  estimateWindowMs?: number;
 }
 
 /** The daemon's HTTP handler: the fast webhook route, and Express for everything else (its app and route table, for checks). */
@@ -78,6 +83,13 @@ export function createApp(deps: AppDeps, ingest: Ingest = createIngest(deps)): {
   systemRoutes(routes, deps);
   // The Nagios agent's routes exist only when the config has it fetch commands (writeback.nagios.agent_token).
   if (deps.nagiosAgent) writebackRoutes(routes, deps);
+  const consoleErrors = consoleRoutes(routes, {
+    ...deps,
+    sessions: deps.sessions ?? new ConsoleSessions(config.auth),
+    estimateWindowMs: deps.estimateWindowMs ?? 90 * 86_400_000,
+    maxBodyBytes: config.http.max_body_bytes,
+  });
+  app.use(consoleErrors);
 
   app.use((req, _res, next) => next(notFound(`route ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));

@@ -311,5 +311,12 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('local_ticket_attachments').addColumn('record_format', text).execute();
       },
     },
+    // The console's ticket pages read a ticket's comments and attachments by ticket.
+    '0013_local_ticket_thread_indexes': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createIndex('local_ticket_comments_ticket').on('local_ticket_comments').column('ticket_id').execute();
+        await db.schema.createIndex('local_ticket_attachments_ticket').on('local_ticket_attachments').column('ticket_id').execute();
+      },
+    },
   };
 }

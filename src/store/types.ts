@@ -20,11 +20,18 @@ export type LocalTicketAttachmentInfo = Omit<Selectable<TicketAttachmentTable>, 
 
 export interface FaultFilter {
   state?: string;
+  /** Faults in any of these states (the console's "live": open and flapping). */
+  states?: readonly string[];
   category?: string;
   /** Faults held by this support tier. */
   tier?: string;
   /** Only faults a person acknowledged (true) or did not (false). */
   acknowledged?: boolean;
+  /**
+   * opened (the default): newest first. urgency: live faults before resolved
+   * ones, then by fault severity, newest first (the console's order).
+   */
+  order?: 'opened' | 'urgency';
   limit: number;
   offset: number;
 }
@@ -118,7 +125,7 @@ export interface LocalTicketStore {
   addAttachment(ticketId: number, a: { filename: string; contentType: string; content: string; record?: string }, at: number): Promise<void>;
   /** Whether the ticket holds the fault's record by reference already. */
   hasRecord(ticketId: number): Promise<boolean>;
-  list(filter: { status?: string; limit: number; offset: number }): Promise<{
+  list(filter: { status?: string; /** One ticket, with its comments and attachments. */ id?: number; limit: number; offset: number }): Promise<{
     tickets: LocalTicketRow[];
     comments: LocalTicketCommentRow[];
     attachments: LocalTicketAttachmentInfo[];

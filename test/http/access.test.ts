@@ -46,7 +46,12 @@ async function firstIds() {
 }
 
 function concrete(path: string, ids: { fault: string; ticket: string; attachment: string }): string {
-  return path.replace(':id/attachments', `${ids.ticket}/attachments`).replace(':attachment', ids.attachment).replace(':id', ids.fault);
+  return path
+    .replace(':id/attachments', `${ids.ticket}/attachments`)
+    .replace(/^\/tickets\/:id$/, `/tickets/${ids.ticket}`)
+    .replace(':attachment', ids.attachment)
+    .replace(':id', ids.fault)
+    .replace(':file', 'console.css');
 }
 
 async function call(method: string, url: string, headers: Record<string, string> = {}) {
@@ -75,12 +80,14 @@ test('with credentials configured, every route but health, readiness and /metric
     const status = await call(r.method, `${daemon.url}${concrete(r.path, ids)}`);
     if (status !== 401) open.push(`${r.method} ${r.path} → ${status}`);
   }
-  expect(open.sort()).toEqual(['GET /-/healthy → 200', 'GET /-/ready → 200', 'GET /metrics → 200']);
+  // The console's login page, its stylesheet and logout (which only clears the cookie) are open too; POST /login without a token is refused.
+  expect(open.sort()).toEqual(['GET /-/healthy → 200', 'GET /-/ready → 200', 'GET /login → 200', 'GET /metrics → 200', 'GET /static/:file → 200', 'POST /logout → 200']);
 });
 
 test('the read API answers viewer and admin credentials; actions need admin (403 for a viewer)', async () => {
   const ids = await firstIds();
-  for (const path of ['/api/v1/faults', `/api/v1/faults/${ids.fault}`, '/api/v1/tickets', `/api/v1/tickets/${ids.ticket}/attachments/${ids.attachment}`, '/api/v1/estimates', '/api/v1/satisfaction', '/api/v1/outbox']) {
+  const consolePages = ['/', `/faults/${ids.fault}`, '/tickets', `/tickets/${ids.ticket}`, `/tickets/${ids.ticket}/attachments/${ids.attachment}`, '/outbox', '/playground', '/estimates'];
+  for (const path of ['/api/v1/faults', `/api/v1/faults/${ids.fault}`, '/api/v1/tickets', `/api/v1/tickets/${ids.ticket}/attachments/${ids.attachment}`, '/api/v1/estimates', '/api/v1/satisfaction', '/api/v1/outbox', ...consolePages]) {
     expect([path, await call('GET', `${daemon.url}${path}`, VIEWER)]).toEqual([path, 200]);
     expect([path, await call('GET', `${daemon.url}${path}`, ADMIN)]).toEqual([path, 200]);
   }
@@ -92,6 +99,8 @@ test('the read API answers viewer and admin credentials; actions need admin (403
   expect(rating.json.error).toMatch(/needs the admin role/);
   expect((await postJson(`${daemon.url}/-/reload`, {}, VIEWER)).status).toBe(403);
   expect((await postJson(`${daemon.url}/api/v1/outbox/retry`, {}, VIEWER)).status).toBe(403);
+  expect((await postJson(`${daemon.url}/outbox/retry`, {}, VIEWER)).status).toBe(403);
+  expect((await postJson(`${daemon.url}/faults/${ids.fault}/ack`, {}, VIEWER)).status).toBe(403);
   expect((await postJson(`${daemon.url}/api/v1/faults/${ids.fault}/satisfaction`, { score: 9 }, ADMIN)).status).toBe(201);
   // A viewer cannot feed alerts; a source's token reads nothing.
   expect((await postJson(`${daemon.url}/api/v1/alerts/alertmanager`, amPayload([]), VIEWER)).status).toBe(401);

@@ -77,6 +77,24 @@ describe.each(kinds)('the %s store', (_kind, open) => {
     expect(await store.repos.faults.findCurrent(idents)).toHaveLength(3);
   });
 
+  test('faults listed by urgency (live first, then FS, newest) and by states, a page at a time, as the console pages them', async () => {
+    await store.transaction((tx) =>
+      tx.faults.insertMany([
+        fault('old-high', { severity: 9, openedAt: T0 }),
+        fault('new-high', { severity: 9, openedAt: T0 + 60_000, state: 'flapping' }),
+        fault('low', { severity: 2, openedAt: T0 + 120_000 }),
+        fault('gone', { severity: 10, openedAt: T0 + 180_000, state: 'resolved' }),
+      ]),
+    );
+    const ids = async (filter: Partial<Parameters<Store['repos']['faults']['list']>[0]>) =>
+      (await store.repos.faults.list({ limit: 10, offset: 0, ...filter })).map((f) => f.id);
+    expect(await ids({ order: 'urgency' })).toEqual(['new-high', 'old-high', 'low', 'gone']);
+    expect(await ids({ order: 'urgency', states: ['open', 'flapping'] })).toEqual(['new-high', 'old-high', 'low']);
+    expect(await ids({ order: 'urgency', limit: 2, offset: 1 })).toEqual(['old-high', 'low']);
+    expect(await ids({})).toEqual(['gone', 'low', 'new-high', 'old-high']);
+    expect(await ids({ states: [] })).toEqual([]);
+  });
+
   test('a failed transaction leaves nothing behind', async () => {
     await expect(
       store.transaction(async (tx) => {
@@ -196,6 +214,10 @@ describe.each(kinds)('the %s store', (_kind, open) => {
     expect(await store.repos.localTickets.hasComment('op-1')).toBe(true);
     const list = await store.repos.localTickets.list({ limit: 10, offset: 0 });
     expect(list.attachments.map((a) => [a.filename, a.size])).toEqual([['r.md', 5]]);
+    const other = await store.transaction((tx) => tx.localTickets.insert({ fault_id: 'b', status: 'open', subject: 's2', body: 'b', priority: 'high', fields: '{}', created_at: T0, updated_at: T0 }));
+    const one = await store.repos.localTickets.list({ id, limit: 1, offset: 0 });
+    expect([one.tickets.map((t) => t.id), one.comments.map((c) => c.body)]).toEqual([[id], ['c1']]);
+    expect((await store.repos.localTickets.list({ id: other, limit: 1, offset: 0 })).comments).toEqual([]);
     expect((await store.repos.localTickets.findOpenByFault('a'))?.id).toBe(id);
     const rating = { fault_id: 'a', category: 'svc', score: 8, source: 'zendesk', external_id: 'r1', comment: null, rated_at: T0 };
     expect(await store.repos.satisfaction.insert(rating)).toBe(true);

@@ -4,7 +4,7 @@ import type { Clock } from '../../clock';
 import { invalid, malformed } from '../../errors';
 import { explainAlerts } from '../../faults';
 import type { RuleEngine } from '../../rules';
-import { detectSource, mayHoldNul, SOURCE_NAMES, type Sources } from '../../sources';
+import { detectSource, mayHoldNul, SOURCE_NAMES, type SourceName, type Sources } from '../../sources';
 import type { Store } from '../../store';
 import { parseQuery } from './query';
 import { viewer, type Registrar } from './registrar';
@@ -36,6 +36,18 @@ export function readPayload(req: Request, text: string): { body: unknown; form: 
   }
 }
 
+/**
+ * The dry run of a payload's text, as POST /api/v1/explain and the console's
+ * rule playground run it: the source is the one named, else told by the body.
+ */
+export async function explainPayload(deps: Omit<ExplainRouteDeps, 'maxBodyBytes'>, raw: string, options: { source?: SourceName; form: boolean; body: unknown }) {
+  const source = options.source ?? (options.form ? 'nagios' : detectSource(options.body));
+  if (!source) throw invalid('cannot tell the source of this payload: add ?source=alertmanager|zabbix|nagios|generic');
+  const parsed = deps.sources[source].parse(options.body, deps.clock.now(), { nulFree: !mayHoldNul(raw) });
+  if (!parsed.ok) throw invalid(`invalid ${source} payload`, parsed.errors);
+  return { source, alerts: await explainAlerts(parsed.alerts, deps.rules(), deps.store, deps.clock.now()) };
+}
+
 /** What faultdesk would do with a payload, with no side effect. */
 export function explainRoutes(routes: Registrar, deps: ExplainRouteDeps): void {
   const text = express.text({ limit: deps.maxBodyBytes, type: () => true });
@@ -43,10 +55,6 @@ export function explainRoutes(routes: Registrar, deps: ExplainRouteDeps): void {
     const q = parseQuery(explainQuery, req);
     const raw = typeof req.body === 'string' ? req.body : '';
     const { body, form } = readPayload(req, raw);
-    const source = q.source ?? (form ? 'nagios' : detectSource(body));
-    if (!source) throw invalid('cannot tell the source of this payload: add ?source=alertmanager|zabbix|nagios|generic');
-    const parsed = deps.sources[source].parse(body, deps.clock.now(), { nulFree: !mayHoldNul(raw) });
-    if (!parsed.ok) throw invalid(`invalid ${source} payload`, parsed.errors);
-    res.json({ source, alerts: await explainAlerts(parsed.alerts, deps.rules(), deps.store, deps.clock.now()) });
+    res.json(await explainPayload(deps, raw, { source: q.source, form, body }));
   });
 }

@@ -100,39 +100,15 @@ export function faultRoutes(routes: Registrar, deps: FaultRouteDeps, jsonBody: e
 
   // A fault whose source will never send the recovery (Nagios does not retry a failed notification).
   routes.post('/api/v1/faults/:id/resolve', admin, jsonBody, async (req, res) => {
-    const body = parseBody(resolveBody, req.body ?? {});
     const id = String(req.params.id);
-    const fault = await store.repos.faults.get(id);
-    if (!fault) throw notFound(`fault ${id}`);
-    if (fault.state === 'resolved') throw conflict(`fault ${id} is already resolved`);
-    await deps.faults.resolveByHand(id, { by: body.by ?? res.locals.principal?.name ?? 'anonymous', via: viaOf(req) }, body.reason);
+    await runFaultAction(deps, id, 'resolve', req.body ?? {}, { name: res.locals.principal?.name, via: viaOf(req) });
     res.json({ status: 'success', fault: faultJson((await store.repos.faults.get(id))!) });
   });
 
   for (const action of Object.keys(actionBodies) as Action[]) {
     routes.post(`/api/v1/faults/:id/${action}`, admin, jsonBody, async (req, res) => {
-      const body = parseBody(actionBodies[action] as z.ZodType<{ by?: string; text?: string; code?: string; tier?: string }>, req.body ?? {});
       const id = String(req.params.id);
-      const actor = { by: body.by ?? res.locals.principal?.name ?? 'anonymous', via: viaOf(req) };
-      const tiers = deps.tiers();
-      if (action === 'assign' && !tiers.includes(body.tier as string)) {
-        throw invalid('invalid body', [{ path: 'tier', message: tiers.length ? `must be one of the tiers: ${tiers.join(', ')}` : 'no tiers are configured' }]);
-      }
-      const event = ((): HumanEvent => {
-        switch (action) {
-          case 'ack':
-            return { type: 'acknowledge', ...actor, ...(body.text ? { text: body.text } : {}) };
-          case 'unack':
-            return { type: 'unacknowledge', ...actor, ...(body.text ? { text: body.text } : {}) };
-          case 'comment':
-            return { type: 'comment', ...actor, text: body.text as string };
-          case 'close':
-            return { type: 'close', ...actor, ...(body.code ? { code: body.code } : {}), ...(body.text ? { text: body.text } : {}) };
-          case 'assign':
-            return { type: 'assign', ...actor, tier: body.tier as string };
-        }
-      })();
-      await deps.faults.act(id, async () => event);
+      await runFaultAction(deps, id, action, req.body ?? {}, { name: res.locals.principal?.name, via: viaOf(req) });
       res.json({ status: 'success', fault: faultJson((await store.repos.faults.get(id))!) });
     });
   }
@@ -140,6 +116,52 @@ export function faultRoutes(routes: Registrar, deps: FaultRouteDeps, jsonBody: e
   routes.get('/api/v1/satisfaction', viewer, async (_req, res) => {
     res.json(await deps.satisfaction.summary());
   });
+}
+
+export type FaultAction = Action | 'resolve';
+export const FAULT_ACTIONS: readonly FaultAction[] = [...(Object.keys(actionBodies) as Action[]), 'resolve'];
+
+/**
+ * One action of the human loop on a fault, as the API and the console take it:
+ * the body checked (400 with field paths), then the event run through the
+ * FaultService. `name` is who the credentials say the caller is.
+ */
+export async function runFaultAction(
+  deps: Pick<FaultRouteDeps, 'store' | 'faults' | 'tiers'>,
+  id: string,
+  action: FaultAction,
+  input: unknown,
+  caller: { name: string | undefined; via: string },
+): Promise<void> {
+  if (action === 'resolve') {
+    const body = parseBody(resolveBody, input);
+    const fault = await deps.store.repos.faults.get(id);
+    if (!fault) throw notFound(`fault ${id}`);
+    if (fault.state === 'resolved') throw conflict(`fault ${id} is already resolved`);
+    await deps.faults.resolveByHand(id, { by: body.by ?? caller.name ?? 'anonymous', via: caller.via }, body.reason);
+    return;
+  }
+  const body = parseBody(actionBodies[action] as z.ZodType<{ by?: string; text?: string; code?: string; tier?: string }>, input);
+  const actor = { by: body.by ?? caller.name ?? 'anonymous', via: caller.via };
+  const tiers = deps.tiers();
+  if (action === 'assign' && !tiers.includes(body.tier as string)) {
+    throw invalid('invalid body', [{ path: 'tier', message: tiers.length ? `must be one of the tiers: ${tiers.join(', ')}` : 'no tiers are configured' }]);
+  }
+  const event = ((): HumanEvent => {
+    switch (action) {
+      case 'ack':
+        return { type: 'acknowledge', ...actor, ...(body.text ? { text: body.text } : {}) };
+      case 'unack':
+        return { type: 'unacknowledge', ...actor, ...(body.text ? { text: body.text } : {}) };
+      case 'comment':
+        return { type: 'comment', ...actor, text: body.text as string };
+      case 'close':
+        return { type: 'close', ...actor, ...(body.code ? { code: body.code } : {}), ...(body.text ? { text: body.text } : {}) };
+      case 'assign':
+        return { type: 'assign', ...actor, tier: body.tier as string };
+    }
+  })();
+  await deps.faults.act(id, async () => event);
 }
 
 function round(x: number): number {

@@ -1,3 +1,4 @@
+import type { Response } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../errors';
 import { renderRecord } from '../../faults/render';
@@ -22,23 +23,27 @@ export function ticketRoutes(routes: Registrar, store: Store, rules: () => RuleE
   });
 
   routes.get('/api/v1/tickets/:id/attachments/:attachment', viewer, async (req, res) => {
-    const a = await store.repos.localTickets.attachment(Number(req.params.attachment));
-    if (!a || String(a.ticket_id) !== req.params.id) throw notFound('attachment');
-    let content = a.content;
-    if (a.record_format) {
-      // The fault record, kept by reference: rendered from the fault as it is now.
-      const ticket = await store.repos.localTickets.get(a.ticket_id);
-      const fault = ticket && (await store.repos.faults.get(ticket.fault_id));
-      if (!fault) throw notFound('attachment');
-      const record = renderRecord(fault, await store.repos.alerts.listByFault(fault.id), rules().category(fault.category));
-      content = a.record_format === 'json' ? record.json : record.markdown;
-    }
-    // Shown as its own type, never sniffed or run as a page of ours, whatever an alert put in a record.
-    res
-      .type(a.content_type)
-      .set('Content-Disposition', `inline; filename="${a.filename.replace(/[^\w.-]/g, '_')}"`)
-      .set('X-Content-Type-Options', 'nosniff')
-      .set('Content-Security-Policy', "default-src 'none'; sandbox")
-      .send(content);
+    await sendAttachment(store, rules, String(req.params.id), Number(req.params.attachment), res);
   });
+}
+
+/** An attachment of a local ticket (the API's route and the console's): the fault record, kept by reference, rendered as it is now. */
+export async function sendAttachment(store: Store, rules: () => RuleEngine, ticketId: string, attachmentId: number, res: Response): Promise<void> {
+  const a = await store.repos.localTickets.attachment(attachmentId);
+  if (!a || String(a.ticket_id) !== ticketId) throw notFound('attachment');
+  let content = a.content;
+  if (a.record_format) {
+    const ticket = await store.repos.localTickets.get(a.ticket_id);
+    const fault = ticket && (await store.repos.faults.get(ticket.fault_id));
+    if (!fault) throw notFound('attachment');
+    const record = renderRecord(fault, await store.repos.alerts.listByFault(fault.id), rules().category(fault.category));
+    content = a.record_format === 'json' ? record.json : record.markdown;
+  }
+  // Shown as its own type, never sniffed or run as a page of ours, whatever an alert put in a record.
+  res
+    .type(a.content_type)
+    .set('Content-Disposition', `inline; filename="${a.filename.replace(/[^\w.-]/g, '_')}"`)
+    .set('X-Content-Type-Options', 'nosniff')
+    .set('Content-Security-Policy', "default-src 'none'; sandbox")
+    .send(content);
 }

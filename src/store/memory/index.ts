@@ -175,11 +175,17 @@ function memoryRepos(current: () => Tables): Repos {
         faultsWhere(
           (f) =>
             (!filter.state || f.state === filter.state) &&
+            (!filter.states || filter.states.includes(f.state)) &&
             (!filter.category || f.category === filter.category) &&
             (!filter.tier || f.tier === filter.tier) &&
             (filter.acknowledged === undefined || (f.acknowledged_at !== null) === filter.acknowledged),
         )
-          .sort((a, b) => b.opened_at - a.opened_at || (a.id < b.id ? -1 : 1))
+          .sort(
+            (a, b) =>
+              (filter.order === 'urgency' ? Number(a.state === 'resolved') - Number(b.state === 'resolved') || b.severity - a.severity : 0) ||
+              b.opened_at - a.opened_at ||
+              (a.id < b.id ? -1 : 1),
+          )
           .slice(filter.offset, filter.offset + filter.limit),
       listCurrentInState: async (state) => faultsWhere((f) => f.current === 1 && f.state === state),
       resolvedSince: async (since) =>
@@ -404,7 +410,7 @@ function memoryRepos(current: () => Tables): Repos {
       hasRecord: async (ticketId) => [...t().attachments.values()].some((a) => a.ticket_id === ticketId && a.record_format !== null),
       list: async (filter) => {
         const tickets = [...t().tickets.values()]
-          .filter((x) => !filter.status || x.status === filter.status)
+          .filter((x) => (!filter.status || x.status === filter.status) && (filter.id === undefined || x.id === filter.id))
           .sort((a, b) => b.id - a.id)
           .slice(filter.offset, filter.offset + filter.limit)
           .map(copy);

@@ -34,12 +34,30 @@ export function sqlFaultStore(db: Db, options: SqlOptions): FaultStore {
       await db.updateTable('faults').set(ticket).where('id', '=', id).execute();
     },
     async list(filter) {
-      let q = db.selectFrom('faults').selectAll();
-      if (filter.state) q = q.where('state', '=', filter.state);
-      if (filter.category) q = q.where('category', '=', filter.category);
-      if (filter.tier) q = q.where('tier', '=', filter.tier);
-      if (filter.acknowledged !== undefined) q = q.where('acknowledged_at', filter.acknowledged ? 'is not' : 'is', null);
-      return q.orderBy('opened_at', 'desc').orderBy('id').limit(filter.limit).offset(filter.offset).execute();
+      const urgency = filter.order === 'urgency';
+      // The page's ids first, then their rows: sorting ids alone keeps a deep page cheap (the rows
+      // of the faults skipped are never sorted). A derived table, not IN (…LIMIT), which MySQL refuses.
+      const page = db
+        .selectFrom('faults')
+        .select('id')
+        .$if(!!filter.state, (q) => q.where('state', '=', filter.state!))
+        .$if(!!filter.states, (q) => q.where('state', 'in', filter.states!.length ? filter.states! : ['']))
+        .$if(!!filter.category, (q) => q.where('category', '=', filter.category!))
+        .$if(!!filter.tier, (q) => q.where('tier', '=', filter.tier!))
+        .$if(filter.acknowledged !== undefined, (q) => q.where('acknowledged_at', filter.acknowledged ? 'is not' : 'is', null))
+        .$if(urgency, (q) => q.orderBy((eb) => eb.case().when('state', '=', 'resolved').then(1).else(0).end()).orderBy('severity', 'desc'))
+        .orderBy('opened_at', 'desc')
+        .orderBy('id')
+        .limit(filter.limit)
+        .offset(filter.offset);
+      return db
+        .selectFrom('faults')
+        .innerJoin(page.as('page'), 'page.id', 'faults.id')
+        .selectAll('faults')
+        .$if(urgency, (q) => q.orderBy((eb) => eb.case().when('faults.state', '=', 'resolved').then(1).else(0).end()).orderBy('faults.severity', 'desc'))
+        .orderBy('faults.opened_at', 'desc')
+        .orderBy('faults.id')
+        .execute();
     },
     listCurrentInState: (state) => db.selectFrom('faults').selectAll().where('current', '=', 1).where('state', '=', state).execute(),
     resolvedSince: (since) =>

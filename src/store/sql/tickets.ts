@@ -29,6 +29,7 @@ export function sqlLocalTicketStore(db: Db, options: SqlOptions): LocalTicketSto
     async list(filter) {
       let q = db.selectFrom('local_tickets').selectAll();
       if (filter.status) q = q.where('status', '=', filter.status);
+      if (filter.id !== undefined) q = q.where('id', '=', filter.id);
       const tickets = await q.orderBy('id', 'desc').limit(filter.limit).offset(filter.offset).execute();
       const ids = tickets.map((t) => t.id);
       const comments = ids.length ? await db.selectFrom('local_ticket_comments').selectAll().where('ticket_id', 'in', ids).orderBy('id').execute() : [];
