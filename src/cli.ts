@@ -219,10 +219,11 @@ outbox
   .description('list outbox operations, parked ones by default')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .option('--state <state>', 'pending | running | parked | done', 'parked')
-  .action(async (opts: { config: string; state: string }) => {
+  .option('--system <system>', 'only this system: local, zendesk, servicenow, email, alertmanager, zabbix, nagios')
+  .action(async (opts: { config: string; state: string; system?: string }) => {
     const store = await openConfiguredStore(opts.config);
     try {
-      const rows = await store.repos.outbox.list({ state: opts.state, limit: 1000, offset: 0 });
+      const rows = await store.repos.outbox.list({ state: opts.state, ...(opts.system ? { system: opts.system } : {}), limit: 1000, offset: 0 });
       for (const r of rows) {
         process.stdout.write(`${r.id}\t${r.system}\t${r.kind}\t${r.fault_id}\tattempts=${r.attempts}\t${r.last_error ?? ''}\n`);
       }

@@ -346,7 +346,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   });
   const retentionDeleted = new Counter({
     name: 'faultdesk_retention_deleted_total',
-    help: 'Rows the retention job deleted, by kind (faults, alerts, outbox, local_tickets, other: delivered digests and heard ticket changes).',
+    help: 'Rows the retention job deleted, by kind (faults, alerts, outbox, local_tickets, other: delivered digest mails).',
     labelNames: ['kind'] as const,
     registers: [registry],
   });

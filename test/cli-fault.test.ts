@@ -29,6 +29,12 @@ test('faultdesk fault resolve: the fault resolves, by the named person, with the
     await expect(cli('fault', 'resolve', id, '--reason', 'again')).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/409: fault .* is already resolved/) });
     await expect(cli('fault', 'resolve', 'nope', '--reason', 'x')).rejects.toMatchObject({ stderr: expect.stringMatching(/404: fault nope not found/) });
     await expect(cli('fault', 'resolve', id, '--reason', 'x', '--url', 'http://127.0.0.1:1')).rejects.toMatchObject({ stderr: expect.stringMatching(/cannot reach the daemon at http:\/\/127\.0\.0\.1:1/) });
+    // The ticket operations the daemon delivered, for one system only.
+    await new Promise((r) => setTimeout(r, 500));
+    const local = (await cli('outbox', 'list', '--state', 'done', '--system', 'local')).stdout;
+    expect(local).toMatch(new RegExp(`\\tlocal\\tcreate\\t${id}\\t`));
+    expect(local).toMatch(/\d+ done operation\(s\)\n$/);
+    expect((await cli('outbox', 'list', '--state', 'done', '--system', 'zendesk')).stdout).toBe('0 done operation(s)\n');
   } finally {
     daemon.child.kill('SIGTERM');
     await new Promise((r) => daemon.child.once('exit', r));

@@ -220,36 +220,39 @@ export const configSchema = z.strictObject({
    * passes unsolved, when it reopened too often, or when its FS reaches a threshold; each tier maps to
    * a Zendesk group and a ServiceNow assignment group. Absent: no tiers.
    */
-  tiers: z
-    .strictObject({
-      levels: z
-        .array(
-          z.strictObject({
-            name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be letters, digits, and _ . -'),
-            /** The Zendesk group a ticket of this tier is assigned to. */
-            zendesk_group_id: z.number().int().positive().optional(),
-            /** The ServiceNow assignment group (its sys_id or name) of this tier. */
-            servicenow_assignment_group: z.string().min(1).optional(),
-          }),
-        )
-        .min(1)
-        .default([{ name: 'L1' }, { name: 'L2' }, { name: 'L3' }]),
-      /** Where faults start unless their category says (default: the first level). */
-      start: z.string().min(1).optional(),
-      escalate: z
-        .strictObject({
-          /** Up one tier when the due time passes and no person solved the ticket. */
-          on_due: z.boolean().default(true),
-          /** Up one tier when the fault has reopened this many times (0: never). */
-          after_reopens: z.number().int().min(0).default(3),
-          /** Up one tier when FS reaches this (0: never). */
-          at_fs: z.number().int().min(0).max(10).default(0),
-        })
-        .prefault({}),
-    })
-    .refine((t) => new Set(t.levels.map((l) => l.name)).size === t.levels.length, { message: 'tier names must differ', path: ['levels'] })
-    .refine((t) => !t.start || t.levels.some((l) => l.name === t.start), { message: 'start must be one of the levels', path: ['start'] })
-    .optional(),
+  // A bare `tiers:` (null in YAML) turns tiers on with the default levels, as README says.
+  tiers: z.preprocess(
+    (v) => (v === null ? {} : v),
+    z
+      .strictObject({
+        levels: z
+          .array(
+            z.strictObject({
+              name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be letters, digits, and _ . -'),
+              /** The Zendesk group a ticket of this tier is assigned to. */
+              zendesk_group_id: z.number().int().positive().optional(),
+              /** The ServiceNow assignment group (its sys_id or name) of this tier. */
+              servicenow_assignment_group: z.string().min(1).optional(),
+            }),
+          )
+          .min(1)
+          .default([{ name: 'L1' }, { name: 'L2' }, { name: 'L3' }]),
+        /** Where faults start unless their category says (default: the first level). */
+        start: z.string().min(1).optional(),
+        escalate: z
+          .strictObject({
+            /** Up one tier when the due time passes and no person solved the ticket. */
+            on_due: z.boolean().default(true),
+            /** Up one tier when the fault has reopened this many times (0: never). */
+            after_reopens: z.number().int().min(0).default(3),
+            /** Up one tier when FS reaches this (0: never). */
+            at_fs: z.number().int().min(0).max(10).default(0),
+          })
+          .prefault({}),
+      })
+      .refine((t) => new Set(t.levels.map((l) => l.name)).size === t.levels.length, { message: 'tier names must differ', path: ['levels'] })
+      .refine((t) => !t.start || t.levels.some((l) => l.name === t.start), { message: 'start must be one of the levels', path: ['start'] }),
+  ).optional(),
   /** Repair-time fitting from resolved faults. */
   estimates: z
     .strictObject({

@@ -228,7 +228,7 @@ export interface RetentionStore {
    * an undelivered or parked operation is kept; so is every fault not resolved.
    */
   purgeFaults(before: number, limit: number): Promise<PurgeCounts>;
-  /** Deletes up to `limit` delivered digest mails and heard ticket changes older than `before`; how many. */
+  /** Deletes up to `limit` delivered digest mails older than `before`; how many. */
   purgeLoose(before: number, limit: number): Promise<number>;
 }
 

@@ -37,6 +37,18 @@ describe('config', () => {
     expect(config.faults.reopen_within).toBe(3_600_000);
   });
 
+  test('a bare `tiers:` turns tiers on with the default levels; no key leaves them off', () => {
+    expect(loadConfig({ file: write('t.yaml', 'tiers:\n') }).tiers?.levels.map((l) => l.name)).toEqual(['L1', 'L2', 'L3']);
+    expect(loadConfig({ file: write('n.yaml', 'log: { level: info }\n') }).tiers).toBeUndefined();
+  });
+
+  test('retention: a duration, or 0 to keep everything; 90 days by default; a bad one names the key', () => {
+    expect(loadConfig({ file: write('r.yaml', 'retention: 30d\n') }).retention).toBe(30 * 86_400_000);
+    expect(loadConfig({ file: write('z.yaml', 'retention: 0\n') }).retention).toBe(0);
+    expect(loadConfig({ file: write('d.yaml', 'log: { level: info }\n') }).retention).toBe(90 * 86_400_000);
+    expect(errorsOf(() => loadConfig({ file: write('b.yaml', 'retention: 3 months\n') })).join('\n')).toMatch(/b\.yaml:1:\d+: retention/);
+  });
+
   test('no file at all gives the same defaults', () => {
     const config = loadConfig({});
     expect(config.listen).toBe('127.0.0.1:9095');

@@ -41,14 +41,13 @@ export function sqlRetentionStore(db: Db): RetentionStore {
       };
     },
     async purgeLoose(before, limit) {
-      // Delivered digest mails (they belong to no fault) and the record of ticket changes already heard.
+      // Delivered digest mails (they belong to no fault). Ticket changes already heard keep their own
+      // window (14 days, the inbound store's forget()), whatever the retention.
       const digestIds = (
         await db.selectFrom('outbox').select('id').where('fault_id', 'is', null).where('state', '=', 'done').where('updated_at', '<', before).limit(limit).execute()
       ).map((r) => r.id);
-      const seenKeys = (await db.selectFrom('inbound_seen').select('key').where('seen_at', '<', before).limit(limit).execute()).map((r) => r.key);
       const outbox = digestIds.length ? Number((await db.deleteFrom('outbox').where('id', 'in', digestIds).executeTakeFirst()).numDeletedRows) : 0;
-      const seen = seenKeys.length ? Number((await db.deleteFrom('inbound_seen').where('key', 'in', seenKeys).executeTakeFirst()).numDeletedRows) : 0;
-      return outbox + seen;
+      return outbox;
     },
   };
 }
