@@ -35,4 +35,6 @@ module.exports = async function globalSetup() {
   }
   const root = path.resolve(__dirname, '..');
   execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  // The rest of `npm run build`: the console's templates and static files next to its compiled code.
+  execFileSync(process.execPath, [path.join(root, 'scripts/copy-console-assets.mjs')], { stdio: 'inherit' });
 };
