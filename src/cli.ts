@@ -16,8 +16,13 @@ const DEFAULT_CONFIG = 'config/faultdesk.yaml';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { version } = require('../package.json') as { version: string };
 
+/** The config with the environment's overrides; its problems are printed and the command exits 1. */
 function readConfig(file: string | undefined): Config {
-  return loadConfig({ file, env: process.env });
+  try {
+    return loadConfig({ file, env: process.env });
+  } catch (err) {
+    fail(err);
+  }
 }
 
 /** Prints problems of config or rule files as file:line:column lines and exits 1. */
@@ -40,12 +45,7 @@ program
   .description('run the daemon')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .action(async (opts: { config: string }) => {
-    let config: Config;
-    try {
-      config = readConfig(opts.config);
-    } catch (err) {
-      fail(err);
-    }
+    const config = readConfig(opts.config);
     let daemon: Awaited<ReturnType<typeof startDaemon>>;
     try {
       daemon = await startDaemon({ config, configFile: opts.config, env: process.env, version });
@@ -87,12 +87,7 @@ program
   .argument('<files...>', 'test files, e.g. rules/*.test.yaml')
   .option('-c, --config <file>', 'config file (for ticket systems and defaults)', DEFAULT_CONFIG)
   .action(async (files: string[], opts: { config: string }) => {
-    let config: Config;
-    try {
-      config = readConfig(existsSync(opts.config) ? opts.config : undefined);
-    } catch (err) {
-      fail(err);
-    }
+    const config = readConfig(existsSync(opts.config) ? opts.config : undefined);
     const results = [];
     for (const file of files) {
       try {
@@ -112,12 +107,7 @@ program
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .option('-s, --source <source>', 'alertmanager | zabbix | nagios | generic (default: from the payload)')
   .action(async (file: string, opts: { config: string; source?: SourceName }) => {
-    let config: Config;
-    try {
-      config = readConfig(opts.config);
-    } catch (err) {
-      fail(err);
-    }
+    const config = readConfig(opts.config);
     const text = readFileSync(file === '-' ? 0 : file, 'utf8');
     let body: unknown;
     try {
@@ -159,12 +149,7 @@ program
   .description("bring the store's schema up to date (the daemon does this when it starts)")
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .action(async (opts: { config: string }) => {
-    let config: Config;
-    try {
-      config = readConfig(opts.config);
-    } catch (err) {
-      fail(err);
-    }
+    const config = readConfig(opts.config);
     try {
       const store = await openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous, migrate: true });
       await store.close();
@@ -188,12 +173,7 @@ function faultAction(name: string, description: string, options: Array<[string, 
     .option('--url <url>', "the daemon's address (default: from listen in the config)")
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
     .action(async (id: string, opts: Record<string, string>) => {
-      let config: Config;
-      try {
-        config = readConfig(opts.config);
-      } catch (err) {
-        fail(err);
-      }
+      const config = readConfig(opts.config);
       try {
         const path = `/api/v1/faults/${encodeURIComponent(id)}/${name}`;
         const res = await daemonClient(config, opts.url).post(path, { ...body(opts), by: opts.by });
@@ -251,12 +231,7 @@ outbox
   });
 
 async function openConfiguredStore(file: string) {
-  let config: Config;
-  try {
-    config = readConfig(file);
-  } catch (err) {
-    fail(err);
-  }
+  const config = readConfig(file);
   try {
     return await openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous });
   } catch (err) {

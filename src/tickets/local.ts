@@ -72,7 +72,7 @@ export class LocalTicketSystem implements TicketSystem {
       const now = this.clock.now();
       await tx.localTickets.addComment(id, change.comment, now, change.idempotencyKey ?? null);
       // The record is kept by reference, and shows the fault as it is whenever it is read: once is enough.
-      const hasRecord = await tx.localTickets.hasRecord(id);
+      const hasRecord = (change.attachments ?? []).some((a) => a.record) && (await tx.localTickets.hasRecord(id));
       for (const a of change.attachments ?? []) if (!(a.record && hasRecord)) await tx.localTickets.addAttachment(id, a, now);
       const next = status ?? row.status;
       await tx.localTickets.update(id, {

@@ -8,7 +8,8 @@ import { ensureDebianPackage } from './ensure-package';
 // notifying faultdesk through the shipped faultdesk.cfg and faultdesk-notify (environment macros),
 // as test/e2e/nagios.test.ts sets it up: one host, one service whose state a file decides.
 
-function objects(d: string): string {
+/** One host, web1, always up; one service, "Public site", whose state ${d}/state.code decides. */
+export function objects(d: string): string {
   return `
 define timeperiod {
   timeperiod_name 24x7
@@ -59,7 +60,11 @@ define service {
 `;
 }
 
-function nagiosCfg(d: string): string {
+/**
+ * nagios.cfg for a private folder, one-second intervals. `illegalChars` replaces Nagios' default
+ * illegal_macro_output_chars; environment macros are on unless told otherwise.
+ */
+export function nagiosCfg(d: string, { illegalChars, environmentMacros = true }: { illegalChars?: string; environmentMacros?: boolean } = {}): string {
   return [
     `log_file=${d}/nagios.log`,
     `cfg_file=${d}/faultdesk.cfg`,
@@ -91,7 +96,8 @@ function nagiosCfg(d: string): string {
     'log_notifications=1',
     'log_external_commands=1',
     'notification_timeout=30',
-    'enable_environment_macros=1',
+    ...(illegalChars !== undefined ? [`illegal_macro_output_chars=${illegalChars}`] : []),
+    `enable_environment_macros=${environmentMacros ? 1 : 0}`,
     'nagios_user=nagios',
     'nagios_group=nagios',
     `query_socket=${d}/nagios.qh`,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Daemon } from '../../src/main';
 import { REPO, startTestDaemon, tempDir, testConfig, drain } from '../helpers';
 import { ensureDebianPackage } from './ensure-package';
+import { nagiosCfg, objects } from './nagios-rig';
 
 // A real Nagios Core 4 from Debian, configured in a private folder with one-second
 // intervals, notifying faultdesk through the shipped command definitions and script:
@@ -26,99 +27,6 @@ interface Call {
   args: string[];
   env: Record<string, string>;
   exit?: number;
-}
-
-function objects(d: string): string {
-  return `
-define timeperiod {
-  timeperiod_name 24x7
-  alias           always
-  sunday 00:00-24:00
-  monday 00:00-24:00
-  tuesday 00:00-24:00
-  wednesday 00:00-24:00
-  thursday 00:00-24:00
-  friday 00:00-24:00
-  saturday 00:00-24:00
-}
-define command {
-  command_name check-up
-  command_line /bin/true
-}
-define command {
-  command_name check-state
-  command_line ${d}/check-state.sh
-}
-define host {
-  host_name             web1
-  address               127.0.0.1
-  check_command         check-up
-  max_check_attempts    1
-  check_interval        3600
-  retry_interval        1
-  check_period          24x7
-  notification_period   24x7
-  notification_interval 0
-  contacts              faultdesk
-}
-define service {
-  host_name                web1
-  service_description      Public site
-  check_command            check-state
-  max_check_attempts       1
-  check_interval           2
-  retry_interval           1
-  check_period             24x7
-  notification_period      24x7
-  notification_interval    0
-  first_notification_delay 0
-  notification_options     w,u,c,r,f,s
-  flap_detection_enabled   0
-  contacts                 faultdesk
-}
-`;
-}
-
-function nagiosCfg(d: string, illegalChars: string, environmentMacros: boolean): string {
-  return [
-    `log_file=${d}/nagios.log`,
-    `cfg_file=${d}/faultdesk.cfg`,
-    `cfg_file=${d}/objects.cfg`,
-    `resource_file=${d}/resource.cfg`,
-    `object_cache_file=${d}/objects.cache`,
-    `precached_object_file=${d}/objects.precache`,
-    `status_file=${d}/status.dat`,
-    'status_update_interval=1',
-    `command_file=${d}/nagios.cmd`,
-    'check_external_commands=1',
-    'command_check_interval=-1',
-    `lock_file=${d}/nagios.lock`,
-    `temp_file=${d}/nagios.tmp`,
-    `temp_path=${d}`,
-    `check_result_path=${d}/checkresults`,
-    `state_retention_file=${d}/retention.dat`,
-    'retain_state_information=0',
-    'use_retained_program_state=0',
-    'use_retained_scheduling_info=0',
-    'interval_length=1',
-    'max_service_check_spread=1',
-    'max_host_check_spread=1',
-    'use_syslog=0',
-    'enable_notifications=1',
-    'execute_service_checks=1',
-    'execute_host_checks=1',
-    'enable_flap_detection=0',
-    'log_notifications=1',
-    'notification_timeout=30',
-    `illegal_macro_output_chars=${illegalChars}`,
-    `enable_environment_macros=${environmentMacros ? 1 : 0}`,
-    'nagios_user=nagios',
-    'nagios_group=nagios',
-    `query_socket=${d}/nagios.qh`,
-    'check_for_orphaned_services=0',
-    'check_for_updates=0',
-    'bare_update_check=1',
-  ].join('\n');
 }
 
 /** The Nagios configuration in dir: the shipped command file, a recording shim in front of the script, one host, one service. */
@@ -147,7 +55,7 @@ function writeSetup(dir: string, faultdeskUrl: string, commands: Commands, illeg
   chmodSync(path.join(dir, 'check-state.sh'), 0o755);
   writeFileSync(path.join(dir, 'resource.cfg'), `$USER20$=${faultdeskUrl}\n$USER21$=${TOKEN}\n`);
   writeFileSync(path.join(dir, 'objects.cfg'), objects(dir));
-  writeFileSync(path.join(dir, 'nagios.cfg'), nagiosCfg(dir, illegalChars, environmentMacros));
+  writeFileSync(path.join(dir, 'nagios.cfg'), nagiosCfg(dir, { illegalChars, environmentMacros }));
   writeFileSync(path.join(dir, 'state.out'), 'HTTP OK - 200 in 0.01 s');
   writeFileSync(path.join(dir, 'state.code'), '0');
   execFileSync('chown', ['-R', 'nagios:nagios', dir]);
