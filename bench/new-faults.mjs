@@ -5,11 +5,13 @@
 // 10-second window (it must not decay), the latency, how long the local tickets take to catch up
 // once the stream stops, and the store's size per fault.
 // Usage: npm run build && node bench/new-faults.mjs [--seconds 60] [--connections 16] [--baseline DIR]
+//        [--only faultdesk,alertmanager] [--no-catch-up]
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { startDaemon, outboxDepth } from './lib/daemon.mjs';
+import { cpuSeconds } from './lib/processes.mjs';
 import { startAlertmanager } from './lib/alertmanager.mjs';
 import { alertmanagerBody, webhookBody } from './lib/payloads.mjs';
 import { round } from './lib/stats.mjs';
@@ -75,13 +77,13 @@ async function catchUp(base, timeoutMs = 600_000) {
   return null;
 }
 
-export async function benchNewFaults({ seconds = 60, connections = 16, baseline, log = console.error } = {}) {
+export async function benchNewFaults({ seconds = 60, connections = 16, baseline, only, catchUpAfter = true, log = console.error } = {}) {
   const results = [];
   const targets = [
     { name: 'faultdesk', start: () => startDaemon({ port: 19595 }) },
     ...(baseline ? [{ name: 'faultdesk (baseline)', start: () => startDaemon({ port: 19596, root: baseline }) }] : []),
     { name: 'alertmanager', start: () => startAlertmanager({ port: 19593 }) },
-  ];
+  ].filter((t) => !only || only.includes(t.name.split(' ')[0]));
   for (const target of targets) {
     const proc = await target.start();
     try {
@@ -90,10 +92,13 @@ export async function benchNewFaults({ seconds = 60, connections = 16, baseline,
       // A short warm-up on other label sets, so JIT and caches are warm; then the measured stream.
       const warm = await stream({ url, format: isFaultdesk ? 'webhook' : 'api', seconds: 3, connections, offset: 50_000_000 });
       if (isFaultdesk) await catchUp(proc.base);
+      const cpuBefore = cpuSeconds(proc.pid);
       const r = await stream({ url, format: isFaultdesk ? 'webhook' : 'api', seconds, connections, offset: 0 });
-      const entry = { target: target.name, ...r, warmUpAlerts: warm.alerts };
+      // CPU time per alert: what the rate costs, less sensitive than the rate to a busy machine.
+      const cpuMicrosPerAlert = Math.round(((cpuSeconds(proc.pid) - cpuBefore) * 1e6) / r.alerts);
+      const entry = { target: target.name, ...r, cpuMicrosPerAlert, warmUpAlerts: warm.alerts };
       if (isFaultdesk) {
-        entry.catchUpSeconds = await catchUp(proc.base);
+        if (catchUpAfter) entry.catchUpSeconds = await catchUp(proc.base);
         const db = path.join(proc.dir, 'bench.db');
         const bytes = statSync(db).size + (statSync(`${db}-wal`, { throwIfNoEntry: false })?.size ?? 0);
         entry.storeBytes = bytes;
@@ -101,7 +106,7 @@ export async function benchNewFaults({ seconds = 60, connections = 16, baseline,
       }
       delete entry.next;
       results.push(entry);
-      log(`new faults: ${target.name} ${r.alertsPerSecond} alerts/s (windows ${r.windows.join(', ')}), p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms` +
+      log(`new faults: ${target.name} ${r.alertsPerSecond} alerts/s (windows ${r.windows.join(', ')}), p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${cpuMicrosPerAlert} µs CPU an alert` +
         (entry.catchUpSeconds !== undefined ? `, tickets caught up in ${entry.catchUpSeconds} s, ${entry.bytesPerFault} bytes a fault` : ''));
     } finally {
       await proc.stop();
@@ -113,6 +118,21 @@ export async function benchNewFaults({ seconds = 60, connections = 16, baseline,
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, connections: { type: 'string', default: '16' }, baseline: { type: 'string' } } });
-  console.log(JSON.stringify(await benchNewFaults({ seconds: Number(values.seconds), connections: Number(values.connections), baseline: values.baseline }), null, 2));
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '60' },
+      connections: { type: 'string', default: '16' },
+      baseline: { type: 'string' },
+      // Comma-separated: faultdesk, alertmanager; a profile needs no Alertmanager, a quick look no catch-up.
+      only: { type: 'string' },
+      'no-catch-up': { type: 'boolean', default: false },
+    },
+  });
+  console.log(JSON.stringify(await benchNewFaults({
+    seconds: Number(values.seconds),
+    connections: Number(values.connections),
+    baseline: values.baseline,
+    only: values.only?.split(','),
+    catchUpAfter: !values['no-catch-up'],
+  }), null, 2));
 }
