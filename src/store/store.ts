@@ -9,6 +9,7 @@ import { migrations } from './migrations';
 import type { Database } from './schema';
 import { sqlRepos } from './sql';
 import { insertIfAbsent } from './sql/common';
+import { sqliteRowWriter, type SqliteRowWriter } from './sql/sqlite-rows';
 import type { Dialect, JobStore, Store } from './types';
 
 export interface StoreOptions {
@@ -60,6 +61,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+    const rows = sqliteRowWriter(database);
     try {
       // A fresh in-memory database is a scratch store: it always gets the schema.
       await prepareSchema(db, 'sqlite', migrate || memory);
@@ -67,7 +69,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       await db.destroy();
       throw err;
     }
-    return kyselyStore(db, 'sqlite');
+    return kyselyStore(db, 'sqlite', rows);
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     // Loaded only for PostgreSQL: a daemon on SQLite saves the driver's memory.
@@ -238,13 +240,15 @@ async function requireLatest(db: Kysely<Database>, dialect: Dialect): Promise<vo
   }
 }
 
-function kyselyStore(db: Kysely<Database>, dialect: Dialect): Store {
+function kyselyStore(db: Kysely<Database>, dialect: Dialect, rows?: SqliteRowWriter): Store {
   const options = { dialect, locking: dialect !== 'sqlite' };
+  // The row writer runs on the one connection outside Kysely: only where a transaction holds it.
+  const inTransaction = { ...options, rows };
   return {
     dialect,
     repos: sqlRepos(db, options),
     jobs: sqlJobStore(db, dialect),
-    transaction: (work) => db.transaction().execute((trx) => work(sqlRepos(trx, options))),
+    transaction: (work) => db.transaction().execute((trx) => work(sqlRepos(trx, inTransaction))),
     isRetryable(err: unknown): boolean {
       const code = (err as { code?: string }).code ?? '';
       // 23505 unique violation, 40001 serialization failure, 40P01 deadlock; SQLite's unique constraint;

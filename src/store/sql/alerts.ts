@@ -44,6 +44,11 @@ export function sqlAlertStore(db: Db, options: SqlOptions): AlertStore {
     },
     firingOf: (faultId) => db.selectFrom('alerts').selectAll().where('fault_id', '=', faultId).where('status', '=', 'firing').execute(),
     async insert(rows) {
+      if (options.rows) {
+        const ids = options.rows.insert('alerts', rows);
+        rows.forEach((row, i) => (row.id = ids[i]));
+        return;
+      }
       // Ten columns a row: keep each statement under SQLite's parameter limit.
       for (let i = 0; i < rows.length; i += 90) {
         const part = rows.slice(i, i + 90);

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema';
 import type { Dialect } from '../types';
+import type { SqliteRowWriter } from './sqlite-rows';
 
 export type Db = Kysely<Database>;
 
@@ -11,6 +12,8 @@ export interface SqlOptions {
    * MySQL, where replicas share the database), so two replicas never change one fault at once.
    */
   locking: boolean;
+  /** Prepared one-row statements for the wide rows of the ingest path: SQLite, inside a transaction only. */
+  rows?: SqliteRowWriter;
 }
 
 /** Tables as plain records: for the helpers below, which write any table. */
@@ -90,12 +93,17 @@ const MAX_PARAMETERS = 30_000;
  */
 export async function writeWholeRows<T extends { id: string | number }>(
   db: Db,
-  { dialect }: Pick<SqlOptions, 'dialect'>,
+  { dialect, rows: writer }: Pick<SqlOptions, 'dialect' | 'rows'>,
   table: 'faults' | 'alerts',
   rows: readonly T[],
   insertOnly = false,
 ): Promise<void> {
   if (rows.length === 0) return;
+  if (writer) {
+    if (insertOnly) writer.insert(table, rows as unknown as Row[]);
+    else writer.upsertById(table, rows as unknown as Row[]);
+    return;
+  }
   const columns = Object.keys(rows[0] as object).filter((c) => c !== 'id');
   const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / (columns.length + 1)));
   // The proposed row: EXCLUDED on PostgreSQL and SQLite, VALUES() on MySQL (MariaDB has no row alias).

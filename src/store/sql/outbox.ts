@@ -55,6 +55,10 @@ export function sqlOutboxStore(db: Db, options: SqlOptions): OutboxStore {
   return {
     insert: (row) => insertReturningId(db, options, 'outbox', row),
     async insertMany(rows) {
+      if (options.rows) {
+        options.rows.insert('outbox', rows);
+        return;
+      }
       // Twelve columns a row: keep each statement under SQLite's parameter limit.
       for (let i = 0; i < rows.length; i += 2_000) await db.insertInto('outbox').values(rows.slice(i, i + 2_000)).execute();
     },

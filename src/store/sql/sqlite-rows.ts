@@ -1,0 +1,67 @@
+import type BetterSqlite3 from 'better-sqlite3';
+
+type Row = Record<string, unknown>;
+
+/**
+ * Writes whole rows on SQLite through prepared statements of one row each,
+ * without building a query per batch: in a storm of new faults, Kysely's
+ * building and compiling of a multi-row insert of the wide fault rows cost
+ * more than SQLite's writing of them. Only for use inside a transaction
+ * (the one connection is then ours): a statement run outside one would join
+ * whichever transaction is open.
+ */
+export interface SqliteRowWriter {
+  /** Inserts the rows in order; gives each row's new rowid. */
+  insert(table: string, rows: readonly Row[]): number[];
+  /** Inserts the rows, or sets every given column of the row with the same id. */
+  upsertById(table: string, rows: readonly Row[]): void;
+}
+
+/** Column and table names come from the code's row types, never from input; checked anyway, as they go into SQL text. */
+const NAME = /^[a-z_][a-z0-9_]*$/;
+
+function quoted(name: string): string {
+  if (!NAME.test(name)) throw new Error(`not a column or table name: ${JSON.stringify(name)}`);
+  return `"${name}"`;
+}
+
+/** A prepared statement for each table, kind and set of columns; a row's undefined columns take their defaults, as with Kysely. */
+export function sqliteRowWriter(database: BetterSqlite3.Database): SqliteRowWriter {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  // The rows of one batch have the same columns: the last statement of each kind and table is
+  // checked column by column before a key is made and looked up.
+  const last = new Map<string, { columns: readonly string[]; statement: BetterSqlite3.Statement }>();
+  const sameColumns = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((c, i) => c === b[i]);
+  const statement = (kind: 'insert' | 'upsert', table: string, columns: readonly string[]) => {
+    const recent = last.get(kind + table);
+    if (recent && sameColumns(recent.columns, columns)) return recent.statement;
+    const key = `${kind} ${table} ${columns.join(',')}`;
+    let s = statements.get(key);
+    if (!s) {
+      const names = columns.map(quoted);
+      const text =
+        `insert into ${quoted(table)} (${names.join(', ')}) values (${names.map(() => '?').join(', ')})` +
+        (kind === 'upsert' ? ` on conflict ("id") do update set ${names.filter((n) => n !== '"id"').map((n) => `${n} = excluded.${n}`).join(', ')}` : '');
+      s = database.prepare(text);
+      statements.set(key, s);
+    }
+    last.set(kind + table, { columns, statement: s });
+    return s;
+  };
+  const run = (kind: 'insert' | 'upsert', table: string, row: Row) => {
+    const columns: string[] = [];
+    const values: unknown[] = [];
+    for (const [column, value] of Object.entries(row)) {
+      if (value === undefined) continue;
+      columns.push(column);
+      values.push(value);
+    }
+    return statement(kind, table, columns).run(values);
+  };
+  return {
+    insert: (table, rows) => rows.map((row) => Number(run('insert', table, row).lastInsertRowid)),
+    upsertById(table, rows) {
+      for (const row of rows) run('upsert', table, row);
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { sqliteRowWriter } from '../../src/store/sql/sqlite-rows';
+
+function fresh() {
+  const db = new BetterSqlite3(':memory:');
+  db.exec(`create table t ("id" text primary key, "name" text not null, "muted" integer default 0 not null, "note" text)`);
+  db.exec(`create table a ("id" integer primary key autoincrement, "text" text not null)`);
+  return db;
+}
+
+test('inserts rows with one prepared statement each; an undefined column takes its default, as with Kysely', () => {
+  const db = fresh();
+  const rows = sqliteRowWriter(db);
+  rows.insert('t', [{ id: 'x', name: 'one', muted: undefined, note: null }, { id: 'y', name: 'two', muted: 1, note: 'n' }]);
+  expect(db.prepare('select * from t order by id').all()).toEqual([
+    { id: 'x', name: 'one', muted: 0, note: null },
+    { id: 'y', name: 'two', muted: 1, note: 'n' },
+  ]);
+});
+
+test('gives the new rowids in the order of the rows', () => {
+  const db = fresh();
+  const ids = sqliteRowWriter(db).insert('a', [{ text: 'first' }, { id: undefined, text: 'second' }]);
+  expect(ids).toEqual([1, 2]);
+  expect(db.prepare('select text from a where id = ?').get(2)).toEqual({ text: 'second' });
+});
+
+test('an upsert by id replaces the columns it names and inserts what is new', () => {
+  const db = fresh();
+  const rows = sqliteRowWriter(db);
+  rows.insert('t', [{ id: 'x', name: 'one', muted: 1, note: 'kept?' }]);
+  rows.upsertById('t', [{ id: 'x', name: 'renamed', note: null }, { id: 'z', name: 'new' }]);
+  expect(db.prepare('select * from t order by id').all()).toEqual([
+    { id: 'x', name: 'renamed', muted: 1, note: null },
+    { id: 'z', name: 'new', muted: 0, note: null },
+  ]);
+});
+
+test('refuses a name that is not a plain identifier instead of putting it into SQL', () => {
+  const rows = sqliteRowWriter(fresh());
+  expect(() => rows.insert('t', [{ id: 'x', 'name" text); drop table t; --': 'y' }])).toThrow(/not a column or table name/);
+  expect(() => rows.insert('t; drop table t', [{ id: 'x' }])).toThrow(/not a column or table name/);
+});
