@@ -6,6 +6,7 @@
 // once the stream stops, and the store's size per fault.
 // Usage: npm run build && node bench/new-faults.mjs [--seconds 60] [--connections 16] [--baseline DIR]
 //        [--only faultdesk,alertmanager] [--no-catch-up]
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,12 +22,14 @@ const WINDOW_SECONDS = 10;
 
 /** Alert n of an endless stream of new label sets (each one a new fault with the shipped rules). */
 function newAlert(n) {
+  const labels = { alertname: 'TargetDown', job: 'outage', instance: `node-${n}:9100`, severity: 'critical' };
   return {
-    labels: { alertname: 'TargetDown', job: 'outage', instance: `node-${n}:9100`, severity: 'critical' },
+    labels,
     annotations: { summary: `node-${n} is down`, description: `The node exporter on node-${n} has not answered for 5 minutes.` },
     startsAt: '2026-11-24T16:25:24.046Z',
     generatorURL: 'http://127.0.0.1:9090/graph?g0.expr=up+%3D%3D+0',
-    fingerprint: (0x10000000 + n).toString(16),
+    // Like Alertmanager's: 16 hex digits of a hash of the labels, so in no order (an index by it grows at random places).
+    fingerprint: createHash('sha256').update(JSON.stringify(labels)).digest('hex').slice(0, 16),
   };
 }
 

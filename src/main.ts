@@ -95,7 +95,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger({ level: config.log.level, secrets: config.secrets });
-  const store = await openStore({ url: config.store.url, sqliteSynchronous: config.store.sqlite_synchronous, poolSize: config.store.pool_size, migrate: true });
+  const store = await openStore({
+    url: config.store.url,
+    sqliteSynchronous: config.store.sqlite_synchronous,
+    poolSize: config.store.pool_size,
+    migrate: true,
+    checkpointInBackground: true,
+  });
   const registry = new Registry();
   const metrics = createMetrics({
     registry,

@@ -10,6 +10,7 @@ import type { Database } from './schema';
 import { sqlRepos } from './sql';
 import { insertIfAbsent } from './sql/common';
 import { sqliteRowWriter, type SqliteRowWriter } from './sql/sqlite-rows';
+import { startSqliteCheckpointer, type SqliteCheckpointer } from './sqlite-checkpointer';
 import type { Dialect, JobStore, Store } from './types';
 
 export interface StoreOptions {
@@ -23,6 +24,8 @@ export interface StoreOptions {
    * explain never change a production schema.
    */
   migrate?: boolean;
+  /** SQLite: checkpoint the write-ahead log on a thread of its own (the daemon; see sqlite-checkpointer.ts). */
+  checkpointInBackground?: boolean;
 }
 
 export class StoreUrlError extends AppError {
@@ -62,14 +65,16 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     database.pragma('busy_timeout = 5000');
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
     const rows = sqliteRowWriter(database);
+    const checkpointer = options.checkpointInBackground && !memory ? startSqliteCheckpointer(database, file) : undefined;
     try {
       // A fresh in-memory database is a scratch store: it always gets the schema.
       await prepareSchema(db, 'sqlite', migrate || memory);
     } catch (err) {
+      await checkpointer?.close();
       await db.destroy();
       throw err;
     }
-    return kyselyStore(db, 'sqlite', rows);
+    return kyselyStore(db, 'sqlite', { rows, checkpointer });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     // Loaded only for PostgreSQL: a daemon on SQLite saves the driver's memory.
@@ -240,15 +245,28 @@ async function requireLatest(db: Kysely<Database>, dialect: Dialect): Promise<vo
   }
 }
 
-function kyselyStore(db: Kysely<Database>, dialect: Dialect, rows?: SqliteRowWriter): Store {
+/** What only a SQLite file has. */
+interface SqliteParts {
+  rows: SqliteRowWriter;
+  checkpointer?: SqliteCheckpointer;
+}
+
+function kyselyStore(db: Kysely<Database>, dialect: Dialect, sqlite?: SqliteParts): Store {
   const options = { dialect, locking: dialect !== 'sqlite' };
   // The row writer runs on the one connection outside Kysely: only where a transaction holds it.
-  const inTransaction = { ...options, rows };
+  const inTransaction = { ...options, rows: sqlite?.rows };
+  const checkpointer = sqlite?.checkpointer;
   return {
     dialect,
     repos: sqlRepos(db, options),
     jobs: sqlJobStore(db, dialect),
-    transaction: (work) => db.transaction().execute((trx) => work(sqlRepos(trx, inTransaction))),
+    transaction: checkpointer
+      ? async (work) => {
+          const result = await db.transaction().execute((trx) => work(sqlRepos(trx, inTransaction)));
+          checkpointer.nudge();
+          return result;
+        }
+      : (work) => db.transaction().execute((trx) => work(sqlRepos(trx, inTransaction))),
     isRetryable(err: unknown): boolean {
       const code = (err as { code?: string }).code ?? '';
       // 23505 unique violation, 40001 serialization failure, 40P01 deadlock; SQLite's unique constraint;
@@ -282,7 +300,10 @@ function kyselyStore(db: Kysely<Database>, dialect: Dialect, rows?: SqliteRowWri
       const free = await sql<{ freelist_count: number }>`pragma freelist_count`.execute(db);
       return Number(free.rows[0]?.freelist_count ?? 0);
     },
-    close: () => db.destroy(),
+    async close() {
+      await checkpointer?.close();
+      await db.destroy();
+    },
   };
 }
 

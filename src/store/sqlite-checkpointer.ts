@@ -1,0 +1,124 @@
+import { Worker } from 'node:worker_threads';
+import type BetterSqlite3 from 'better-sqlite3';
+
+/**
+ * Copies the SQLite write-ahead log back into the database file on a thread
+ * of its own. SQLite does it on the writer's connection after a commit once
+ * the log passes 1,000 pages, and a checkpoint ends with fsyncs: in a storm of
+ * new faults that blocked the event loop for about half of all its time. With
+ * the copying elsewhere, the writer only appends to the log.
+ *
+ * The log starts over from its beginning when a write begins after a
+ * checkpoint copied all of it, so the thread checkpoints right after each
+ * commit (when the next one is furthest away) and again until it has caught
+ * up. Should it fall behind, the writer's own checkpoint at `fallbackPages`
+ * copies what is left and the log stays bounded.
+ */
+export interface SqliteCheckpointer {
+  /** Asks for a checkpoint; called after each commit (a call during one asks for another). */
+  nudge(): void;
+  /** Checkpoints run and pages copied so far (for tests and metrics). */
+  stats(): { runs: number; complete: number; failed: boolean };
+  close(): Promise<void>;
+}
+
+export interface CheckpointerOptions {
+  /** Log pages past which the writer checkpoints itself: the bound if the thread falls behind. */
+  fallbackPages?: number;
+  /** How often an idle daemon's other writes (not through transactions) are checkpointed. */
+  intervalMs?: number;
+}
+
+/** The worker: one connection that never waits for a lock (a busy checkpoint is simply tried again). */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { fileMustExist: true });
+db.pragma('busy_timeout = 0');
+parentPort.on('message', (message) => {
+  if (message === 'close') {
+    db.close();
+    process.exit(0);
+  }
+  try {
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage({ busy: r.busy, log: r.log, checkpointed: r.checkpointed });
+  } catch (err) {
+    parentPort.postMessage({ error: String((err && err.message) || err) });
+  }
+});
+`;
+
+interface CheckpointResult {
+  busy?: number;
+  log?: number;
+  checkpointed?: number;
+  error?: string;
+}
+
+const DEFAULT_FALLBACK_PAGES = 8_000;
+const RETRY_MAX = 20;
+
+export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: string, options: CheckpointerOptions = {}): SqliteCheckpointer {
+  let running = false;
+  let closing = false;
+  let wanted = false;
+  let retries = 0;
+  let failed = false;
+  let runs = 0;
+  let complete = 0;
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver: require.resolve('better-sqlite3'), file } });
+  // The writer's own checkpoint takes over only past the fallback; SQLite's 1,000 pages until the thread runs.
+  const fail = () => {
+    if (failed) return;
+    failed = true;
+    database.pragma('wal_autocheckpoint = 1000');
+  };
+  const run = () => {
+    running = true;
+    wanted = false;
+    worker.postMessage('checkpoint');
+  };
+  worker.on('message', (r: CheckpointResult) => {
+    running = false;
+    runs++;
+    if (r.error) {
+      fail();
+      return;
+    }
+    const caughtUp = r.busy === 0 && r.log === r.checkpointed;
+    if (caughtUp) complete++;
+    // Not caught up: commits came during the copy, or another checkpoint held the lock. Again, a bounded number of times.
+    if (wanted || (!caughtUp && retries++ < RETRY_MAX)) run();
+    else if (caughtUp) retries = 0;
+  });
+  worker.on('error', fail);
+  worker.on('exit', () => {
+    running = false;
+    if (!closing) fail();
+  });
+  worker.unref();
+  database.pragma(`wal_autocheckpoint = ${options.fallbackPages ?? DEFAULT_FALLBACK_PAGES}`);
+  const timer = setInterval(() => nudge(), options.intervalMs ?? 1_000);
+  timer.unref();
+  function nudge(): void {
+    if (failed || closing) return;
+    retries = 0;
+    if (running) wanted = true;
+    else run();
+  }
+  return {
+    nudge,
+    stats: () => ({ runs, complete, failed }),
+    async close() {
+      closing = true;
+      clearInterval(timer);
+      if (failed) return;
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage('close');
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref());
+      await Promise.race([exited, timeout]);
+      await worker.terminate();
+    },
+  };
+}

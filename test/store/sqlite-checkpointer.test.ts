@@ -1,0 +1,83 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { startSqliteCheckpointer } from '../../src/store/sqlite-checkpointer';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'faultdesk-ckpt-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function walDatabase(file: string) {
+  const db = new BetterSqlite3(file);
+  db.pragma('journal_mode = WAL');
+  db.exec('create table t (id integer primary key, text text not null)');
+  return db;
+}
+
+async function until(done: () => boolean, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('commits reach the database file through the background thread while the writer never checkpoints', async () => {
+  const file = path.join(dir, 'a.db');
+  const db = walDatabase(file);
+  const checkpointer = startSqliteCheckpointer(db, file);
+  try {
+    // The writer's own checkpoint only past the fallback, far above what this writes.
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(8000);
+    const insert = db.prepare('insert into t (text) values (?)');
+    for (let i = 0; i < 50; i++) {
+      db.transaction(() => {
+        for (let j = 0; j < 20; j++) insert.run(`row ${i}.${j}`);
+      })();
+      checkpointer.nudge();
+    }
+    await until(() => checkpointer.stats().complete > 0 && checkpointer.stats().runs > 0);
+    await until(() => {
+      // The database file alone, without its log, holds every committed row once a checkpoint caught up.
+      const copy = path.join(dir, `copy-${Date.now()}.db`);
+      copyFileSync(file, copy);
+      const alone = new BetterSqlite3(copy, { readonly: true });
+      try {
+        return (alone.prepare('select count(*) as n from t').get() as { n: number }).n === 1000;
+      } finally {
+        alone.close();
+      }
+    });
+    expect(checkpointer.stats().failed).toBe(false);
+  } finally {
+    await checkpointer.close();
+    db.close();
+  }
+});
+
+test('without its thread the writer checkpoints as SQLite does by default', async () => {
+  const file = path.join(dir, 'b.db');
+  const db = walDatabase(file);
+  const checkpointer = startSqliteCheckpointer(db, path.join(dir, 'no-such.db'));
+  try {
+    await until(() => checkpointer.stats().failed);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+  } finally {
+    await checkpointer.close();
+    db.close();
+  }
+});
+
+test('close ends the thread, so a daemon stops without waiting for it', async () => {
+  const file = path.join(dir, 'c.db');
+  const db = walDatabase(file);
+  const checkpointer = startSqliteCheckpointer(db, file);
+  checkpointer.nudge();
+  const started = Date.now();
+  await checkpointer.close();
+  expect(Date.now() - started).toBeLessThan(2_000);
+  db.close();
+});
