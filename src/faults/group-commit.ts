@@ -69,10 +69,14 @@ export class GroupCommit<T> {
    * at the latest. In a storm, writes follow each other with gaps of a few milliseconds: waiting
    * for a quiet spell (not just a gap) keeps other writers out until the storm passes.
    */
-  whenIdle(maxWaitMs: number, quietMs = 50): Promise<void> {
+  async whenIdle(maxWaitMs: number, quietMs = 50): Promise<void> {
+    // A turn of the event loop first, always: a caller that loops on whenIdle (the outbox, the
+    // retention purge) over a store that never waits on I/O (SQLite) would otherwise run on resolved
+    // promises alone once ingest is quiet, and no request would be read until it is done.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const deadline = performance.now() + maxWaitMs;
     const quietFor = () => (this.busy ? 0 : performance.now() - this.lastWriteEnded);
-    if (quietFor() >= quietMs) return Promise.resolve();
+    if (quietFor() >= quietMs) return;
     return new Promise((resolve) => {
       const check = () => {
         const now = performance.now();

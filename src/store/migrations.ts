@@ -318,5 +318,12 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('local_ticket_attachments_ticket').on('local_ticket_attachments').column('ticket_id').execute();
       },
     },
+    '0014_writeback_commands_fault': {
+      async up(db: Kysely<unknown>) {
+        // The retention purge deletes a fault's commands, and deleting a fault checks that none refer
+        // to it: without this index, each is a walk of the whole table.
+        await db.schema.createIndex('writeback_commands_fault').on('writeback_commands').column('fault_id').execute();
+      },
+    },
   };
 }

@@ -74,7 +74,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       await db.destroy();
       throw err;
     }
-    return kyselyStore(db, 'sqlite', { rows, checkpointer });
+    // better-sqlite3's run() steps a statement once, and a step of incremental_vacuum frees one page:
+    // pragma() steps it to the end. On Kysely's one connection, so that it never runs inside a transaction.
+    const vacuum = (pages: number) => db.connection().execute(async () => void database.pragma(`incremental_vacuum(${pages})`));
+    return kyselyStore(db, 'sqlite', { rows, checkpointer, vacuum });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     // Loaded only for PostgreSQL: a daemon on SQLite saves the driver's memory.
@@ -249,6 +252,8 @@ async function requireLatest(db: Kysely<Database>, dialect: Dialect): Promise<vo
 interface SqliteParts {
   rows: SqliteRowWriter;
   checkpointer?: SqliteCheckpointer;
+  /** Gives up to `pages` free pages back to the file system. */
+  vacuum: (pages: number) => Promise<void>;
 }
 
 function kyselyStore(db: Kysely<Database>, dialect: Dialect, sqlite?: SqliteParts): Store {
@@ -293,10 +298,10 @@ function kyselyStore(db: Kysely<Database>, dialect: Dialect, sqlite?: SqlitePart
     sizeBytes: () => storeSize(db, dialect),
     async compact(maxPages) {
       // Only a file made with auto_vacuum=INCREMENTAL (2) gives pages back; elsewhere freed pages are reused.
-      if (dialect !== 'sqlite') return 0;
+      if (!sqlite) return 0;
       const mode = await sql<{ auto_vacuum: number }>`pragma auto_vacuum`.execute(db);
       if (Number(mode.rows[0]?.auto_vacuum) !== 2) return 0;
-      await sql`pragma incremental_vacuum(${sql.lit(Math.max(1, Math.floor(maxPages)))})`.execute(db);
+      await sqlite.vacuum(Math.max(1, Math.floor(maxPages)));
       const free = await sql<{ freelist_count: number }>`pragma freelist_count`.execute(db);
       return Number(free.rows[0]?.freelist_count ?? 0);
     },
