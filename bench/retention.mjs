@@ -215,7 +215,7 @@ export async function benchRetention({ faults = 20_000, runs = 3, seconds = 10, 
           ...(mode === 'purge'
             ? {
                 // Null when a purge did not end within 5 minutes of its window's start.
-                purgeSeconds: ws.some((w) => w.purgeSeconds === null) ? null : m('purgeSeconds'),
+                purgeSeconds: ws.some((w) => w.purgeSeconds === null) ? null : round(m('purgeSeconds'), 2),
                 purgesDoneInWindow: ws.filter((w) => w.purgeDoneInWindow).length,
               }
             : {}),
@@ -244,10 +244,10 @@ export async function benchRetention({ faults = 20_000, runs = 3, seconds = 10, 
       retention: RETENTION,
       agedDays: AGE_DAYS,
       storeMiB: {
-        before: median(purges.map((w) => w.storeMiBBefore)),
-        afterWindow: median(purges.map((w) => w.storeMiBAfterWindow)),
-        afterPurge: median(purges.map((w) => w.storeMiBAfterPurge)),
-        afterWindowControl: median(windows.filter((w) => w.mode === 'control').map((w) => w.storeMiBAfterWindow)),
+        before: round(median(purges.map((w) => w.storeMiBBefore)), 1),
+        afterWindow: round(median(purges.map((w) => w.storeMiBAfterWindow)), 1),
+        afterPurge: round(median(purges.map((w) => w.storeMiBAfterPurge)), 1),
+        afterWindowControl: round(median(windows.filter((w) => w.mode === 'control').map((w) => w.storeMiBAfterWindow)), 1),
       },
       resolutionMs: 1,
       results,
