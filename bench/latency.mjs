@@ -12,17 +12,20 @@ import { alertOf, bodies, webhookBody } from './lib/payloads.mjs';
 import { postLoad, warmUp } from './lib/load.mjs';
 import { median } from './lib/stats.mjs';
 
-const PER_PAYLOAD = 10;
-const KEYS = 5000;
+export const PER_PAYLOAD = 10;
+export const KEYS = 5000;
 
-/** Payloads whose alerts change their summary on every delivery: other faults than the repeats'. */
-function changingBodies(count) {
+/**
+ * Payloads whose alerts change their summary on every delivery: other faults than the repeats'.
+ * `from` numbers the deliveries from there (a warm-up that the measured deliveries still change).
+ */
+export function changingBodies(count, from = 0) {
   const out = [];
   for (let p = 0; p < count; p++) {
     const alerts = [];
     for (let i = 0; i < PER_PAYLOAD; i++) {
       const a = alertOf(p * PER_PAYLOAD + i, KEYS, KEYS);
-      alerts.push({ ...a, annotations: { ...a.annotations, summary: `${a.annotations.summary} (delivery ${p})` } });
+      alerts.push({ ...a, annotations: { ...a.annotations, summary: `${a.annotations.summary} (delivery ${from + p})` } });
     }
     out.push(webhookBody(alerts));
   }

@@ -1,9 +1,10 @@
 // The benchmark suite (npm run bench): ingest side by side with Alertmanager (and on each store), latency at a
 // fixed rate, a storm against a fake Zendesk, memory with 100,000 open faults, rule matching.
 // Writes bench/results/results.json and bench/results/results.md, and prints the Markdown.
-// New faults: a storm of new label sets beside Alertmanager. With --baseline DIR (another checkout,
+// New faults: a storm of new label sets beside Alertmanager. Retention: latency while the purge deletes
+// a backlog of resolved faults, beside the same daemon without one. With --baseline DIR (another checkout,
 // built), its daemon runs beside this one in the ingest, latency and new-faults benchmarks.
-// Usage: npm run bench [-- --only ingest,latency,newfaults] [-- --quick] [-- --baseline DIR]
+// Usage: npm run bench [-- --only ingest,latency,newfaults,retention] [-- --quick] [-- --baseline DIR]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +17,7 @@ import { benchStorm } from './storm.mjs';
 import { benchMemory } from './memory.mjs';
 import { benchRules } from './rules.mjs';
 import { benchNewFaults } from './new-faults.mjs';
+import { benchRetention } from './retention.mjs';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, baseline: { type: 'string' } } });
 const baseline = values.baseline ? path.resolve(values.baseline) : undefined;
@@ -43,6 +45,10 @@ if (wanted('latency')) {
 if (wanted('newfaults')) {
   step('new faults');
   results.newFaults = await benchNewFaults({ seconds: quick ? 10 : 60, baseline });
+}
+if (wanted('retention')) {
+  step('retention');
+  results.retention = await benchRetention(quick ? { faults: 10_000, runs: 1, seconds: 5 } : { faults: 20_000, runs: 3, seconds: 10 });
 }
 if (wanted('storm')) {
   step('storm');
@@ -118,6 +124,28 @@ if (results.newFaults) {
         `| ${r.target} | ${n(r.alertsPerSecond)} | ${r.windows.map(n).join(', ')} | ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : '–'} | ${r.latencyMs.p50} ms | ${r.latencyMs.p99} ms | ` +
         `${r.catchUpSeconds !== undefined ? `${r.catchUpSeconds} s` : '–'} | ${r.bytesPerFault !== undefined ? n(r.bytesPerFault) : '–'} |`,
     ),
+  );
+}
+if (results.retention) {
+  const r = results.retention;
+  const purges = r.windows.filter((w) => w.mode === 'purge');
+  md.push(
+    '',
+    `## Retention: latency at ${n(r.rate)} alerts/s while the purge deletes ${n(r.faults)} resolved faults (medians of ${r.runs} runs of ${r.seconds} s; whole milliseconds)`,
+    '',
+    '| stream | store | p50 | p90 | p99 | max | event loop held up to | p99 vs control (per run) | deleted in the window | purge took |',
+    '|---|---|---:|---:|---:|---:|---:|---|---:|---:|',
+    ...r.results.map(
+      (x) =>
+        `| ${x.stream} | ${x.mode === 'purge' ? `purge (retention ${r.retention})` : 'control (retention 0)'} | ${x.p50Ms} ms | ${x.p90Ms} ms | ${x.p99Ms} ms | ${x.maxMs} ms | ${x.eventLoopMaxMs} ms | ` +
+        (x.mode === 'purge'
+          ? `${x.p99Ratio.toFixed(2)}× (${x.p99RatioPerRun.map((v) => `${v.toFixed(2)}×`).join(', ')}) | ${n(x.deletedInWindow)} | ` +
+            `${x.purgeSeconds === null ? 'over 5 min' : `${x.purgeSeconds} s`} (${x.purgesDoneInWindow} of ${r.runs} within the window) |`
+          : '– | 0 | – |'),
+    ),
+    '',
+    `The store (SQLite, a copy of one seed for each window: the streams' ${n(r.openFaults)} open faults and the ${n(r.faults)} resolved ones, aged ${r.agedDays} days) ` +
+      `was ${r.storeMiB.before.toFixed(1)} MiB before a purge, ${r.storeMiB.afterPurge.toFixed(1)} MiB after it (medians of ${purges.length} purges).`,
   );
 }
 if (results.storm) {

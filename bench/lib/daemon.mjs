@@ -12,10 +12,12 @@ export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname)
  * Starts the daemon with the shipped rules and config/faultdesk.yaml, plus `extraConfig`
  * (YAML text appended to a copy of it; later keys win). BENCH_NODE_ARGS adds node flags (profiling).
  * `root` runs another checkout's build (a baseline measured side by side). `store`: sqlite, postgres or mariadb.
+ * `storeUrl` runs it on an existing store instead (e.g. `sqlite:/path/file.db`), which stop() leaves in place.
+ * The config file is `configFile`: rewrite it and reload() to change what a reload applies.
  */
-export async function startDaemon({ port, extraConfig = '', env = {}, root: from = root, store = 'sqlite' }) {
+export async function startDaemon({ port, extraConfig = '', env = {}, root: from = root, store = 'sqlite', storeUrl }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'faultdesk-bench-'));
-  const db = await freshStore(store);
+  const db = storeUrl ? { url: storeUrl, drop: async () => undefined } : await freshStore(store);
   const configFile = path.join(dir, 'faultdesk.yaml');
   writeFileSync(configFile, `rules: ${JSON.stringify(path.join(from, 'rules'))}\n${extraConfig}\n`);
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
@@ -41,6 +43,13 @@ export async function startDaemon({ port, extraConfig = '', env = {}, root: from
     base,
     pid: proc.pid,
     dir,
+    configFile,
+    /** Reads the config file again (POST /-/reload); throws when the daemon refuses it. */
+    async reload() {
+      const res = await fetch(`${base}/-/reload`, { method: 'POST', headers: { connection: 'close' } });
+      if (!res.ok) throw new Error(`reload: ${res.status} ${await res.text()}`);
+      return res.json();
+    },
     async stop() {
       await proc.stop();
       rmSync(dir, { recursive: true, force: true });

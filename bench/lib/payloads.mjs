@@ -15,18 +15,20 @@ export function alertOf(n, keys, first = 0) {
   };
 }
 
-export function webhookBody(alerts) {
+/** A webhook of `alerts`, all firing or (`status: 'resolved'`) all resolved now. */
+export function webhookBody(alerts, status = 'firing') {
+  const endsAt = status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z';
   return JSON.stringify({
     version: '4',
     groupKey: '{}:{alertname="TargetDown"}',
     truncatedAlerts: 0,
-    status: 'firing',
+    status,
     receiver: 'faultdesk',
     groupLabels: { alertname: 'TargetDown' },
     commonLabels: { alertname: 'TargetDown', job: 'bench', severity: 'critical' },
     commonAnnotations: {},
     externalURL: 'http://127.0.0.1:9093',
-    alerts: alerts.map((a) => ({ status: 'firing', ...a, endsAt: '0001-01-01T00:00:00Z' })),
+    alerts: alerts.map((a) => ({ status, ...a, endsAt })),
   });
 }
 
@@ -34,13 +36,13 @@ export function alertmanagerBody(alerts) {
   return JSON.stringify(alerts.map(({ labels, annotations, startsAt, generatorURL }) => ({ labels, annotations, startsAt, generatorURL })));
 }
 
-/** `count` bodies of `perPayload` alerts each, walking through the keys in order. */
-export function bodies(count, perPayload, keys, format, first = 0) {
+/** `count` bodies of `perPayload` alerts each, walking through the keys in order (webhooks: firing, or `status`). */
+export function bodies(count, perPayload, keys, format, first = 0, status = 'firing') {
   const out = [];
   for (let p = 0; p < count; p++) {
     const alerts = [];
     for (let i = 0; i < perPayload; i++) alerts.push(alertOf(p * perPayload + i, keys, first));
-    out.push(format === 'alertmanager-api' ? alertmanagerBody(alerts) : webhookBody(alerts));
+    out.push(format === 'alertmanager-api' ? alertmanagerBody(alerts) : webhookBody(alerts, status));
   }
   return out;
 }
