@@ -117,11 +117,11 @@ if (results.newFaults) {
     '',
     `## New faults: every alert a new label set (${f.seconds} s, ${f.connections} connections, ${f.alertsPerPayload} a payload, local tickets)`,
     '',
-    '| target | alerts/s | per 10 s window | vs Alertmanager | p50 | p99 | tickets caught up after | bytes a fault |',
-    '|---|---:|---|---:|---:|---:|---:|---:|',
+    '| target | alerts/s | per 10 s window | vs Alertmanager | p50 | p99 | CPU an alert | tickets caught up after | bytes a fault |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|',
     ...f.results.map(
       (r) =>
-        `| ${r.target} | ${n(r.alertsPerSecond)} | ${r.windows.map(n).join(', ')} | ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : '–'} | ${r.latencyMs.p50} ms | ${r.latencyMs.p99} ms | ` +
+        `| ${r.target} | ${n(r.alertsPerSecond)} | ${r.windows.map(n).join(', ')} | ${r.ratio !== undefined ? `${r.ratio.toFixed(2)}×` : '–'} | ${r.latencyMs.p50} ms | ${r.latencyMs.p99} ms | ${r.cpuMicrosPerAlert} µs | ` +
         `${r.catchUpSeconds !== undefined ? `${r.catchUpSeconds} s` : '–'} | ${r.bytesPerFault !== undefined ? n(r.bytesPerFault) : '–'} |`,
     ),
   );
