@@ -38,7 +38,8 @@ db.pragma('busy_timeout = 0');
 parentPort.on('message', (message) => {
   if (message === 'close') {
     db.close();
-    process.exit(0);
+    parentPort.close();
+    return;
   }
   try {
     const [r] = db.pragma('wal_checkpoint(PASSIVE)');
@@ -111,13 +112,18 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
     nudge,
     stats: () => ({ runs, complete, failed }),
     async close() {
+      if (closing) return;
       closing = true;
       clearInterval(timer);
-      if (failed) return;
+      // Referenced while it closes: with nothing else left to do, the process would otherwise end
+      // before the store is closed (and before the daemon says it stopped).
+      worker.ref();
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      worker.postMessage('close');
-      const timeout = new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref());
+      let giveUp: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (giveUp = setTimeout(resolve, 2_000)));
+      if (!failed) worker.postMessage('close');
       await Promise.race([exited, timeout]);
+      clearTimeout(giveUp);
       await worker.terminate();
     },
   };
