@@ -17,7 +17,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 export interface SqliteCheckpointer {
   /** Asks for a checkpoint; called after each commit (a call during one asks for another). */
   nudge(): void;
-  /** Checkpoints run and pages copied so far (for tests and metrics). */
+  /** Checkpoints run, how many of them caught up with the log, and whether the thread failed (for tests). */
   stats(): { runs: number; complete: number; failed: boolean };
   close(): Promise<void>;
 }
@@ -68,6 +68,7 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
   let failed = false;
   let runs = 0;
   let complete = 0;
+  let exited = false;
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver: require.resolve('better-sqlite3'), file } });
   // The writer's own checkpoint takes over only past the fallback; SQLite's 1,000 pages until the thread runs.
   const fail = () => {
@@ -96,6 +97,7 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
   worker.on('error', fail);
   worker.on('exit', () => {
     running = false;
+    exited = true;
     if (!closing) fail();
   });
   worker.unref();
@@ -115,14 +117,15 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
       if (closing) return;
       closing = true;
       clearInterval(timer);
+      if (exited) return;
       // Referenced while it closes: with nothing else left to do, the process would otherwise end
       // before the store is closed (and before the daemon says it stopped).
       worker.ref();
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      const ended = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
       let giveUp: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => (giveUp = setTimeout(resolve, 2_000)));
       if (!failed) worker.postMessage('close');
-      await Promise.race([exited, timeout]);
+      await Promise.race([ended, timeout]);
       clearTimeout(giveUp);
       await worker.terminate();
     },
