@@ -265,13 +265,11 @@ function kyselyStore(db: Kysely<Database>, dialect: Dialect, sqlite?: SqlitePart
     dialect,
     repos: sqlRepos(db, options),
     jobs: sqlJobStore(db, dialect),
-    transaction: checkpointer
-      ? async (work) => {
-          const result = await db.transaction().execute((trx) => work(sqlRepos(trx, inTransaction)));
-          checkpointer.nudge();
-          return result;
-        }
-      : (work) => db.transaction().execute((trx) => work(sqlRepos(trx, inTransaction))),
+    async transaction(work) {
+      const result = await db.transaction().execute((trx) => work(sqlRepos(trx, inTransaction)));
+      checkpointer?.nudge();
+      return result;
+    },
     isRetryable(err: unknown): boolean {
       const code = (err as { code?: string }).code ?? '';
       // 23505 unique violation, 40001 serialization failure, 40P01 deadlock; SQLite's unique constraint;
