@@ -1,15 +1,18 @@
 // Latency: webhook answer times at a fixed 2,000 alerts/s (200 payloads of 10 a second),
-// measured by autocannon at the sender; Alertmanager's own API at the same rate for scale.
+// measured at the sender; Alertmanager's own API at the same rate for scale. Requests go out evenly
+// spaced (lib/paced-load.mjs, latency counted from when each was due); --load bursts measures as
+// before 2026-12-02, with autocannon's overallRate, which sends each second's requests at its start.
 // Two streams: repeats (5,000 firing alerts resent unchanged, what Alertmanager mostly sends)
 // and changes (every delivery changes the summary of its alerts, of 5,000 other faults: each
 // one a transaction and a coalesced ticket update). autocannon reports whole milliseconds.
 // With --baseline DIR, another checkout's build (DIR/dist) takes the same two streams in the same run.
-// Usage: npm run build && node bench/latency.mjs [--runs 3] [--seconds 10] [--rate 2000] [--baseline DIR]
+// Usage: npm run build && node bench/latency.mjs [--runs 3] [--seconds 10] [--rate 2000] [--baseline DIR] [--load paced|bursts]
 import { parseArgs } from 'node:util';
 import { startDaemon, waitOutboxEmpty } from './lib/daemon.mjs';
 import { startAlertmanager } from './lib/alertmanager.mjs';
 import { alertOf, bodies, webhookBody } from './lib/payloads.mjs';
 import { postLoad, warmUp } from './lib/load.mjs';
+import { pacedLoad } from './lib/paced-load.mjs';
 import { median } from './lib/stats.mjs';
 
 export const PER_PAYLOAD = 10;
@@ -32,7 +35,8 @@ export function changingBodies(count, from = 0) {
   return out;
 }
 
-export async function benchLatency({ runs = 3, seconds = 10, rate = 2000, baseline, log = console.error } = {}) {
+export async function benchLatency({ runs = 3, seconds = 10, rate = 2000, baseline, load = 'paced', log = console.error } = {}) {
+  if (load !== 'paced' && load !== 'bursts') throw new Error(`--load: paced or bursts, not ${load}`);
   const requestsPerSecond = rate / PER_PAYLOAD;
   const count = KEYS / PER_PAYLOAD;
   const streams = {
@@ -67,7 +71,8 @@ export async function benchLatency({ runs = 3, seconds = 10, rate = 2000, baseli
     if (before) await waitOutboxEmpty(before.base);
     for (let run = 0; run < runs; run++) {
       for (const [name, stream] of Object.entries(streams)) {
-        const r = await postLoad({ url: urls[stream.target], bodies: stream.bodies, connections: 10, seconds, rate: requestsPerSecond });
+        const options = { url: urls[stream.target], bodies: stream.bodies, connections: 10, seconds, rate: requestsPerSecond };
+        const r = load === 'paced' ? await pacedLoad(options) : await postLoad(options);
         if (r.non2xx || r.errors) throw new Error(`${name}: ${r.non2xx} non-2xx answers and ${r.errors} errors`);
         measured[name].push({ ...r.latencyMs, alertsPerSecond: Math.round(r.requestsPerSecond * PER_PAYLOAD) });
         log(`latency ${name}, run ${run + 1}: p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms at ${Math.round(r.requestsPerSecond * PER_PAYLOAD)} alerts/s`);
@@ -87,12 +92,12 @@ export async function benchLatency({ runs = 3, seconds = 10, rate = 2000, baseli
     maxMs: median(rs.map((r) => r.max)),
     runs: rs,
   }));
-  return { rate, alertsPerPayload: PER_PAYLOAD, seconds, runs, resolutionMs: 1, results };
+  return { rate, alertsPerPayload: PER_PAYLOAD, seconds, runs, load, resolutionMs: load === 'paced' ? 0.1 : 1, results };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
-    options: { runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '2000' }, baseline: { type: 'string' } },
+    options: { runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '10' }, rate: { type: 'string', default: '2000' }, baseline: { type: 'string' }, load: { type: 'string', default: 'paced' } },
   });
-  console.log(JSON.stringify(await benchLatency({ runs: Number(values.runs), seconds: Number(values.seconds), rate: Number(values.rate), baseline: values.baseline }), null, 2));
+  console.log(JSON.stringify(await benchLatency({ runs: Number(values.runs), seconds: Number(values.seconds), rate: Number(values.rate), baseline: values.baseline, load: values.load }), null, 2));
 }
