@@ -71,7 +71,7 @@ const md = [
   '',
   `Measured ${results.date.slice(0, 16).replace('T', ' ')} UTC by \`${results.command}\` in ${n(results.seconds)} s, on ${machine.cpu}, ` +
     `${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; ${machine.alertmanager ?? 'Alertmanager not installed'}. ` +
-    'Load from autocannon in the same machine (it takes one of the cores). faultdesk runs from dist/ on SQLite ' +
+    'Load from autocannon (latency: evenly spaced requests from bench/lib/paced-load.mjs) in the same machine (it takes one of the cores). faultdesk runs from dist/ on SQLite ' +
     '(config/faultdesk.yaml, synchronous=normal) with local tickets; see README, "Performance", for what the figures mean.',
 ];
 if (results.ingest) {
@@ -104,7 +104,7 @@ if (results.latency) {
   const l = results.latency;
   md.push(
     '',
-    `## Latency at ${n(l.rate)} alerts/s (${l.alertsPerPayload} a payload; medians of ${l.runs} runs of ${l.seconds} s; whole milliseconds)`,
+    `## Latency at ${n(l.rate)} alerts/s (${l.alertsPerPayload} a payload; medians of ${l.runs} runs of ${l.seconds} s; ${l.load === 'bursts' ? "autocannon's once-a-second bursts, whole milliseconds" : 'requests evenly spaced, latency from when each was due'})`,
     '',
     '| stream | p50 | p90 | p99 | max |',
     '|---|---:|---:|---:|---:|',

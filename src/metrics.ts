@@ -159,16 +159,26 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
    * answers (so this failure and every other metric reach Prometheus): the
    * gauge has no samples rather than a stale value, and the failure is counted.
    */
+  /** Gauges that read the same thing in one scrape (the outbox's depth, parked and oldest) share one read. */
+  const inFlight = new Map<() => Promise<unknown>, Promise<unknown>>();
   async function readState<T>(read: () => Promise<T>): Promise<T | undefined> {
+    const shared = inFlight.get(read) as Promise<T | undefined> | undefined;
+    if (shared) return shared;
     const reading = read();
     pendingReads.add(reading);
+    const answer = reading.then(
+      (value) => value,
+      () => {
+        storeErrors.inc({ operation: 'metrics' });
+        return undefined;
+      },
+    );
+    inFlight.set(read, answer);
     try {
-      return await reading;
-    } catch {
-      storeErrors.inc({ operation: 'metrics' });
-      return undefined;
+      return await answer;
     } finally {
       pendingReads.delete(reading);
+      inFlight.delete(read);
     }
   }
   const tierEscalations = new Counter({

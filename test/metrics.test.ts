@@ -45,6 +45,27 @@ test('a scrape answers while the store does not: the gauges it feeds are left ou
   expect(back).toContain(`faultdesk_store_errors_total{operation="metrics"} ${failed}`);
 });
 
+test('the three outbox gauges of one scrape read the store once', async () => {
+  let reads = 0;
+  const state: StateReader = {
+    faultsByCategoryAndState: async () => [],
+    outboxBySystem: async () => {
+      reads++;
+      await new Promise((r) => setTimeout(r, 5));
+      return [{ system: 'zendesk', depth: 3, parked: 1, oldestCreatedAt: 1_000 }];
+    },
+  };
+  const metrics = createMetrics({ state, now: () => 61_000 });
+  const text = await metrics.registry.metrics();
+  expect(text).toContain('faultdesk_outbox_depth{system="zendesk"} 3');
+  expect(text).toContain('faultdesk_outbox_parked{system="zendesk"} 1');
+  expect(text).toContain('faultdesk_outbox_oldest_age_seconds{system="zendesk"} 60');
+  expect(reads).toBe(1);
+  // The next scrape reads again: nothing is kept between scrapes.
+  await metrics.registry.metrics();
+  expect(reads).toBe(2);
+});
+
 test("the daemon's /metrics answers 200 when its store has gone away", async () => {
   const tmp = tempDir();
   const daemon = await startTestDaemon(testConfig(tmp.dir));

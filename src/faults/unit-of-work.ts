@@ -4,7 +4,7 @@ import { applyOutboxChanges, type OutboxChange } from '../outbox/enqueue';
 import { planTicketLine, type WaitingOperation } from '../outbox/line';
 import { severityOf, type Category, type Classification, type RuleEngine } from '../rules';
 import type { Alert } from '../sources';
-import type { AlertRow, MailStore, OutboxRow, Repos } from '../store';
+import type { AlertRow, FaultRow, MailStore, OutboxRow, Repos } from '../store';
 import { decide, type Decision } from './decide';
 import { newFaultId } from './fault-id';
 import type { FaultEvent, HumanEvent, TimerEvent } from './events';
@@ -80,6 +80,9 @@ export class UnitOfWork {
   private readonly faults = new Map<string, Fault>();
   /** Faults as loaded, before this batch's decisions. */
   private readonly originals = new Map<string, Fault>();
+  /** Rows as read, so that save() writes only what changed. */
+  private readonly loadedFaults = new Map<string, FaultRow>();
+  private readonly loadedAlerts = new Map<number, AlertRow>();
   private readonly changed = new Set<string>();
   /** ident → id of the current fault of that category and key. */
   private readonly current = new Map<string, string>();
@@ -113,15 +116,15 @@ export class UnitOfWork {
     const known = new Set(rows.map((f) => f.id));
     const missing = [...new Set(owned.map((a) => a.fault_id))].filter((id) => !known.has(id));
     rows.push(...(await tx.faults.getMany(missing)));
-    for (const row of rows) uow.addLoaded(faultFromRow(row));
+    for (const row of rows) uow.addLoaded(row);
     for (const row of owned) {
-      uow.slots.set(slotKey(row.fault_id, row.ident), { record: row });
+      uow.addLoadedAlert(row);
       uow.owners.set(row.ident, [...(uow.owners.get(row.ident) ?? []), row.fault_id]);
     }
     const faultIds = rows.map((f) => f.id);
     // Read again now that the faults are locked (PostgreSQL): another replica may have changed their
     // alerts between the first read and the lock, and this read is the one that counts.
-    for (const row of await tx.alerts.findInFaults(faultIds, alertIdents)) uow.slots.set(slotKey(row.fault_id, row.ident), { record: row });
+    for (const row of await tx.alerts.findInFaults(faultIds, alertIdents)) uow.addLoadedAlert(row);
     uow.addWaiting(await tx.outbox.pendingOfFaults(faultIds));
     return uow;
   }
@@ -130,15 +133,22 @@ export class UnitOfWork {
   static async forFaults(tx: Repos, now: number, deps: UnitOfWorkDeps, ids: readonly string[]): Promise<UnitOfWork> {
     const uow = new UnitOfWork(tx, now, deps);
     const rows = await tx.faults.getMany(ids);
-    for (const row of rows) uow.addLoaded(faultFromRow(row));
+    for (const row of rows) uow.addLoaded(row);
     uow.addWaiting(await tx.outbox.pendingOfFaults(rows.map((r) => r.id)));
     return uow;
   }
 
-  private addLoaded(fault: Fault): void {
+  private addLoaded(row: FaultRow): void {
+    const fault = faultFromRow(row);
+    this.loadedFaults.set(row.id, row);
     this.faults.set(fault.id, fault);
     this.originals.set(fault.id, fault);
     if (fault.current) this.current.set(fault.ident, fault.id);
+  }
+
+  private addLoadedAlert(row: AlertRow): void {
+    this.slots.set(slotKey(row.fault_id, row.ident), { record: row });
+    this.loadedAlerts.set(row.id, row);
   }
 
   private addWaiting(ops: readonly OutboxRow[]): void {
@@ -350,9 +360,9 @@ export class UnitOfWork {
       else if (!f.current) superseded.push(f);
       else updates.push(f);
     }
-    await this.tx.faults.updateMany(superseded.map(faultToRow));
+    await this.tx.faults.updateMany(superseded.map(faultToRow), this.loadedFaults);
     await this.tx.faults.insertMany(inserts.map(faultToRow));
-    await this.tx.faults.updateMany(updates.map(faultToRow));
+    await this.tx.faults.updateMany(updates.map(faultToRow), this.loadedFaults);
 
     const newAlerts: AlertRecord[] = [];
     const changedAlerts: AlertRow[] = [];
@@ -362,7 +372,7 @@ export class UnitOfWork {
       else if (slot.write === 'update') changedAlerts.push(slot.record as AlertRow);
       else if (slot.write === 'touch' && slot.record.id !== undefined) touched.push(slot.record.id);
     }
-    await this.tx.alerts.updateMany(changedAlerts);
+    await this.tx.alerts.updateMany(changedAlerts, this.loadedAlerts);
     await this.tx.alerts.insert(newAlerts);
     await this.tx.alerts.touch(touched, this.now);
     return { dueNow: await applyOutboxChanges(this.tx.outbox, outbox, this.now) };

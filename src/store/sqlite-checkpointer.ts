@@ -13,10 +13,17 @@ import type BetterSqlite3 from 'better-sqlite3';
  * commit (when the next one is furthest away) and again until it has caught
  * up. Should it fall behind, the writer's own checkpoint at `fallbackPages`
  * copies what is left and the log stays bounded.
+ *
+ * Its connection also answers reads that count whole tables (the gauges of
+ * /metrics, the console's counts): with 100,000 faults or a backlog of as many
+ * operations, one such count held the event loop for 30–60 ms at every scrape.
+ * A reader beside the writer sees the last commit (WAL), as the writer does.
  */
 export interface SqliteCheckpointer {
   /** Asks for a checkpoint; called after each commit (a call during one asks for another). */
   nudge(): void;
+  /** Runs a read-only statement on the thread; rejects with SideThreadUnavailable once the thread is gone. */
+  read(sql: string, parameters: readonly unknown[]): Promise<unknown[]>;
   /** Checkpoints run, how many of them caught up with the log, and whether the thread failed (for tests). */
   stats(): { runs: number; complete: number; failed: boolean };
   close(): Promise<void>;
@@ -29,16 +36,42 @@ export interface CheckpointerOptions {
   intervalMs?: number;
 }
 
-/** The worker: one connection that never waits for a lock (a busy checkpoint is simply tried again). */
+/** The thread is gone (failed or closing): the caller reads on its own connection instead. */
+export class SideThreadUnavailable extends Error {
+  constructor() {
+    super('the SQLite side thread is not running');
+  }
+}
+
+/**
+ * The worker: one connection that never waits for a lock (a busy checkpoint is simply tried again).
+ * A read is a message with an id, answered with that id; only statements that return rows run.
+ */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 0');
+const statements = new Map();
 parentPort.on('message', (message) => {
   if (message === 'close') {
     db.close();
     parentPort.close();
+    return;
+  }
+  if (typeof message === 'object') {
+    try {
+      let statement = statements.get(message.sql);
+      if (!statement) {
+        statement = db.prepare(message.sql);
+        if (!statement.reader) throw new Error('the side thread only reads');
+        if (statements.size >= 100) statements.clear();
+        statements.set(message.sql, statement);
+      }
+      parentPort.postMessage({ id: message.id, rows: statement.all(message.parameters) });
+    } catch (err) {
+      parentPort.postMessage({ id: message.id, error: String((err && err.message) || err) });
+    }
     return;
   }
   try {
@@ -51,6 +84,9 @@ parentPort.on('message', (message) => {
 `;
 
 interface CheckpointResult {
+  /** Set on the answer to a read. */
+  id?: number;
+  rows?: unknown[];
   busy?: number;
   log?: number;
   checkpointed?: number;
@@ -69,6 +105,12 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
   let runs = 0;
   let complete = 0;
   let exited = false;
+  let nextRead = 0;
+  const reads = new Map<number, { resolve: (rows: unknown[]) => void; reject: (err: Error) => void }>();
+  const dropReads = () => {
+    for (const r of reads.values()) r.reject(new SideThreadUnavailable());
+    reads.clear();
+  };
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver: require.resolve('better-sqlite3'), file } });
   // The writer's own checkpoint takes over only past the fallback; SQLite's 1,000 pages until the thread runs.
   const fail = () => {
@@ -82,6 +124,15 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
     worker.postMessage('checkpoint');
   };
   worker.on('message', (r: CheckpointResult) => {
+    if (r.id !== undefined) {
+      const read = reads.get(r.id);
+      reads.delete(r.id);
+      if (r.error !== undefined) read?.reject(new Error(r.error));
+      else read?.resolve(r.rows ?? []);
+      // No read pending: nothing keeps the process alive for the thread.
+      if (reads.size === 0 && !closing) worker.unref();
+      return;
+    }
     running = false;
     runs++;
     if (r.error) {
@@ -94,10 +145,14 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
     if (wanted || (!caughtUp && retries++ < RETRY_MAX)) run();
     else if (caughtUp) retries = 0;
   });
-  worker.on('error', fail);
+  worker.on('error', () => {
+    fail();
+    dropReads();
+  });
   worker.on('exit', () => {
     running = false;
     exited = true;
+    dropReads();
     if (!closing) fail();
   });
   worker.unref();
@@ -112,6 +167,16 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
   }
   return {
     nudge,
+    read(sql, parameters) {
+      if (failed || closing || exited) return Promise.reject(new SideThreadUnavailable());
+      const id = nextRead++;
+      // Referenced while a read is pending: its answer is awaited.
+      worker.ref();
+      return new Promise<unknown[]>((resolve, reject) => {
+        reads.set(id, { resolve, reject });
+        worker.postMessage({ id, sql, parameters });
+      });
+    },
     stats: () => ({ runs, complete, failed }),
     async close() {
       if (closing) return;

@@ -257,10 +257,12 @@ interface SqliteParts {
 }
 
 function kyselyStore(db: Kysely<Database>, dialect: Dialect, sqlite?: SqliteParts): Store {
-  const options = { dialect, locking: dialect !== 'sqlite' };
-  // The row writer runs on the one connection outside Kysely: only where a transaction holds it.
-  const inTransaction = { ...options, rows: sqlite?.rows };
   const checkpointer = sqlite?.checkpointer;
+  const aside = checkpointer && ((query: CompiledQuery) => checkpointer.read(query.sql, query.parameters));
+  const options = { dialect, locking: dialect !== 'sqlite', ...(aside ? { aside } : {}) };
+  // The row writer runs on the one connection outside Kysely: only where a transaction holds it.
+  // Counts in a transaction read what it wrote: on its connection.
+  const inTransaction = { dialect: options.dialect, locking: options.locking, rows: sqlite?.rows };
   return {
     dialect,
     repos: sqlRepos(db, options),

@@ -44,8 +44,12 @@ export interface FaultStore {
   getMany(ids: readonly string[]): Promise<FaultRow[]>;
   get(id: string): Promise<FaultRow | undefined>;
   insertMany(rows: readonly FaultRow[]): Promise<void>;
-  /** Writes faults that exist, whole. */
-  updateMany(rows: readonly FaultRow[]): Promise<void>;
+  /**
+   * Writes faults that exist. Where `was` holds a row as it was read in this transaction, a store
+   * may write only the columns that differ from it (SQLite does: fewer pages and no index entries
+   * touched); the others write whole rows.
+   */
+  updateMany(rows: readonly FaultRow[], was?: ReadonlyMap<string, FaultRow>): Promise<void>;
   setTicket(id: string, ticket: { ticket_id?: string | null; ticket_status?: string | null; ticket_url?: string | null; ticket_error?: string | null }): Promise<void>;
   list(filter: FaultFilter): Promise<FaultRow[]>;
   listCurrentInState(state: string): Promise<FaultRow[]>;
@@ -72,8 +76,8 @@ export interface AlertStore {
   firingOf(faultId: string): Promise<AlertRow[]>;
   /** Inserts the rows and sets the id of each. */
   insert(rows: ReadonlyArray<NewAlertRow & { id?: number }>): Promise<void>;
-  /** Writes alerts that exist, whole. */
-  updateMany(rows: readonly AlertRow[]): Promise<void>;
+  /** Writes alerts that exist; `was` as for faults. */
+  updateMany(rows: readonly AlertRow[], was?: ReadonlyMap<number, AlertRow>): Promise<void>;
   touch(ids: readonly number[], at: number): Promise<void>;
   listByFault(faultId: string, limit?: number): Promise<AlertRow[]>;
 }

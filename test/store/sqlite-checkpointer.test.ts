@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { startSqliteCheckpointer } from '../../src/store/sqlite-checkpointer';
+import { SideThreadUnavailable, startSqliteCheckpointer } from '../../src/store/sqlite-checkpointer';
 
 let dir: string;
 beforeEach(() => {
@@ -79,5 +79,27 @@ test('close ends the thread, so a daemon stops without waiting for it', async ()
   const started = Date.now();
   await checkpointer.close();
   expect(Date.now() - started).toBeLessThan(2_000);
+  db.close();
+});
+
+test('the thread answers reads with what is committed, refuses statements that write, and gives way once gone', async () => {
+  const file = path.join(dir, 'd.db');
+  const db = walDatabase(file);
+  const checkpointer = startSqliteCheckpointer(db, file);
+  try {
+    db.prepare('insert into t (text) values (?)').run('committed');
+    // A write of the writer's that is not committed yet is not seen.
+    db.exec('begin');
+    db.prepare('insert into t (text) values (?)').run('not yet');
+    expect(await checkpointer.read('select text from t where id > ? order by id', [0])).toEqual([{ text: 'committed' }]);
+    db.exec('commit');
+    expect(await checkpointer.read('select count(*) as n from t', [])).toEqual([{ n: 2 }]);
+    await expect(checkpointer.read('delete from t', [])).rejects.toThrow(/only reads/);
+    expect(db.prepare('select count(*) as n from t').get()).toEqual({ n: 2 });
+    await expect(checkpointer.read('select nonsense from t', [])).rejects.toThrow(/no such column/);
+  } finally {
+    await checkpointer.close();
+  }
+  await expect(checkpointer.read('select 1', [])).rejects.toBeInstanceOf(SideThreadUnavailable);
   db.close();
 });

@@ -41,3 +41,22 @@ test('refuses a name that is not a plain identifier instead of putting it into S
   expect(() => rows.insert('t', [{ id: 'x', 'name" text); drop table t; --': 'y' }])).toThrow(/not a column or table name/);
   expect(() => rows.insert('t; drop table t', [{ id: 'x' }])).toThrow(/not a column or table name/);
 });
+
+test('an update against the row as read sets only the columns that changed, and skips a row with none', () => {
+  const db = fresh();
+  const rows = sqliteRowWriter(db);
+  rows.insert('t', [{ id: 'x', name: 'one', muted: 0, note: 'a' }, { id: 'y', name: 'two', muted: 0, note: 'b' }]);
+  const was = new Map(db.prepare('select * from t').all().map((r) => [(r as { id: string }).id, r as Record<string, unknown>]));
+  // Another writer in the same transaction changed a column the update does not change: it stays.
+  db.prepare(`update t set note = 'theirs' where id = 'x'`).run();
+  const changes = () => (db.prepare('select total_changes() as n').get() as { n: number }).n;
+  const before = changes();
+  rows.updateChanged('t', [{ id: 'x', name: 'renamed', muted: 0, note: 'a' }, { id: 'y', name: 'two', muted: 0, note: 'b' }, { id: 'z', name: 'new' }], was);
+  expect(db.prepare('select * from t order by id').all()).toEqual([
+    { id: 'x', name: 'renamed', muted: 0, note: 'theirs' },
+    { id: 'y', name: 'two', muted: 0, note: 'b' },
+    { id: 'z', name: 'new', muted: 0, note: null },
+  ]);
+  // x and z written; y, unchanged, not.
+  expect(changes() - before).toBe(2);
+});

@@ -67,7 +67,7 @@ export function sqlAlertStore(db: Db, options: SqlOptions): AlertStore {
         for (const row of part) row.id = byKey.get(`${row.fault_id}|${row.ident}`);
       }
     },
-    updateMany: (rows) => writeWholeRows(db, options, 'alerts', rows),
+    updateMany: (rows, was) => writeWholeRows(db, options, 'alerts', rows, false, was),
     async touch(ids, at) {
       for (const part of chunks(ids)) {
         await db.updateTable('alerts').set({ last_received_at: at }).where('id', 'in', part).execute();

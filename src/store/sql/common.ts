@@ -1,6 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from '../schema';
 import type { Dialect } from '../types';
+import { SideThreadUnavailable } from '../sqlite-checkpointer';
 import type { SqliteRowWriter } from './sqlite-rows';
 
 export type Db = Kysely<Database>;
@@ -14,6 +15,26 @@ export interface SqlOptions {
   locking: boolean;
   /** Prepared one-row statements for the wide rows of the ingest path: SQLite, inside a transaction only. */
   rows?: SqliteRowWriter;
+  /**
+   * Runs a read-only query off the writer's connection (SQLite's side thread), for counts over
+   * whole tables; outside transactions only. Throws SideThreadUnavailable when it cannot.
+   */
+  aside?: (query: CompiledQuery) => Promise<unknown[]>;
+}
+
+/**
+ * A counting query, run aside where the store can (see SqlOptions.aside) and on the
+ * connection otherwise: when the side thread is gone, or for other stores.
+ */
+export async function countAside<R>(query: { execute(): Promise<R[]>; compile(): CompiledQuery<R> }, { aside }: Pick<SqlOptions, 'aside'>): Promise<R[]> {
+  if (aside) {
+    try {
+      return (await aside(query.compile())) as R[];
+    } catch (err) {
+      if (!(err instanceof SideThreadUnavailable)) throw err;
+    }
+  }
+  return query.execute();
 }
 
 /** Tables as plain records: for the helpers below, which write any table. */
@@ -89,7 +110,8 @@ const MAX_PARAMETERS = 30_000;
 /**
  * Writes whole rows by id in as few statements as the parameter limit allows:
  * an insert whose conflict on the id updates every other column. With
- * `insertOnly`, rows are new and plainly inserted.
+ * `insertOnly`, rows are new and plainly inserted. With the SQLite row writer
+ * and `was` (rows as read in this transaction), only changed columns are set.
  */
 export async function writeWholeRows<T extends { id: string | number }>(
   db: Db,
@@ -97,10 +119,12 @@ export async function writeWholeRows<T extends { id: string | number }>(
   table: 'faults' | 'alerts',
   rows: readonly T[],
   insertOnly = false,
+  was?: ReadonlyMap<T['id'], T>,
 ): Promise<void> {
   if (rows.length === 0) return;
   if (writer) {
     if (insertOnly) writer.insert(table, rows as unknown as Row[]);
+    else if (was) writer.updateChanged(table, rows as unknown as Array<Row & { id: string | number }>, was as unknown as ReadonlyMap<string | number, Row>);
     else writer.upsertById(table, rows as unknown as Row[]);
     return;
   }

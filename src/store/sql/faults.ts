@@ -1,5 +1,5 @@
 import type { FaultRow, FaultStore } from '../types';
-import { chunks, writeWholeRows, type Db, type SqlOptions } from './common';
+import { chunks, countAside, writeWholeRows, type Db, type SqlOptions } from './common';
 
 export function sqlFaultStore(db: Db, options: SqlOptions): FaultStore {
   const { locking } = options;
@@ -29,7 +29,7 @@ export function sqlFaultStore(db: Db, options: SqlOptions): FaultStore {
     },
     get: (id) => db.selectFrom('faults').selectAll().where('id', '=', id).executeTakeFirst(),
     insertMany: (rows) => writeWholeRows(db, options, 'faults', rows, true),
-    updateMany: (rows) => writeWholeRows(db, options, 'faults', rows),
+    updateMany: (rows, was) => writeWholeRows(db, options, 'faults', rows, false, was),
     async setTicket(id, ticket) {
       await db.updateTable('faults').set(ticket).where('id', '=', id).execute();
     },
@@ -78,44 +78,52 @@ export function sqlFaultStore(db: Db, options: SqlOptions): FaultStore {
         .where('at_risk_at', 'is', null)
         .execute(),
     async countOverdue(now) {
-      const r = await db
-        .selectFrom('faults')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('current', '=', 1)
-        .where('state', '!=', 'resolved')
-        .where('due_at', '<', now)
-        .executeTakeFirst();
+      const [r] = await countAside(
+        db
+          .selectFrom('faults')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('current', '=', 1)
+          .where('state', '!=', 'resolved')
+          .where('due_at', '<', now),
+        options,
+      );
       return Number(r?.n ?? 0);
     },
     findByTicket: (system, ticketId) =>
       db.selectFrom('faults').selectAll().where('ticket_system', '=', system).where('ticket_id', '=', ticketId).executeTakeFirst(),
     async countByState() {
-      const rows = await db
-        .selectFrom('faults')
-        .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('current', '=', 1)
-        .groupBy('state')
-        .execute();
+      const rows = await countAside(
+        db
+          .selectFrom('faults')
+          .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('current', '=', 1)
+          .groupBy('state'),
+        options,
+      );
       return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
     },
     async countByTier() {
-      const rows = await db
-        .selectFrom('faults')
-        .select(['tier', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('current', '=', 1)
-        .where('state', '!=', 'resolved')
-        .where('tier', 'is not', null)
-        .groupBy('tier')
-        .execute();
+      const rows = await countAside(
+        db
+          .selectFrom('faults')
+          .select(['tier', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('current', '=', 1)
+          .where('state', '!=', 'resolved')
+          .where('tier', 'is not', null)
+          .groupBy('tier'),
+        options,
+      );
       return rows.map((r) => ({ tier: r.tier as string, n: Number(r.n) }));
     },
     async countByCategoryAndState() {
-      const rows = await db
-        .selectFrom('faults')
-        .select(['category', 'state', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('current', '=', 1)
-        .groupBy(['category', 'state'])
-        .execute();
+      const rows = await countAside(
+        db
+          .selectFrom('faults')
+          .select(['category', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('current', '=', 1)
+          .groupBy(['category', 'state']),
+        options,
+      );
       return rows.map((r) => ({ category: r.category, state: r.state, n: Number(r.n) }));
     },
   };

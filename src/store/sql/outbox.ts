@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { MailStore, OutboxRow, OutboxStore } from '../types';
-import { chunks, insertReturningId, type Db, type SqlOptions } from './common';
+import { chunks, countAside, insertReturningId, type Db, type SqlOptions } from './common';
 
 /** States in which an operation still holds its line: the next one of the line waits for it. */
 const HOLDS_LINE = ['pending', 'running', 'parked'];
@@ -163,18 +163,20 @@ export function sqlOutboxStore(db: Db, options: SqlOptions): OutboxStore {
       return Number(r.numUpdatedRows);
     },
     async statsBySystem() {
-      const rows = await db
-        .selectFrom('outbox')
-        .select([
-          'system',
-          (eb) => eb.fn.countAll<number>().as('depth'),
-          // sum(case …), not count(*) FILTER: MySQL has no FILTER clause.
-          (eb) => eb.fn.sum<number>(eb.case().when('state', '=', 'parked').then(1).else(0).end()).as('parked'),
-          (eb) => eb.fn.min('created_at').as('oldest'),
-        ])
-        .where('state', 'in', HOLDS_LINE)
-        .groupBy('system')
-        .execute();
+      const rows = await countAside(
+        db
+          .selectFrom('outbox')
+          .select([
+            'system',
+            (eb) => eb.fn.countAll<number>().as('depth'),
+            // sum(case …), not count(*) FILTER: MySQL has no FILTER clause.
+            (eb) => eb.fn.sum<number>(eb.case().when('state', '=', 'parked').then(1).else(0).end()).as('parked'),
+            (eb) => eb.fn.min('created_at').as('oldest'),
+          ])
+          .where('state', 'in', HOLDS_LINE)
+          .groupBy('system'),
+        options,
+      );
       return rows.map((r) => ({ system: r.system, depth: Number(r.depth), parked: Number(r.parked), oldestCreatedAt: r.oldest === null ? null : Number(r.oldest) }));
     },
     listByFault: (faultId) => db.selectFrom('outbox').selectAll().where('fault_id', '=', faultId).orderBy('id').execute(),

@@ -15,6 +15,12 @@ export interface SqliteRowWriter {
   insert(table: string, rows: readonly Row[]): number[];
   /** Inserts the rows, or sets every given column of the row with the same id. */
   upsertById(table: string, rows: readonly Row[]): void;
+  /**
+   * Sets, in each row that `was` holds as read, the columns whose values differ from it (a row with
+   * none is not written); a row `was` lacks is upserted whole. An update that names no indexed
+   * column leaves the indexes alone, which an upsert of every column does not.
+   */
+  updateChanged(table: string, rows: ReadonlyArray<Row & { id: string | number }>, was: ReadonlyMap<string | number, Row>): void;
 }
 
 /** Column and table names come from the code's row types, never from input; checked anyway, as they go into SQL text. */
@@ -25,6 +31,8 @@ function quoted(name: string): string {
   return `"${name}"`;
 }
 
+const MAX_STATEMENTS = 500;
+
 /** A prepared statement for each table, kind and set of columns; a row's undefined columns take their defaults, as with Kysely. */
 export function sqliteRowWriter(database: BetterSqlite3.Database): SqliteRowWriter {
   const statements = new Map<string, BetterSqlite3.Statement>();
@@ -32,16 +40,20 @@ export function sqliteRowWriter(database: BetterSqlite3.Database): SqliteRowWrit
   // checked column by column before a key is made and looked up.
   const last = new Map<string, { columns: readonly string[]; statement: BetterSqlite3.Statement }>();
   const sameColumns = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((c, i) => c === b[i]);
-  const statement = (kind: 'insert' | 'upsert', table: string, columns: readonly string[]) => {
+  const statement = (kind: 'insert' | 'upsert' | 'update', table: string, columns: readonly string[]) => {
     const recent = last.get(kind + table);
     if (recent && sameColumns(recent.columns, columns)) return recent.statement;
     const key = `${kind} ${table} ${columns.join(',')}`;
     let s = statements.get(key);
     if (!s) {
+      // Updates name the columns that changed: bounded in practice, bounded here anyway.
+      if (statements.size >= MAX_STATEMENTS) statements.clear();
       const names = columns.map(quoted);
       const text =
-        `insert into ${quoted(table)} (${names.join(', ')}) values (${names.map(() => '?').join(', ')})` +
-        (kind === 'upsert' ? ` on conflict ("id") do update set ${names.filter((n) => n !== '"id"').map((n) => `${n} = excluded.${n}`).join(', ')}` : '');
+        kind === 'update'
+          ? `update ${quoted(table)} set ${names.map((n) => `${n} = ?`).join(', ')} where "id" = ?`
+          : `insert into ${quoted(table)} (${names.join(', ')}) values (${names.map(() => '?').join(', ')})` +
+            (kind === 'upsert' ? ` on conflict ("id") do update set ${names.filter((n) => n !== '"id"').map((n) => `${n} = excluded.${n}`).join(', ')}` : '');
       s = database.prepare(text);
       statements.set(key, s);
     }
@@ -62,6 +74,25 @@ export function sqliteRowWriter(database: BetterSqlite3.Database): SqliteRowWrit
     insert: (table, rows) => rows.map((row) => Number(run('insert', table, row).lastInsertRowid)),
     upsertById(table, rows) {
       for (const row of rows) run('upsert', table, row);
+    },
+    updateChanged(table, rows, was) {
+      for (const row of rows) {
+        const before = was.get(row.id);
+        if (!before) {
+          run('upsert', table, row);
+          continue;
+        }
+        const columns: string[] = [];
+        const values: unknown[] = [];
+        for (const [column, value] of Object.entries(row)) {
+          if (value === undefined || column === 'id' || value === before[column]) continue;
+          columns.push(column);
+          values.push(value);
+        }
+        if (columns.length === 0) continue;
+        values.push(row.id);
+        statement('update', table, columns).run(values);
+      }
     },
   };
 }
