@@ -154,13 +154,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   /** Store reads of this scrape still going, so the error count below includes their failures. */
   const pendingReads = new Set<Promise<unknown>>();
+  /** Gauges that read the same thing in one scrape (the outbox's depth, parked and oldest) share one read. */
+  const inFlight = new Map<() => Promise<unknown>, Promise<unknown>>();
   /**
    * Reads the store for a gauge. When the store fails, the scrape still
    * answers (so this failure and every other metric reach Prometheus): the
    * gauge has no samples rather than a stale value, and the failure is counted.
    */
-  /** Gauges that read the same thing in one scrape (the outbox's depth, parked and oldest) share one read. */
-  const inFlight = new Map<() => Promise<unknown>, Promise<unknown>>();
   async function readState<T>(read: () => Promise<T>): Promise<T | undefined> {
     const shared = inFlight.get(read) as Promise<T | undefined> | undefined;
     if (shared) return shared;
