@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { startDaemon, waitOutboxEmpty } from './lib/daemon.mjs';
 import { webhookBody } from './lib/payloads.mjs';
-import { median, round } from './lib/stats.mjs';
+import { median, quantile, round } from './lib/stats.mjs';
 
 const { values } = parseArgs({
   options: { faults: { type: 'string', default: '10000' }, runs: { type: 'string', default: '50' }, port: { type: 'string', default: '19190' } },
@@ -70,7 +70,7 @@ async function measure(name, url, init) {
     bytes = t.bytes;
   }
   const sorted = [...samples].sort((a, b) => a - b);
-  return { page: name, medianMs: round(median(samples), 1), p95Ms: round(sorted[Math.floor(sorted.length * 0.95) - 1], 1), maxMs: round(sorted[sorted.length - 1], 1), kB: round(bytes / 1024, 1) };
+  return { page: name, medianMs: round(median(samples), 1), p95Ms: round(quantile(sorted, 0.95), 1), maxMs: round(sorted[sorted.length - 1], 1), kB: round(bytes / 1024, 1) };
 }
 
 const daemon = await startDaemon({ port: Number(values.port) });

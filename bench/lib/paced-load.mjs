@@ -6,12 +6,7 @@
 // answer under that burst, not at the rate.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-
-/** The q-quantile (0..1) of sorted numbers, nearest rank. */
-export function quantile(sorted, q) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
+import { quantile } from './stats.mjs';
 
 /**
  * POSTs `bodies` round-robin to `url` at `rate` requests a second for `seconds`, over at most

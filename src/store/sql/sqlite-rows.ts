@@ -60,14 +60,19 @@ export function sqliteRowWriter(database: BetterSqlite3.Database): SqliteRowWrit
     last.set(kind + table, { columns, statement: s });
     return s;
   };
-  const run = (kind: 'insert' | 'upsert', table: string, row: Row) => {
+  /** The row's columns to write and their values: the defined ones that `keep` keeps. */
+  const columnsOf = (row: Row, keep: (column: string, value: unknown) => boolean = () => true) => {
     const columns: string[] = [];
     const values: unknown[] = [];
     for (const [column, value] of Object.entries(row)) {
-      if (value === undefined) continue;
+      if (value === undefined || !keep(column, value)) continue;
       columns.push(column);
       values.push(value);
     }
+    return { columns, values };
+  };
+  const run = (kind: 'insert' | 'upsert', table: string, row: Row) => {
+    const { columns, values } = columnsOf(row);
     return statement(kind, table, columns).run(values);
   };
   return {
@@ -82,13 +87,7 @@ export function sqliteRowWriter(database: BetterSqlite3.Database): SqliteRowWrit
           run('upsert', table, row);
           continue;
         }
-        const columns: string[] = [];
-        const values: unknown[] = [];
-        for (const [column, value] of Object.entries(row)) {
-          if (value === undefined || column === 'id' || value === before[column]) continue;
-          columns.push(column);
-          values.push(value);
-        }
+        const { columns, values } = columnsOf(row, (column, value) => column !== 'id' && value !== before[column]);
         if (columns.length === 0) continue;
         values.push(row.id);
         statement('update', table, columns).run(values);
