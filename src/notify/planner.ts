@@ -110,7 +110,7 @@ export class MailPlanner {
     if (digest) {
       digest.faults.push(...faults);
       const payload = { to, faults: digest.faults } satisfies DigestPayload;
-      if (digest.id !== undefined) changes.push({ type: 'rewrite', id: digest.id, payload, nextAttemptAt: digest.nextAttemptAt });
+      if (digest.id !== undefined) changes.push({ type: 'rewrite', id: digest.id, payload });
       else (digest.insert as { op: { payload: object } }).op.payload = payload;
     } else {
       const nextAttemptAt = now + this.config.digest.wait;

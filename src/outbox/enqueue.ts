@@ -51,7 +51,8 @@ function rowOf(op: NewOperation, now: number): NewOutboxRow {
 /** A change to the outbox that a batch decided: a new operation, a waiting one rewritten, or one folded away. */
 export type OutboxChange =
   | { type: 'insert'; op: NewOperation }
-  | { type: 'rewrite'; id: number; payload: object; nextAttemptAt: number }
+  // A rewrite keeps when the operation is due: moving it would also rewrite its entry in the due index.
+  | { type: 'rewrite'; id: number; payload: object }
   | { type: 'withdraw'; id: number };
 
 /**
@@ -67,7 +68,7 @@ export async function applyOutboxChanges(
   const inserts: NewOperation[] = [];
   for (const change of changes) {
     if (change.type === 'insert') inserts.push(change.op);
-    else if (change.type === 'rewrite') await outbox.replacePayload(change.id, JSON.stringify(change.payload), change.nextAttemptAt, now);
+    else if (change.type === 'rewrite') await outbox.replacePayload(change.id, JSON.stringify(change.payload), now);
     else await outbox.delete(change.id);
   }
   await enqueueMany(outbox, inserts, now);

@@ -91,7 +91,7 @@ export function planTicketLine(line: TicketLine, intents: readonly TicketIntent[
   for (const op of ops) {
     if (op.id !== undefined) {
       if (op.withdrawn) changes.push({ type: 'withdraw', id: op.id });
-      else if (op.dirty) changes.push({ type: 'rewrite', id: op.id, payload: op.payload, nextAttemptAt: op.nextAttemptAt });
+      else if (op.dirty) changes.push({ type: 'rewrite', id: op.id, payload: op.payload });
     } else if (!op.withdrawn) {
       changes.push({ type: 'insert', op: { line: { fault: line.faultId }, system: line.system, kind: op.kind, payload: op.payload, nextAttemptAt: op.nextAttemptAt } });
     }

@@ -89,7 +89,8 @@ export interface OutboxStore {
   insertMany(rows: readonly NewOutboxRow[]): Promise<void>;
   /** Operations of these faults' lines not yet taken by a worker, oldest first. */
   pendingOfFaults(faultIds: readonly string[]): Promise<OutboxRow[]>;
-  replacePayload(id: number, payload: string, nextAttemptAt: number, now: number): Promise<void>;
+  /** Rewrites what a waiting operation carries; it stays due when it was. */
+  replacePayload(id: number, payload: string, now: number): Promise<void>;
   /** Removes an operation no worker has taken yet (it was folded into another). */
   delete(id: number): Promise<void>;
   /** Due operations that are first in line (an older one of their line and system is not waiting). */

@@ -23,7 +23,7 @@ const waitingUpdate = (changes: string[], at = T0 + 2 * MIN): WaitingOperation =
 function short(plan: ReturnType<typeof planTicketLine>) {
   return plan.changes.map((c) => {
     if (c.type === 'withdraw') return ['withdraw', c.id];
-    if (c.type === 'rewrite') return ['rewrite', c.id, (c.nextAttemptAt - T0) / MIN, (c.payload as { changes: string[] }).changes];
+    if (c.type === 'rewrite') return ['rewrite', c.id, (c.payload as { changes: string[] }).changes];
     const p = c.op.payload as { changes: string[]; note?: string };
     return ['insert', c.op.kind, (c.op.nextAttemptAt - T0) / MIN, p.changes, ...(p.note ? [p.note] : [])];
   });
@@ -32,7 +32,7 @@ function short(plan: ReturnType<typeof planTicketLine>) {
 test.each<[string, WaitingOperation[], Partial<TicketLine>, TicketIntent[], unknown[], number | null]>([
   ['a first change waits one interval after the fault opened', [], {}, [paced('a')], [['insert', 'update', 0, ['a']]], T0],
   ['changes within the interval gather in one update', [], { lastUpdateAt: T0 - MIN }, [paced('a'), paced('b')], [['insert', 'update', 4, ['a', 'b']]], T0 + 4 * MIN],
-  ['a change joins an update already waiting in the store', [waitingUpdate(['a'])], {}, [paced('b')], [['rewrite', 11, 2, ['a', 'b']]], null],
+  ['a change joins an update already waiting in the store', [waitingUpdate(['a'])], {}, [paced('b')], [['rewrite', 11, ['a', 'b']]], null],
   ['no update while the create waits: the create shows the fault as it is when sent', [{ id: 9, kind: 'create', payload: { changes: [] }, nextAttemptAt: T0 }], {}, [paced('a')], [], null],
   ['an operation that goes now takes the waiting update with it', [waitingUpdate(['a'])], {}, [now('resolve', ['b'])], [['withdraw', 11], ['insert', 'resolve', 0, ['a', 'b']]], null],
   ['an escalation goes now and restarts the pace', [], { lastUpdateAt: T0 - 20 * MIN }, [now('escalate'), paced('a')], [['insert', 'escalate', 0, []], ['insert', 'update', 5, ['a']]], T0 + 5 * MIN],

@@ -299,9 +299,9 @@ function memoryRepos(current: () => Tables): Repos {
           const wanted = new Set(faultIds);
           return rows().filter((o) => o.fault_id !== null && wanted.has(o.fault_id) && o.state === 'pending').map(copy);
         },
-        replacePayload: async (id, payload, nextAttemptAt, now) => {
+        replacePayload: async (id, payload, now) => {
           const o = t().outbox.get(id);
-          if (o && o.state === 'pending') Object.assign(o, { payload, next_attempt_at: nextAttemptAt, updated_at: now });
+          if (o && o.state === 'pending') Object.assign(o, { payload, updated_at: now });
         },
         delete: async (id) => {
           if (t().outbox.get(id)?.state === 'pending') t().outbox.delete(id);

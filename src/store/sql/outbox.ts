@@ -69,10 +69,10 @@ export function sqlOutboxStore(db: Db, options: SqlOptions): OutboxStore {
       }
       return out;
     },
-    async replacePayload(id, payload, nextAttemptAt, now) {
+    async replacePayload(id, payload, now) {
       await db
         .updateTable('outbox')
-        .set({ payload, next_attempt_at: nextAttemptAt, updated_at: now })
+        .set({ payload, updated_at: now })
         .where('id', '=', id)
         .where('state', '=', 'pending')
         .execute();
