@@ -122,9 +122,10 @@ export class UnitOfWork {
       uow.owners.set(row.ident, [...(uow.owners.get(row.ident) ?? []), row.fault_id]);
     }
     const faultIds = rows.map((f) => f.id);
-    // Read again now that the faults are locked (PostgreSQL): another replica may have changed their
-    // alerts between the first read and the lock, and this read is the one that counts.
-    for (const row of await tx.alerts.findInFaults(faultIds, alertIdents)) uow.addLoadedAlert(row);
+    // Read again now that the faults are locked (PostgreSQL, MySQL): another replica may have changed
+    // their alerts between the first read and the lock, and this read is the one that counts. A store
+    // with one writer would read the same rows again.
+    if (tx.faults.locksRows) for (const row of await tx.alerts.findInFaults(faultIds, alertIdents)) uow.addLoadedAlert(row);
     uow.addWaiting(await tx.outbox.pendingOfFaults(faultIds));
     return uow;
   }

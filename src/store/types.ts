@@ -38,6 +38,12 @@ export interface FaultFilter {
 
 /** Faults, as the lifecycle and the read API need them. */
 export interface FaultStore {
+  /**
+   * Whether findCurrent and getMany lock the rows they return until commit (PostgreSQL and MySQL,
+   * which replicas share). Where they do not, the store has one writer (SQLite, memory) and
+   * what a transaction has read stays as read until it ends.
+   */
+  readonly locksRows: boolean;
   /** The current fault of each ident (locked until commit where replicas share the store). */
   findCurrent(idents: readonly string[]): Promise<FaultRow[]>;
   /** Faults by id (locked likewise). */

@@ -142,6 +142,7 @@ function memoryRepos(current: () => Tables): Repos {
 
   return {
     faults: {
+      locksRows: false,
       findCurrent: async (idents) => {
         const wanted = new Set(idents);
         return faultsWhere((f) => f.current === 1 && wanted.has(f.ident)).sort(byId);

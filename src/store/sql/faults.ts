@@ -4,6 +4,7 @@ import { chunks, countAside, writeWholeRows, type Db, type SqlOptions } from './
 export function sqlFaultStore(db: Db, options: SqlOptions): FaultStore {
   const { locking } = options;
   return {
+    locksRows: locking,
     async findCurrent(idents) {
       const out: FaultRow[] = [];
       for (const part of chunks(idents)) {
