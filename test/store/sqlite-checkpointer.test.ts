@@ -103,3 +103,36 @@ test('the thread answers reads with what is committed, refuses statements that w
   await expect(checkpointer.read('select 1', [])).rejects.toBeInstanceOf(SideThreadUnavailable);
   db.close();
 });
+
+test('commits closer together than the interval share one checkpoint, and the last of them still reaches the file', async () => {
+  const file = path.join(dir, 'c.db');
+  const db = walDatabase(file);
+  const checkpointer = startSqliteCheckpointer(db, file, { minIntervalMs: 1_000, intervalMs: 60_000 });
+  try {
+    const insert = db.prepare('insert into t (text) values (?)');
+    // Twenty commits 10 ms apart, each followed by its nudge, as the store does.
+    for (let i = 0; i < 20; i++) {
+      insert.run(`row ${i}`);
+      checkpointer.nudge();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // A checkpoint after every commit restarted the log as often, each restart an fsync on the writer.
+    expect(checkpointer.stats().runs).toBeLessThanOrEqual(2);
+    await until(() => checkpointer.stats().complete > 0 && fileAloneCount(file) === 20);
+  } finally {
+    await checkpointer.close();
+    db.close();
+  }
+});
+
+/** Rows of t in a copy of the database file without its log: what checkpoints have copied. */
+function fileAloneCount(file: string): number {
+  const copy = path.join(dir, `alone-${Date.now()}-${Math.random()}.db`);
+  copyFileSync(file, copy);
+  const alone = new BetterSqlite3(copy, { readonly: true });
+  try {
+    return (alone.prepare('select count(*) as n from t').get() as { n: number }).n;
+  } finally {
+    alone.close();
+  }
+}
