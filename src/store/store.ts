@@ -10,6 +10,7 @@ import type { Database } from './schema';
 import { sqlRepos } from './sql';
 import { insertIfAbsent } from './sql/common';
 import { sqliteRowWriter, type SqliteRowWriter } from './sql/sqlite-rows';
+import { sqliteStatements } from './sql/sqlite-statements';
 import { startSqliteCheckpointer, type SqliteCheckpointer } from './sqlite-checkpointer';
 import type { Dialect, JobStore, Store } from './types';
 
@@ -63,7 +64,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     database.pragma(`synchronous = ${options.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqliteStatements(database) }) });
     const rows = sqliteRowWriter(database);
     const checkpointer = options.checkpointInBackground && !memory ? startSqliteCheckpointer(database, file) : undefined;
     try {
@@ -143,32 +144,6 @@ function mysqlDialect(url: string, poolSize: number): MysqlDialect {
       await connection.executeQuery(CompiledQuery.raw("set session sql_mode = 'STRICT_ALL_TABLES,ONLY_FULL_GROUP_BY,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'"));
     },
   });
-}
-
-/** Statements kept prepared; queries with IN lists of other lengths are other statements. */
-const STATEMENT_CACHE_SIZE = 1000;
-
-/**
- * Kysely prepares every query it runs; preparing is a good part of the cost of
- * a small query, so the same SQL text reuses its prepared statement (least
- * recently used ones are dropped past the limit).
- */
-function withStatementCache(database: BetterSqlite3.Database) {
-  const cache = new Map<string, BetterSqlite3.Statement>();
-  return {
-    close: () => database.close(),
-    prepare(text: string) {
-      let statement = cache.get(text);
-      if (statement) {
-        cache.delete(text);
-      } else {
-        statement = database.prepare(text);
-        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-      }
-      cache.set(text, statement);
-      return statement;
-    },
-  };
 }
 
 const MIGRATION_LOCK = 0x6661756c74;
