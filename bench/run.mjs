@@ -106,9 +106,12 @@ if (results.latency) {
     '',
     `## Latency at ${n(l.rate)} alerts/s (${l.alertsPerPayload} a payload; medians of ${l.runs} runs of ${l.seconds} s; ${l.load === 'bursts' ? "autocannon's once-a-second bursts, whole milliseconds" : 'requests evenly spaced, latency from when each was due'})`,
     '',
-    '| stream | p50 | p90 | p99 | max | CPU an alert |',
-    '|---|---:|---:|---:|---:|---:|',
-    ...l.results.map((r) => `| ${r.stream} | ${r.p50Ms} ms | ${r.p90Ms} ms | ${r.p99Ms} ms | ${r.maxMs} ms | ${r.cpuMicrosPerAlert ?? '–'} µs |`),
+    '| stream | p50 | p90 | p99 | max | p99 from the send | sender late (p99) | CPU an alert |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...l.results.map(
+      (r) =>
+        `| ${r.stream} | ${r.p50Ms} ms | ${r.p90Ms} ms | ${r.p99Ms} ms | ${r.maxMs} ms | ${r.fromSendP99Ms ?? '–'} ms | ${r.sendLagP99Ms ?? '–'} ms | ${r.cpuMicrosPerAlert ?? '–'} µs |`,
+    ),
   );
 }
 if (results.newFaults) {

@@ -4,19 +4,26 @@
 // its share of a second back to back as soon as the second starts, then waits for the next one,
 // so "2,000 alerts/s" arrives as a burst of ten connections once a second and measures the
 // answer under that burst, not at the rate.
+// The sender shares the machine's cores with what it measures and is itself late at times
+// (its timer fires late, its process waits for a core): how late it sent each request is
+// reported, and the latency counted from the send beside the one counted from when it was due.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { quantile } from './stats.mjs';
 
 /**
  * POSTs `bodies` round-robin to `url` at `rate` requests a second for `seconds`, over at most
- * `connections` kept-alive connections. Latencies are in milliseconds, to a tenth.
+ * `connections` kept-alive connections. Latencies are in milliseconds, to a tenth: `latencyMs` from
+ * when each request was due, `fromSendMs` from when the sender got to it (a request waiting for a
+ * busy connection counts that wait in both), `sendLagMs` how late the sender got to them.
  */
 export async function pacedLoad({ url, bodies, rate, seconds, connections = 10, headers = {} }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL(url);
   const total = Math.round(rate * seconds);
   const latencies = [];
+  const fromSend = [];
+  const lags = [];
   let non2xx = 0;
   let errors = 0;
   let finished = 0;
@@ -26,9 +33,15 @@ export async function pacedLoad({ url, bodies, rate, seconds, connections = 10, 
 
   const send = (i) => {
     const due = dueAt(i);
+    const sentAt = performance.now();
+    lags.push(sentAt - due);
     const body = buffers[i % buffers.length];
     const done = (ok) => {
-      if (ok) latencies.push(performance.now() - due);
+      if (ok) {
+        const end = performance.now();
+        latencies.push(end - due);
+        fromSend.push(end - sentAt);
+      }
       finished++;
     };
     const req = http.request(
@@ -72,19 +85,17 @@ export async function pacedLoad({ url, bodies, rate, seconds, connections = 10, 
   while (finished < total && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
   agent.destroy();
   const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
+  for (const list of [latencies, fromSend, lags]) list.sort((a, b) => a - b);
   const ms = (x) => Math.round(x * 10) / 10;
+  const summary = (sorted) => ({ p50: ms(quantile(sorted, 0.5)), p90: ms(quantile(sorted, 0.9)), p99: ms(quantile(sorted, 0.99)), max: ms(sorted.at(-1) ?? NaN) });
   return {
     requests: latencies.length,
     seconds: elapsed,
     requestsPerSecond: latencies.length / seconds,
     non2xx,
     errors: errors + (total - finished),
-    latencyMs: {
-      p50: ms(quantile(latencies, 0.5)),
-      p90: ms(quantile(latencies, 0.9)),
-      p99: ms(quantile(latencies, 0.99)),
-      max: ms(latencies.at(-1) ?? NaN),
-    },
+    latencyMs: summary(latencies),
+    fromSendMs: summary(fromSend),
+    sendLagMs: summary(lags),
   };
 }
