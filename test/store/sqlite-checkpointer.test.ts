@@ -125,6 +125,29 @@ test('commits closer together than the interval share one checkpoint, and the la
   }
 });
 
+test('once the log is long (a storm), checkpoints follow every commit again instead of waiting for the interval', async () => {
+  const file = path.join(dir, 'd.db');
+  const db = walDatabase(file);
+  const checkpointer = startSqliteCheckpointer(db, file, { minIntervalMs: 10_000, intervalMs: 60_000, busyPages: 20 });
+  try {
+    const insert = db.prepare('insert into t (text) values (?)');
+    // Each commit writes some 40 pages of log: past busyPages from the first checkpoint on.
+    for (let i = 0; i < 20; i++) {
+      db.transaction(() => {
+        for (let j = 0; j < 40; j++) insert.run('x'.repeat(3_000));
+      })();
+      checkpointer.nudge();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // With the interval alone there would be one checkpoint in these 200 ms, and the log would grow
+    // towards the writer's own checkpoint on the event loop.
+    expect(checkpointer.stats().runs).toBeGreaterThanOrEqual(10);
+  } finally {
+    await checkpointer.close();
+    db.close();
+  }
+});
+
 /** Rows of t in a copy of the database file without its log: what checkpoints have copied. */
 function fileAloneCount(file: string): number {
   const copy = path.join(dir, `alone-${Date.now()}-${Math.random()}.db`);
