@@ -54,3 +54,15 @@ test('a row builder makes plain objects from values; a column named __proto__ is
   expect(Object.keys(row)).toEqual(['id', '__proto__']);
   expect(Object.getOwnPropertyDescriptor(row, '__proto__')?.value).toBe('x');
 });
+
+test('statements that return the same columns share one row builder', () => {
+  const db = database();
+  const statements = sqliteStatements(db);
+  const two = statements.prepare('select * from wide where id in (?, ?)');
+  const three = statements.prepare('select * from wide where id in (?, ?, ?)');
+  // Each builder is a compiled function: IN lists of every length would otherwise make one each.
+  expect(two.all([1, 2]).map((r) => r.id)).toEqual([1, 2]);
+  expect(three.all([1, 2, 3]).map((r) => r.id)).toEqual([1, 2, 3]);
+  expect(statements.sizes()).toEqual({ statements: 2, builders: 1 });
+  db.close();
+});

@@ -4,6 +4,10 @@ import type BetterSqlite3 from 'better-sqlite3';
 const STATEMENT_CACHE_SIZE = 1000;
 
 type Row = Record<string, unknown>;
+type RowBuilder = (values: unknown[]) => Row;
+
+/** Row builders kept (one per set of column names: a function each, compiled code once hot). */
+const MAX_BUILDERS = 200;
 
 /** What Kysely's SQLite driver uses of a prepared statement. */
 export interface KyselyStatement {
@@ -27,14 +31,27 @@ export interface KyselyStatement {
  */
 export function sqliteStatements(database: BetterSqlite3.Database) {
   const cache = new Map<string, KyselyStatement>();
+  // Statements that differ only in the length of an IN list return the same columns: one builder for them all.
+  const builders = new Map<string, RowBuilder>();
+  const builderOf = (names: readonly string[]): RowBuilder => {
+    const key = names.join('\u0000');
+    let builder = builders.get(key);
+    if (!builder) {
+      if (builders.size >= MAX_BUILDERS) builders.clear();
+      builders.set(key, (builder = rowBuilder(names)));
+    }
+    return builder;
+  };
   return {
     close: () => database.close(),
+    /** Statements and row builders kept (for tests). */
+    sizes: () => ({ statements: cache.size, builders: builders.size }),
     prepare(text: string): KyselyStatement {
       let statement = cache.get(text);
       if (statement) {
         cache.delete(text);
       } else {
-        statement = kyselyStatement(database.prepare(text));
+        statement = kyselyStatement(database.prepare(text), builderOf);
         if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
       }
       cache.set(text, statement);
@@ -43,9 +60,9 @@ export function sqliteStatements(database: BetterSqlite3.Database) {
   };
 }
 
-function kyselyStatement(statement: BetterSqlite3.Statement): KyselyStatement {
+function kyselyStatement(statement: BetterSqlite3.Statement, builderOf: (names: readonly string[]) => RowBuilder): KyselyStatement {
   if (!statement.reader) return statement as unknown as KyselyStatement;
-  const toObject = rowBuilder(statement.columns().map((c) => c.name));
+  const toObject = builderOf(statement.columns().map((c) => c.name));
   const raw = statement.raw(true);
   return {
     reader: true,
@@ -62,7 +79,7 @@ function kyselyStatement(statement: BetterSqlite3.Statement): KyselyStatement {
  * (the names are written as JSON string literals). A name given twice keeps its last value,
  * as better-sqlite3 does.
  */
-export function rowBuilder(names: readonly string[]): (values: unknown[]) => Row {
+export function rowBuilder(names: readonly string[]): RowBuilder {
   // In a literal, "__proto__": sets the prototype instead of a property.
   if (names.includes('__proto__')) {
     return (values) => {
@@ -73,5 +90,5 @@ export function rowBuilder(names: readonly string[]): (values: unknown[]) => Row
   }
   const fields = names.map((name, i) => `${JSON.stringify(name)}: v[${i}]`).join(', ');
   // The names are SQL columns of our own queries, written as string literals.
-  return new Function('v', `return { ${fields} };`) as (values: unknown[]) => Row;
+  return new Function('v', `return { ${fields} };`) as RowBuilder;
 }
