@@ -195,10 +195,8 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
     }
     const wait = logPages >= busyPages ? 0 : lastStart + minInterval - Date.now();
     if (wait <= 0) {
-      wanted = false;
       run();
     } else if (!deferred) {
-      wanted = false;
       deferred = setTimeout(() => {
         deferred = undefined;
         schedule();

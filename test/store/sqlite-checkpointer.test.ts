@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { SideThreadUnavailable, startSqliteCheckpointer } from '../../src/store/sqlite-checkpointer';
+import { SideThreadUnavailable, startSqliteCheckpointer, type CheckpointerOptions, type SqliteCheckpointer } from '../../src/store/sqlite-checkpointer';
 
 let dir: string;
 beforeEach(() => {
@@ -26,10 +26,7 @@ async function until(done: () => boolean, ms = 10_000) {
 }
 
 test('commits reach the database file through the background thread while the writer never checkpoints', async () => {
-  const file = path.join(dir, 'a.db');
-  const db = walDatabase(file);
-  const checkpointer = startSqliteCheckpointer(db, file);
-  try {
+  await withCheckpointer({}, async (db, file, checkpointer) => {
     // The writer's own checkpoint only past the fallback, far above what this writes.
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(8000);
     const insert = db.prepare('insert into t (text) values (?)');
@@ -43,10 +40,7 @@ test('commits reach the database file through the background thread while the wr
     // The database file alone, without its log, holds every committed row once a checkpoint caught up.
     await until(() => fileAloneCount(file) === 1000);
     expect(checkpointer.stats().failed).toBe(false);
-  } finally {
-    await checkpointer.close();
-    db.close();
-  }
+  });
 });
 
 test('without its thread the writer checkpoints as SQLite does by default', async () => {
@@ -96,48 +90,51 @@ test('the thread answers reads with what is committed, refuses statements that w
 });
 
 test('commits closer together than the interval share one checkpoint, and the last of them still reaches the file', async () => {
-  const file = path.join(dir, 'c.db');
-  const db = walDatabase(file);
-  const checkpointer = startSqliteCheckpointer(db, file, { minIntervalMs: 1_000, intervalMs: 60_000 });
-  try {
-    const insert = db.prepare('insert into t (text) values (?)');
-    // Twenty commits 10 ms apart, each followed by its nudge, as the store does.
-    for (let i = 0; i < 20; i++) {
-      insert.run(`row ${i}`);
-      checkpointer.nudge();
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  await withCheckpointer({ minIntervalMs: 1_000, intervalMs: 60_000 }, async (db, file, checkpointer) => {
+    await nudgedCommits(db, checkpointer, 20, 1, 'a row');
     // A checkpoint after every commit restarted the log as often, each restart an fsync on the writer.
     expect(checkpointer.stats().runs).toBeLessThanOrEqual(2);
     await until(() => checkpointer.stats().complete > 0 && fileAloneCount(file) === 20);
-  } finally {
-    await checkpointer.close();
-    db.close();
-  }
+  });
 });
 
 test('once the log is long (a storm), checkpoints follow every commit again instead of waiting for the interval', async () => {
-  const file = path.join(dir, 'd.db');
-  const db = walDatabase(file);
-  const checkpointer = startSqliteCheckpointer(db, file, { minIntervalMs: 10_000, intervalMs: 60_000, busyPages: 20 });
-  try {
-    const insert = db.prepare('insert into t (text) values (?)');
+  await withCheckpointer({ minIntervalMs: 10_000, intervalMs: 60_000, busyPages: 20 }, async (db, file, checkpointer) => {
     // Each commit writes some 40 pages of log: past busyPages from the first checkpoint on.
-    for (let i = 0; i < 20; i++) {
-      db.transaction(() => {
-        for (let j = 0; j < 40; j++) insert.run('x'.repeat(3_000));
-      })();
-      checkpointer.nudge();
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await nudgedCommits(db, checkpointer, 20, 40, 'x'.repeat(3_000));
     // With the interval alone there would be one checkpoint in these 200 ms, and the log would grow
     // towards the writer's own checkpoint on the event loop.
     expect(checkpointer.stats().runs).toBeGreaterThanOrEqual(10);
+  });
+});
+
+/** A WAL database with its checkpoint thread for `work`; both closed after it. */
+async function withCheckpointer(
+  options: CheckpointerOptions,
+  work: (db: BetterSqlite3.Database, file: string, checkpointer: SqliteCheckpointer) => Promise<void>,
+) {
+  const file = path.join(dir, 'w.db');
+  const db = walDatabase(file);
+  const checkpointer = startSqliteCheckpointer(db, file, options);
+  try {
+    await work(db, file, checkpointer);
   } finally {
     await checkpointer.close();
     db.close();
   }
-});
+}
+
+/** `commits` commits of `rows` rows each, 10 ms apart, each followed by its nudge as the store does. */
+async function nudgedCommits(db: BetterSqlite3.Database, checkpointer: { nudge(): void }, commits: number, rows: number, text: string) {
+  const insert = db.prepare('insert into t (text) values (?)');
+  for (let i = 0; i < commits; i++) {
+    db.transaction(() => {
+      for (let j = 0; j < rows; j++) insert.run(text);
+    })();
+    checkpointer.nudge();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 /** Rows of t in a copy of the database file without its log: what checkpoints have copied. */
 function fileAloneCount(file: string): number {
