@@ -87,3 +87,42 @@ describe('the shipped rules for Zabbix and Nagios', () => {
     expect(classify('nagios', body)).toEqual(expected);
   });
 });
+
+describe('Alertmanager labels and annotations', () => {
+  const payload = (alert: Record<string, unknown>) => ({
+    version: '4',
+    groupKey: '{}',
+    receiver: 'faultdesk',
+    status: 'firing',
+    alerts: [{ status: 'firing', startsAt: '2026-11-24T12:00:00Z', fingerprint: 'ab12', ...alert }],
+  });
+
+  test('every bad entry is named, with what was expected and what came', () => {
+    const parsed = sources.alertmanager.parse(payload({ labels: { alertname: 'Up', a: 1, b: null, c: ['x'], '': 'empty name' }, annotations: 'text' }), AT);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.errors).toEqual([
+      { path: 'alerts.0.labels.a', message: 'Invalid input: expected string, received number' },
+      { path: 'alerts.0.labels.b', message: 'Invalid input: expected string, received null' },
+      { path: 'alerts.0.labels.c', message: 'Invalid input: expected string, received array' },
+      { path: 'alerts.0.labels.', message: 'label names must not be empty' },
+      { path: 'alerts.0.annotations', message: 'Invalid input: expected record, received string' },
+    ]);
+  });
+
+  test('missing labels and labels that are a list are refused', () => {
+    for (const labels of [undefined, ['alertname']]) {
+      const parsed = sources.alertmanager.parse(payload({ labels }), AT);
+      expect(!parsed.ok && parsed.errors).toEqual([{ path: 'alerts.0.labels', message: expect.stringMatching(/^Invalid input: expected record, received (undefined|array)$/) }]);
+    }
+  });
+
+  test('a map is kept as sent, a label named __proto__ included, and absent annotations are empty', () => {
+    const labels = JSON.parse('{"alertname":"Up","__proto__":"odd","instance":"h1"}') as Record<string, string>;
+    const parsed = sources.alertmanager.parse(payload({ labels }), AT);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    const alert = parsed.alerts[0]!;
+    expect(Object.keys(alert.labels)).toEqual(['alertname', '__proto__', 'instance']);
+    expect(Object.getPrototypeOf(alert.labels)).toBe(Object.prototype);
+    expect(alert.annotations).toEqual({});
+  });
+});
