@@ -5,6 +5,7 @@ import { startDaemon, ruleContext } from './main';
 import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { daemonClient } from './commands/daemon-client';
+import { boundHeapGrowth } from './heap';
 import { explainAlerts } from './faults';
 import { check } from './commands/check';
 import { loadRules, RuleEngine } from './rules';
@@ -45,6 +46,7 @@ program
   .description('run the daemon')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .action(async (opts: { config: string }) => {
+    boundHeapGrowth(process.execArgv);
     const config = readConfig(opts.config);
     let daemon: Awaited<ReturnType<typeof startDaemon>>;
     try {
