@@ -66,8 +66,8 @@ describe('the container image', () => {
     expect(runtime).toMatch(/^HEALTHCHECK .*\/-\/healthy/ms);
     expect(runtime).toMatch(/^STOPSIGNAL SIGTERM$/m);
     expect(runtime).toMatch(/^VOLUME \["\/var\/lib\/faultdesk"\]$/m);
-    // Exec form: node is PID 1 and gets the signal itself, not a shell.
-    expect(runtime).toMatch(/^ENTRYPOINT \["node", "\/app\/dist\/cli\.js"\]$/m);
+    // Exec form: node is PID 1 and gets the signal itself, not a shell; Node 20's young generation on Node 24.
+    expect(runtime).toMatch(/^ENTRYPOINT \["node", "--max-semi-space-size=16", "\/app\/dist\/cli\.js"\]$/m);
     expect(runtime).toMatch(/^CMD \["run", "--config", "\/etc\/faultdesk\/faultdesk\.yaml"\]$/m);
     expect(runtime).toMatch(/^COPY config\/container\.yaml \/etc\/faultdesk\/faultdesk\.yaml$/m);
     expect(runtime).toMatch(/^COPY rules \/etc\/faultdesk\/rules$/m);
