@@ -64,8 +64,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     database.pragma(`synchronous = ${options.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqliteStatements(database) }) });
-    const rows = sqliteRowWriter(database);
+    const statements = sqliteStatements(database);
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+    const rows = sqliteRowWriter(database, statements);
     const checkpointer = options.checkpointInBackground && !memory ? startSqliteCheckpointer(database, file) : undefined;
     try {
       // A fresh in-memory database is a scratch store: it always gets the schema.

@@ -152,6 +152,41 @@ describe.each(kinds)('the %s store', (_kind, open) => {
     expect(await store.repos.outbox.statsBySystem()).toEqual(expect.arrayContaining([{ system: 'local', depth: 3, parked: 0, oldestCreatedAt: T0 }]));
   });
 
+  test('the reads of a batch give the same rows inside a transaction as outside it; a payload is replaced only while pending', async () => {
+    // On SQLite a transaction reads and writes these through prepared statements of their own.
+    await store.transaction((tx) => tx.faults.insertMany([fault('a'), fault('b'), fault('old', { current: false, ident: 'svc\u001fold' })]));
+    await store.transaction((tx) => tx.alerts.insert([alertRow('a', 'am:1'), alertRow('b', 'am:2'), alertRow('old', 'am:1')]));
+    const op = (faultId: string, kind: string) => store.transaction((tx) => enqueue(tx.outbox, { line: { fault: faultId }, system: 'local', kind, payload: { kind }, nextAttemptAt: T0 }, T0));
+    const [a1, a2, b1] = [await op('a', 'create'), await op('a', 'update'), await op('b', 'create')];
+    const idents = ['svc\u001fa', 'svc\u001fb', 'svc\u001fold', 'svc\u001fnone'];
+    const read = (repos: Store['repos']) =>
+      Promise.all([
+        repos.faults.findCurrent(idents),
+        repos.faults.getMany(['b', 'old', 'a', 'none']),
+        repos.alerts.findInCurrentFaults(['am:2', 'am:1', 'am:none']),
+        repos.outbox.pendingOfFaults(['b', 'a']),
+      ]);
+    const outside = await read(store.repos);
+    expect(outside[0].map((f) => f.id)).toEqual(['a', 'b']);
+    expect(outside[1].map((f) => f.id)).toEqual(['a', 'b', 'old']);
+    expect(outside[2].map((r) => [r.fault_id, r.ident]).sort()).toEqual([['a', 'am:1'], ['b', 'am:2']]);
+    expect(outside[3].map((o) => o.id)).toEqual([a1, a2, b1]);
+    const inside = await store.transaction((tx) => read(tx));
+    const byIdent = (rows: AlertRow[]) => [...rows].sort((x, y) => x.ident.localeCompare(y.ident));
+    expect([inside[0], inside[1], byIdent(inside[2]), inside[3]]).toEqual([outside[0], outside[1], byIdent(outside[2]), outside[3]]);
+
+    await store.transaction((tx) => tx.outbox.claimDue(T0, 1, 'local', T0 + 1000));
+    await store.transaction(async (tx) => {
+      await tx.outbox.replacePayload(a1, '{"kind":"rewritten"}', T0 + 5);
+      await tx.outbox.replacePayload(b1, '{"kind":"rewritten"}', T0 + 5);
+    });
+    const rows = await store.repos.outbox.list({ system: 'local', limit: 10, offset: 0 });
+    const payload = (id: number) => rows.find((o) => o.id === id);
+    // a1 was claimed (running): it is sent as it was; b1 was still pending.
+    expect([payload(a1)?.payload, payload(a1)?.updated_at]).not.toEqual(['{"kind":"rewritten"}', T0 + 5]);
+    expect([payload(b1)?.payload, payload(b1)?.updated_at]).toEqual(['{"kind":"rewritten"}', T0 + 5]);
+  });
+
   test('write-backs: one row per fault and system, renewals of live acknowledged faults, an agent queue confirmed once', async () => {
     await store.transaction((tx) =>
       tx.faults.insertMany([

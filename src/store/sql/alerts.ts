@@ -1,11 +1,17 @@
 import type { AlertRow, AlertStore } from '../types';
 import { chunks, writeWholeRows, type Db, type SqlOptions } from './common';
+import { inList } from './sqlite-rows';
 
 export function sqlAlertStore(db: Db, options: SqlOptions): AlertStore {
   return {
     async findInCurrentFaults(idents) {
       const out: AlertRow[] = [];
       for (const part of chunks(idents)) {
+        if (options.rows) {
+          const text = `select "alerts".* from "alerts" inner join "faults" on "faults"."id" = "alerts"."fault_id" where "faults"."current" = 1 and "alerts"."ident" in (${inList(part.length)})`;
+          out.push(...(options.rows.all(text, part) as unknown as AlertRow[]));
+          continue;
+        }
         out.push(
           ...(await db
             .selectFrom('alerts')

@@ -1,5 +1,6 @@
 import type { FaultRow, FaultStore } from '../types';
 import { chunks, countAside, writeWholeRows, type Db, type SqlOptions } from './common';
+import { inList } from './sqlite-rows';
 
 export function sqlFaultStore(db: Db, options: SqlOptions): FaultStore {
   const { locking } = options;
@@ -8,6 +9,10 @@ export function sqlFaultStore(db: Db, options: SqlOptions): FaultStore {
     async findCurrent(idents) {
       const out: FaultRow[] = [];
       for (const part of chunks(idents)) {
+        if (options.rows) {
+          out.push(...(options.rows.all(`select * from "faults" where "current" = 1 and "ident" in (${inList(part.length)}) order by "id"`, part) as unknown as FaultRow[]));
+          continue;
+        }
         out.push(
           ...(await db
             .selectFrom('faults')
@@ -24,6 +29,10 @@ export function sqlFaultStore(db: Db, options: SqlOptions): FaultStore {
     async getMany(ids) {
       const out: FaultRow[] = [];
       for (const part of chunks(ids)) {
+        if (options.rows) {
+          out.push(...(options.rows.all(`select * from "faults" where "id" in (${inList(part.length)}) order by "id"`, part) as unknown as FaultRow[]));
+          continue;
+        }
         out.push(...(await db.selectFrom('faults').selectAll().where('id', 'in', part).orderBy('id').$if(locking, (q) => q.forUpdate()).execute()));
       }
       return out;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { MailStore, OutboxRow, OutboxStore } from '../types';
 import { chunks, countAside, insertReturningId, type Db, type SqlOptions } from './common';
+import { inList } from './sqlite-rows';
 
 /** States in which an operation still holds its line: the next one of the line waits for it. */
 const HOLDS_LINE = ['pending', 'running', 'parked'];
@@ -65,11 +66,20 @@ export function sqlOutboxStore(db: Db, options: SqlOptions): OutboxStore {
     async pendingOfFaults(faultIds) {
       const out: OutboxRow[] = [];
       for (const part of chunks(faultIds)) {
+        if (options.rows) {
+          const text = `select * from "outbox" where "fault_id" in (${inList(part.length)}) and "state" = 'pending' order by "id"`;
+          out.push(...(options.rows.all(text, part) as unknown as OutboxRow[]));
+          continue;
+        }
         out.push(...(await db.selectFrom('outbox').selectAll().where('fault_id', 'in', part).where('state', '=', 'pending').orderBy('id').execute()));
       }
       return out;
     },
     async replacePayload(id, payload, now) {
+      if (options.rows) {
+        options.rows.run(`update "outbox" set "payload" = ?, "updated_at" = ? where "id" = ? and "state" = 'pending'`, [payload, now, id]);
+        return;
+      }
       await db
         .updateTable('outbox')
         .set({ payload, updated_at: now })

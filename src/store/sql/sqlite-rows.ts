@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { sqliteStatements, type KyselyStatement } from './sqlite-statements';
 
 type Row = Record<string, unknown>;
 
@@ -21,7 +22,27 @@ export interface SqliteRowWriter {
    * column leaves the indexes alone, which an upsert of every column does not.
    */
   updateChanged(table: string, rows: ReadonlyArray<Row & { id: string | number }>, was: ReadonlyMap<string | number, Row>): void;
+  /**
+   * The rows of a query of the ingest path, by its SQL text: prepared once and read as Kysely's
+   * queries are (the same statements), without building the query each time. `inList(n)` gives
+   * the placeholders of an IN list of n values.
+   */
+  all(text: string, parameters: readonly unknown[]): Row[];
+  /** Runs a statement of the ingest path that writes, by its SQL text. */
+  run(text: string, parameters: readonly unknown[]): void;
 }
+
+/** "?, ?, ?" for an IN list of `n` values (the lists of one batch have few lengths: kept). */
+export function inList(n: number): string {
+  let text = placeholderLists[n];
+  if (text === undefined) {
+    text = new Array<string>(n).fill('?').join(', ');
+    if (n < placeholderLists.length) placeholderLists[n] = text;
+  }
+  return text;
+}
+
+const placeholderLists: Array<string | undefined> = new Array(1001).fill(undefined);
 
 /** Column and table names come from the code's row types, never from input; checked anyway, as they go into SQL text. */
 const NAME = /^[a-z_][a-z0-9_]*$/;
@@ -34,7 +55,10 @@ function quoted(name: string): string {
 const MAX_STATEMENTS = 500;
 
 /** A prepared statement for each table, kind and set of columns; a row's undefined columns take their defaults, as with Kysely. */
-export function sqliteRowWriter(database: BetterSqlite3.Database): SqliteRowWriter {
+export function sqliteRowWriter(
+  database: BetterSqlite3.Database,
+  shared: { prepare(text: string): KyselyStatement } = sqliteStatements(database),
+): SqliteRowWriter {
   const statements = new Map<string, BetterSqlite3.Statement>();
   // The rows of one batch have the same columns: the last statement of each kind and table is
   // checked column by column before a key is made and looked up.
@@ -78,6 +102,10 @@ export function sqliteRowWriter(database: BetterSqlite3.Database): SqliteRowWrit
     return statement(kind, table, columns).run(values);
   };
   return {
+    all: (text, parameters) => shared.prepare(text).all(parameters),
+    run(text, parameters) {
+      shared.prepare(text).run(parameters);
+    },
     insert: (table, rows) => rows.map((row) => Number(run('insert', table, row).lastInsertRowid)),
     upsertById(table, rows) {
       for (const row of rows) run('upsert', table, row);
