@@ -7,9 +7,11 @@ type Row = Record<string, unknown>;
  * Writes whole rows on SQLite through prepared statements of one row each,
  * without building a query per batch: in a storm of new faults, Kysely's
  * building and compiling of a multi-row insert of the wide fault rows cost
- * more than SQLite's writing of them. Only for use inside a transaction
- * (the one connection is then ours): a statement run outside one would join
- * whichever transaction is open.
+ * more than SQLite's writing of them. The few reads and one rewrite of the
+ * ingest path run here too, by their SQL text (Kysely built each one again
+ * for every group). Only for use inside a transaction (the one connection is
+ * then ours): a statement run outside one would join whichever transaction
+ * is open.
  */
 export interface SqliteRowWriter {
   /** Inserts the rows in order; gives each row's new rowid. */
