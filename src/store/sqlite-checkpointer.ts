@@ -19,8 +19,9 @@ import type BetterSqlite3 from 'better-sqlite3';
  * the log is short: once it holds `busyPages` (a storm of new faults writes
  * that many in a few commits) the thread checkpoints after every commit
  * again, or the log would reach `fallbackPages` between two checkpoints and
- * the writer would copy it itself, on the event loop. Should the thread fall behind, the writer's own
- * checkpoint at `fallbackPages` copies what is left and the log stays bounded.
+ * the writer would copy it itself, on the event loop. Should the thread fall
+ * behind, the writer's own checkpoint at `fallbackPages` copies what is left
+ * and the log stays bounded.
  *
  * Its connection also answers reads that count whole tables (the gauges of
  * /metrics, the console's counts): with 100,000 faults or a backlog of as many

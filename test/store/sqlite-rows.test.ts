@@ -1,5 +1,8 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { sqliteRowWriter } from '../../src/store/sql/sqlite-rows';
+import { inList, sqliteRowWriter } from '../../src/store/sql/sqlite-rows';
+import { sqliteStatements } from '../../src/store/sql/sqlite-statements';
+
+const writer = (db: BetterSqlite3.Database) => sqliteRowWriter(db, sqliteStatements(db));
 
 function fresh() {
   const db = new BetterSqlite3(':memory:');
@@ -10,7 +13,7 @@ function fresh() {
 
 test('inserts rows with one prepared statement each; an undefined column takes its default, as with Kysely', () => {
   const db = fresh();
-  const rows = sqliteRowWriter(db);
+  const rows = writer(db);
   rows.insert('t', [{ id: 'x', name: 'one', muted: undefined, note: null }, { id: 'y', name: 'two', muted: 1, note: 'n' }]);
   expect(db.prepare('select * from t order by id').all()).toEqual([
     { id: 'x', name: 'one', muted: 0, note: null },
@@ -20,14 +23,14 @@ test('inserts rows with one prepared statement each; an undefined column takes i
 
 test('gives the new rowids in the order of the rows', () => {
   const db = fresh();
-  const ids = sqliteRowWriter(db).insert('a', [{ text: 'first' }, { id: undefined, text: 'second' }]);
+  const ids = writer(db).insert('a', [{ text: 'first' }, { id: undefined, text: 'second' }]);
   expect(ids).toEqual([1, 2]);
   expect(db.prepare('select text from a where id = ?').get(2)).toEqual({ text: 'second' });
 });
 
 test('an upsert by id replaces the columns it names and inserts what is new', () => {
   const db = fresh();
-  const rows = sqliteRowWriter(db);
+  const rows = writer(db);
   rows.insert('t', [{ id: 'x', name: 'one', muted: 1, note: 'kept?' }]);
   rows.upsertById('t', [{ id: 'x', name: 'renamed', note: null }, { id: 'z', name: 'new' }]);
   expect(db.prepare('select * from t order by id').all()).toEqual([
@@ -37,14 +40,14 @@ test('an upsert by id replaces the columns it names and inserts what is new', ()
 });
 
 test('refuses a name that is not a plain identifier instead of putting it into SQL', () => {
-  const rows = sqliteRowWriter(fresh());
+  const rows = writer(fresh());
   expect(() => rows.insert('t', [{ id: 'x', 'name" text); drop table t; --': 'y' }])).toThrow(/not a column or table name/);
   expect(() => rows.insert('t; drop table t', [{ id: 'x' }])).toThrow(/not a column or table name/);
 });
 
 test('an update against the row as read sets only the columns that changed, and skips a row with none', () => {
   const db = fresh();
-  const rows = sqliteRowWriter(db);
+  const rows = writer(db);
   rows.insert('t', [{ id: 'x', name: 'one', muted: 0, note: 'a' }, { id: 'y', name: 'two', muted: 0, note: 'b' }]);
   const was = new Map(db.prepare('select * from t').all().map((r) => [(r as { id: string }).id, r as Record<string, unknown>]));
   // Another writer in the same transaction changed a column the update does not change: it stays.
@@ -59,4 +62,8 @@ test('an update against the row as read sets only the columns that changed, and 
   ]);
   // x and z written; y, unchanged, not.
   expect(changes() - before).toBe(2);
+});
+
+test('an IN list has one placeholder a value', () => {
+  expect([inList(1), inList(3), inList(0)]).toEqual(['?', '?, ?, ?', '']);
 });

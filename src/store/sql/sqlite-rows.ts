@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { sqliteStatements, type KyselyStatement } from './sqlite-statements';
+import type { KyselyStatement } from './sqlite-statements';
 
 type Row = Record<string, unknown>;
 
@@ -34,17 +34,10 @@ export interface SqliteRowWriter {
   run(text: string, parameters: readonly unknown[]): void;
 }
 
-/** "?, ?, ?" for an IN list of `n` values (the lists of one batch have few lengths: kept). */
+/** "?, ?, ?" for an IN list of `n` values. */
 export function inList(n: number): string {
-  let text = placeholderLists[n];
-  if (text === undefined) {
-    text = new Array<string>(n).fill('?').join(', ');
-    if (n < placeholderLists.length) placeholderLists[n] = text;
-  }
-  return text;
+  return n > 0 ? '?, '.repeat(n - 1) + '?' : '';
 }
-
-const placeholderLists: Array<string | undefined> = new Array(1001).fill(undefined);
 
 /** Column and table names come from the code's row types, never from input; checked anyway, as they go into SQL text. */
 const NAME = /^[a-z_][a-z0-9_]*$/;
@@ -57,10 +50,8 @@ function quoted(name: string): string {
 const MAX_STATEMENTS = 500;
 
 /** A prepared statement for each table, kind and set of columns; a row's undefined columns take their defaults, as with Kysely. */
-export function sqliteRowWriter(
-  database: BetterSqlite3.Database,
-  shared: { prepare(text: string): KyselyStatement } = sqliteStatements(database),
-): SqliteRowWriter {
+/** `shared`: the statements Kysely's queries use (sqliteStatements), for the reads and the one rewrite. */
+export function sqliteRowWriter(database: BetterSqlite3.Database, shared: { prepare(text: string): KyselyStatement }): SqliteRowWriter {
   const statements = new Map<string, BetterSqlite3.Statement>();
   // The rows of one batch have the same columns: the last statement of each kind and table is
   // checked column by column before a key is made and looked up.
