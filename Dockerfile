@@ -45,8 +45,9 @@ STOPSIGNAL SIGTERM
 # The daemon's own liveness endpoint, on the port of FAULTDESK_LISTEN (9095 unless set).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const l = process.env.FAULTDESK_LISTEN || ':9095'; fetch('http://127.0.0.1:' + l.slice(l.lastIndexOf(':') + 1) + '/-/healthy', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# A young generation of 16 MiB semi-spaces, Node 20's own: Node 24 lets it grow to 64 MiB, and
-# with it the resident set while tickets are created (about 380 against 300 MiB for 100,000
-# faults, bench/memory.mjs; README, "Memory").
-ENTRYPOINT ["node", "--max-semi-space-size=16", "/app/dist/cli.js"]
+# A young generation of 8 MiB semi-spaces (Node 20 takes 16, Node 24 up to 64): its pages are resident
+# once used, idle or not, and the daemon's garbage dies young at this size too. For 100,000 faults
+# the peak while tickets are created fell from about 380 MiB (Node 24's own) to about 290
+# (bench/memory.mjs; README, "Memory"). npm start passes the same flags (test/deploy.test.ts).
+ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/cli.js"]
 CMD ["run", "--config", "/etc/faultdesk/faultdesk.yaml"]

@@ -66,11 +66,21 @@ describe('the container image', () => {
     expect(runtime).toMatch(/^HEALTHCHECK .*\/-\/healthy/ms);
     expect(runtime).toMatch(/^STOPSIGNAL SIGTERM$/m);
     expect(runtime).toMatch(/^VOLUME \["\/var\/lib\/faultdesk"\]$/m);
-    // Exec form: node is PID 1 and gets the signal itself, not a shell; Node 20's young generation on Node 24.
-    expect(runtime).toMatch(/^ENTRYPOINT \["node", "--max-semi-space-size=16", "\/app\/dist\/cli\.js"\]$/m);
+    // Exec form: node is PID 1 and gets the signal itself, not a shell; a young generation of 8 MiB semi-spaces.
+    expect(runtime).toMatch(/^ENTRYPOINT \["node", "--max-semi-space-size=8", "\/app\/dist\/cli\.js"\]$/m);
     expect(runtime).toMatch(/^CMD \["run", "--config", "\/etc\/faultdesk\/faultdesk\.yaml"\]$/m);
     expect(runtime).toMatch(/^COPY config\/container\.yaml \/etc\/faultdesk\/faultdesk\.yaml$/m);
     expect(runtime).toMatch(/^COPY rules \/etc\/faultdesk\/rules$/m);
+  });
+
+  test('npm start gives node the flags the image gives it (the benchmarks take them from npm start)', () => {
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start.split(/\s+/);
+    const flags = (words: string[], cli: string) => words.slice(1, words.indexOf(cli));
+    expect(entrypoint[0]).toBe('node');
+    expect(start[0]).toBe('node');
+    expect(flags(start, 'dist/cli.js')).toEqual(flags(entrypoint, '/app/dist/cli.js'));
+    expect(flags(start, 'dist/cli.js')).toContain('--max-semi-space-size=8');
   });
 
   test('keeps secrets and local state out of the build context', () => {

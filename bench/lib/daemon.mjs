@@ -1,6 +1,6 @@
 // A real faultdesk daemon (dist/cli.js) on a fresh SQLite file in a temporary folder, or a fresh
 // PostgreSQL schema or MariaDB database (`store`).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { start, whenReady } from './processes.mjs';
@@ -9,8 +9,19 @@ import { freshStore } from './stores.mjs';
 export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
 /**
+ * The node flags `npm start` gives the daemon (package.json), which the image's ENTRYPOINT repeats
+ * (test/deploy.test.ts): a benchmark measures the daemon as it ships. A baseline checkout runs with its own.
+ */
+export function shippedNodeFlags(from = root) {
+  const words = (JSON.parse(readFileSync(path.join(from, 'package.json'), 'utf8')).scripts?.start ?? '').split(/\s+/);
+  const cli = words.indexOf('dist/cli.js');
+  return words[0] === 'node' && cli > 0 ? words.slice(1, cli) : [];
+}
+
+/**
  * Starts the daemon with the shipped rules and config/faultdesk.yaml, plus `extraConfig`
- * (YAML text appended to a copy of it; later keys win). BENCH_NODE_ARGS adds node flags (profiling).
+ * (YAML text appended to a copy of it; later keys win), and the node flags it ships with. BENCH_NODE_ARGS adds
+ * node flags after them (profiling; a flag given again wins).
  * `root` runs another checkout's build (a baseline measured side by side). `store`: sqlite, postgres or mariadb.
  * `storeUrl` runs it on an existing store instead (e.g. `sqlite:/path/file.db`), which stop() leaves in place.
  * The config file is `configFile`: rewrite it and reload() to change what a reload applies.
@@ -21,7 +32,7 @@ export async function startDaemon({ port, extraConfig = '', env = {}, root: from
   const configFile = path.join(dir, 'faultdesk.yaml');
   writeFileSync(configFile, `rules: ${JSON.stringify(path.join(from, 'rules'))}\n${extraConfig}\n`);
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
-  const proc = start(process.execPath, [...nodeArgs, path.join(from, 'dist/cli.js'), 'run', '--config', configFile], {
+  const proc = start(process.execPath, [...shippedNodeFlags(from), ...nodeArgs, path.join(from, 'dist/cli.js'), 'run', '--config', configFile], {
     cwd: dir,
     env: {
       ...process.env,
