@@ -76,11 +76,13 @@ describe('the container image', () => {
   test('npm start gives node the flags the image gives it (the benchmarks take them from npm start)', () => {
     const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
     const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start.split(/\s+/);
-    const flags = (words: string[], cli: string) => words.slice(1, words.indexOf(cli));
-    expect(entrypoint[0]).toBe('node');
-    expect(start[0]).toBe('node');
+    // The words between node and the script; the ENTRYPOINT's own value is pinned by the test above.
+    const flags = (words: string[], cli: string) => {
+      expect(words[0]).toBe('node');
+      expect(words).toContain(cli);
+      return words.slice(1, words.indexOf(cli));
+    };
     expect(flags(start, 'dist/cli.js')).toEqual(flags(entrypoint, '/app/dist/cli.js'));
-    expect(flags(start, 'dist/cli.js')).toContain('--max-semi-space-size=8');
   });
 
   test('keeps secrets and local state out of the build context', () => {
