@@ -48,6 +48,9 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # A young generation of 8 MiB semi-spaces (Node 20 takes 16, Node 24 up to 64): its pages are resident
 # once used, idle or not, and the daemon's garbage dies young at this size too. For 100,000 faults
 # the peak while tickets are created fell from about 380 MiB (Node 24's own) to about 290
-# (bench/memory.mjs; README, "Memory"). npm start passes the same flags (test/deploy.test.ts).
-ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/cli.js"]
+# (bench/memory.mjs; README, "Memory"). One V8 helper thread, not Node's four: the daemon's work is
+# on one thread, and four helpers for its garbage collector took the cores from it and from the
+# senders on a machine of two (README, "The fifth round"). npm start passes the same flags
+# (test/deploy.test.ts).
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--v8-pool-size=1", "/app/dist/cli.js"]
 CMD ["run", "--config", "/etc/faultdesk/faultdesk.yaml"]

@@ -66,8 +66,9 @@ describe('the container image', () => {
     expect(runtime).toMatch(/^HEALTHCHECK .*\/-\/healthy/ms);
     expect(runtime).toMatch(/^STOPSIGNAL SIGTERM$/m);
     expect(runtime).toMatch(/^VOLUME \["\/var\/lib\/faultdesk"\]$/m);
-    // Exec form: node is PID 1 and gets the signal itself, not a shell; a young generation of 8 MiB semi-spaces.
-    expect(runtime).toMatch(/^ENTRYPOINT \["node", "--max-semi-space-size=8", "\/app\/dist\/cli\.js"\]$/m);
+    // Exec form: node is PID 1 and gets the signal itself, not a shell; a young generation of 8 MiB
+    // semi-spaces and one V8 helper thread.
+    expect(runtime).toMatch(/^ENTRYPOINT \["node", "--max-semi-space-size=8", "--v8-pool-size=1", "\/app\/dist\/cli\.js"\]$/m);
     expect(runtime).toMatch(/^CMD \["run", "--config", "\/etc\/faultdesk\/faultdesk\.yaml"\]$/m);
     expect(runtime).toMatch(/^COPY config\/container\.yaml \/etc\/faultdesk\/faultdesk\.yaml$/m);
     expect(runtime).toMatch(/^COPY rules \/etc\/faultdesk\/rules$/m);
