@@ -43,7 +43,6 @@ export function sqliteFile(url: string): string | undefined {
   return file === ':memory:' ? undefined : file;
 }
 
-/** Opens the store named by a URL (`sqlite:path`, `sqlite::memory:`, `postgres://…`, `mysql://…`). */
 /**
  * The settings of the daemon's SQLite connection. The page cache is SQLite's default of 2 MB
  * (better-sqlite3 builds with 16 MB): when a write splits B-tree pages, SQLite files a page for a
@@ -55,6 +54,7 @@ export function sqliteConnectionPragmas(options: Pick<StoreOptions, 'sqliteSynch
   return ['journal_mode = WAL', `synchronous = ${options.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`, 'foreign_keys = ON', 'busy_timeout = 5000', 'cache_size = -2000'];
 }
 
+/** Opens the store named by a URL (`sqlite:path`, `sqlite::memory:`, `postgres://…`, `mysql://…`). */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const { url } = options;
   const migrate = options.migrate ?? false;
