@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -28,7 +28,7 @@ async function until(done: () => boolean, ms = 10_000) {
 test('commits reach the database file through the background thread while the writer never checkpoints', async () => {
   await withCheckpointer({}, async (db, file, checkpointer) => {
     // The writer's own checkpoint only past the fallback, far above what this writes.
-    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(8000);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(32000);
     const insert = db.prepare('insert into t (text) values (?)');
     for (let i = 0; i < 50; i++) {
       db.transaction(() => {
@@ -105,6 +105,23 @@ test('once the log is long (a storm), checkpoints follow every commit again inst
     // With the interval alone there would be one checkpoint in these 200 ms, and the log would grow
     // towards the writer's own checkpoint on the event loop.
     expect(checkpointer.stats().runs).toBeGreaterThanOrEqual(10);
+  });
+});
+
+test('a long log file is truncated once the writer has been idle for an interval, never while commits come', async () => {
+  await withCheckpointer({ intervalMs: 250, truncateBytes: 16 * 1024 }, async (db, file, checkpointer) => {
+    const logBytes = () => statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+    // 40 commits 10 ms apart: no interval of 250 ms passes without one. Each writes a dozen pages.
+    await nudgedCommits(db, checkpointer, 40, 12, 'x'.repeat(3_000));
+    expect(checkpointer.stats().truncated).toBe(0);
+    expect(logBytes()).toBeGreaterThan(16 * 1024);
+    // Then quiet: the next interval without a commit cuts the file back, and every row is in the database file.
+    await until(() => checkpointer.stats().truncated > 0);
+    expect(logBytes()).toBe(0);
+    expect(fileAloneCount(file)).toBe(480);
+    // Writing again works as before.
+    await nudgedCommits(db, checkpointer, 1, 1, 'after');
+    expect((db.prepare('select count(*) as n from t').get() as { n: number }).n).toBe(481);
   });
 });
 
