@@ -31,8 +31,10 @@ import type BetterSqlite3 from 'better-sqlite3';
  * pages that came every second or so and set the storm's p99; at 32,000
  * (128 MiB of log) it comes a quarter as often. The log file keeps the size
  * it grew to when it starts over (truncating it at each start cost the storm
- * more than the stalls), so once the daemon has been idle for a whole
- * interval a log file past `truncateBytes` is cut back to nothing.
+ * more than the stalls), so once the daemon has had no commit for
+ * `truncateAfterIdleMs` and a checkpoint has copied the whole log, a log file
+ * past `truncateBytes` is cut back to nothing. That holds the writer off only
+ * while the file is cut (a writer then waits in SQLite's busy handler).
  *
  * Its connection also answers reads that count whole tables (the gauges of
  * /metrics, the console's counts): with 100,000 faults or a backlog of as many
@@ -58,8 +60,10 @@ export interface CheckpointerOptions {
   minIntervalMs?: number;
   /** Log pages from which checkpoints run after every commit again, without the interval. */
   busyPages?: number;
-  /** Bytes of log file past which an idle interval (no commit in it) truncates the file. */
+  /** Bytes of log file past which an idle daemon truncates the file. */
   truncateBytes?: number;
+  /** How long without a commit makes the daemon idle (rounded up to whole intervals). */
+  truncateAfterIdleMs?: number;
 }
 
 /** The thread is gone (failed or closing): the caller reads on its own connection instead. */
@@ -126,6 +130,7 @@ interface CheckpointResult {
 
 const DEFAULT_FALLBACK_PAGES = 32_000;
 const DEFAULT_TRUNCATE_BYTES = 32 * 1024 * 1024;
+const DEFAULT_TRUNCATE_AFTER_IDLE_MS = 10_000;
 const DEFAULT_MIN_INTERVAL_MS = 250;
 const DEFAULT_BUSY_PAGES = 2_000;
 const RETRY_MAX = 20;
@@ -140,8 +145,11 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
   let complete = 0;
   let truncated = 0;
   let truncating = false;
-  /** Commits since the interval timer last looked. */
+  /** Commits since the interval timer last looked, and intervals in a row without one. */
   let commits = 0;
+  let idleIntervals = 0;
+  /** Whether the last checkpoint copied the whole log as it was when it began. */
+  let caughtUpLast = false;
   let exited = false;
   let nextRead = 0;
   let lastStart = 0;
@@ -186,6 +194,7 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
     }
     if (truncating && r.busy === 0) truncated++;
     truncating = false;
+    caughtUpLast = r.busy === 0 && r.log === r.checkpointed;
     logPages = r.log ?? 0;
     const caughtUp = r.busy === 0 && r.log === r.checkpointed;
     if (caughtUp) complete++;
@@ -207,9 +216,12 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
   worker.unref();
   database.pragma(`wal_autocheckpoint = ${options.fallbackPages ?? DEFAULT_FALLBACK_PAGES}`);
   const truncateBytes = options.truncateBytes ?? DEFAULT_TRUNCATE_BYTES;
+  const intervalMs = options.intervalMs ?? 1_000;
+  const idleIntervalsToTruncate = Math.max(1, Math.ceil((options.truncateAfterIdleMs ?? DEFAULT_TRUNCATE_AFTER_IDLE_MS) / intervalMs));
   const timer = setInterval(() => {
-    const idle = commits === 0;
+    idleIntervals = commits === 0 ? idleIntervals + 1 : 0;
     commits = 0;
+    const idle = idleIntervals >= idleIntervalsToTruncate && caughtUpLast;
     if (idle && !running && !failed && !closing && logFileBytes(file) > truncateBytes) {
       running = true;
       truncating = true;
@@ -219,7 +231,7 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
       retries = 0;
       schedule();
     }
-  }, options.intervalMs ?? 1_000);
+  }, intervalMs);
   timer.unref();
   function nudge(): void {
     commits++;
