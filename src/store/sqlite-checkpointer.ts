@@ -170,12 +170,14 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
     failed = true;
     database.pragma('wal_autocheckpoint = 1000');
   };
-  const run = () => {
+  const run = (kind: 'checkpoint' | 'truncate' = 'checkpoint') => {
     running = true;
     wanted = false;
+    truncating = kind === 'truncate';
     lastStart = Date.now();
-    worker.postMessage('checkpoint');
+    worker.postMessage(kind);
   };
+
   worker.on('message', (r: CheckpointResult) => {
     if (r.id !== undefined) {
       const read = reads.get(r.id);
@@ -194,9 +196,9 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
     }
     if (truncating && r.busy === 0) truncated++;
     truncating = false;
-    caughtUpLast = r.busy === 0 && r.log === r.checkpointed;
     logPages = r.log ?? 0;
     const caughtUp = r.busy === 0 && r.log === r.checkpointed;
+    caughtUpLast = caughtUp;
     if (caughtUp) complete++;
     // Not caught up: commits came during the copy, or another checkpoint held the lock. Again after the
     // interval, a bounded number of times.
@@ -223,10 +225,7 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
     commits = 0;
     const idle = idleIntervals >= idleIntervalsToTruncate && caughtUpLast;
     if (idle && !running && !failed && !closing && logFileBytes(file) > truncateBytes) {
-      running = true;
-      truncating = true;
-      lastStart = Date.now();
-      worker.postMessage('truncate');
+      run('truncate');
     } else {
       retries = 0;
       schedule();
