@@ -177,7 +177,6 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
     lastStart = Date.now();
     worker.postMessage(kind);
   };
-
   worker.on('message', (r: CheckpointResult) => {
     if (r.id !== undefined) {
       const read = reads.get(r.id);
@@ -227,13 +226,16 @@ export function startSqliteCheckpointer(database: BetterSqlite3.Database, file: 
     if (idle && !running && !failed && !closing && logFileBytes(file) > truncateBytes) {
       run('truncate');
     } else {
-      retries = 0;
-      schedule();
+      checkpointSoon();
     }
   }, intervalMs);
   timer.unref();
+  /** After a commit: counts it (the idle check) and asks for a checkpoint. */
   function nudge(): void {
     commits++;
+    checkpointSoon();
+  }
+  function checkpointSoon(): void {
     retries = 0;
     schedule();
   }
